@@ -1,0 +1,418 @@
+package graft
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// HandlerFunc is the framework's own handler shape: it gets the request
+// context and returns an error, which the app's error handler turns into a
+// response.
+type HandlerFunc func(c *Ctx) error
+
+// Middleware wraps a handler. Middleware, plugin wrappers and the final
+// handler are composed once per route at start-up, never per request.
+type Middleware func(next HandlerFunc) HandlerFunc
+
+// core is the part of an App that does not depend on the app's context
+// type: the route tree, the pools, the lifecycle.
+type core struct {
+	cfg    Config
+	logger *slog.Logger
+	flags  *flag.FlagSet
+	errH   ErrorHandler
+
+	root   node
+	routes []*route
+	top    *scope
+
+	ctxType reflect.Type
+	newCtx  func() *Ctx
+	pool    *pool[Ctx]
+
+	hooks    []Hook
+	startSeq []startStep
+	exts     extensionSet
+
+	state     atomic.Int32 // stateNew, stateStarting, stateRunning, stateStopped
+	buildOnce sync.Once
+	buildErr  error
+	started   []Hook // hooks whose OnStart succeeded, for rollback and stop
+
+	notFound         HandlerFunc
+	methodNotAllowed HandlerFunc
+	shutdownFns      []func(context.Context)
+	srv              server
+}
+
+const (
+	stateNew int32 = iota
+	stateStarting
+	stateRunning
+	stateStopped
+)
+
+// startStep is one phase of start-up that other parts of the framework
+// (extensions, endpoints, plugins) contribute.
+type startStep struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// App is a graft application: an http.Handler with a router, pooled request
+// contexts of type C, extensions, plugins and a server lifecycle.
+//
+// C is the app's context type: Ctx itself, or a struct that embeds Ctx and
+// the mixins of the extensions it uses, whose methods thereby become methods
+// of the context handed to handlers.
+type App[C any] struct {
+	*core
+	Group[C]
+}
+
+// New makes an App whose handlers receive *C. C must be Ctx or a struct that
+// embeds Ctx; anything else panics with a message saying so, as do mixin
+// method clashes (see docs/extensions.md).
+//
+//	app := graft.New[graft.Ctx](graft.Config{})
+func New[C any](cfg Config) *App[C] {
+	a := &App[C]{core: &core{cfg: cfg}}
+	a.logger = cfg.Logger
+	if a.logger == nil {
+		a.logger = slog.Default()
+	}
+	a.errH = cfg.ErrorHandler
+	if a.errH == nil {
+		a.errH = DefaultErrorHandler
+	}
+	a.top = &scope{core: a.core}
+	a.Group = Group[C]{sc: a.top}
+	a.root.prefix = ""
+	a.ctxType = reflect.TypeFor[C]()
+	mk, err := ctxMaker[C](a.core)
+	if err != nil {
+		panic(err)
+	}
+	a.newCtx = mk
+	a.flags = flag.NewFlagSet(appName(), flag.ContinueOnError)
+	a.cfg.RegisterFlags(a.flags)
+	return a
+}
+
+func appName() string {
+	if len(os.Args) > 0 {
+		return os.Args[0]
+	}
+	return "graft"
+}
+
+// Config returns the app's configuration, including values set by flags.
+func (a *core) Config() Config { return a.cfg }
+
+// Logger returns the app's logger.
+func (a *core) Logger() *slog.Logger { return a.logger }
+
+// Flags returns the app's command-line flag set, for extensions and apps to
+// add their own flags before Run parses it.
+func (a *core) Flags() *flag.FlagSet { return a.flags }
+
+// Ctx returns the app's context type value that embeds c. c must come from
+// this app.
+func (a *App[C]) Ctx(c *Ctx) *C { return (*C)(c.self) }
+
+// PoolStats reports on the pool of request contexts.
+func (a *core) PoolStats() PoolStats {
+	if a.pool == nil {
+		return PoolStats{}
+	}
+	return a.pool.stats()
+}
+
+// setupPanic reports a setup mistake. Setup runs before serving, so a panic
+// with a message that names the route and the fix is the clearest answer.
+func setupPanic(format string, args ...any) {
+	panic(fmt.Sprintf("graft: "+format, args...))
+}
+
+func (a *core) checkNotStarted(what string) {
+	if a.state.Load() != stateNew {
+		setupPanic("%s after the app started; do it before Run, Start or the first request", what)
+	}
+}
+
+// ServeHTTP routes the request and runs the matched handler with a pooled
+// context. The first call builds the app if Start was not called.
+func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.state.Load() != stateRunning {
+		if err := a.ensureStarted(r.Context()); err != nil {
+			WriteProblem(w, &HTTPError{Status: http.StatusInternalServerError, Detail: "the app failed to start"}, r.URL.Path)
+			return
+		}
+	}
+	c := a.pool.get()
+	c.reset(w, r)
+	path := r.URL.Path
+	if r.URL.RawPath != "" {
+		path = r.URL.EscapedPath()
+		c.raw = true
+	}
+	c.path = path
+	h := a.notFound
+	if l := a.root.match(path, &c.params); l != nil {
+		if rt := l.lookup(r.Method); rt != nil {
+			c.route = rt
+			h = rt.final
+		} else {
+			c.rw.Header().Set("Allow", l.allow)
+			h = a.methodNotAllowed
+		}
+	}
+	a.serve(c, h)
+	c.release()
+	a.pool.put(c)
+}
+
+// serve runs h, turns its error into a response and recovers a panic into a
+// 500 answer that is logged with the route and stack.
+func (a *core) serve(c *Ctx, h HandlerFunc) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+				panic(v)
+			}
+			logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
+			if !c.rw.hijacked {
+				a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: fmt.Errorf("panic: %v", v)})
+			}
+		}
+	}()
+	if err := h(c); err != nil {
+		if !c.rw.hijacked {
+			a.errH(c, err)
+		}
+	}
+}
+
+// HandleError runs the app's error handler for err on c; middleware that
+// must finish the response itself (e.g. before a standard middleware reads
+// the status) calls it.
+func (a *core) HandleError(c *Ctx, err error) { a.errH(c, err) }
+
+var (
+	errNotFound = &HTTPError{Status: http.StatusNotFound, Detail: "no route matches this path"}
+	errMethod   = &HTTPError{Status: http.StatusMethodNotAllowed, Detail: "the route does not accept this method; see the Allow header"}
+)
+
+// ensureStarted builds the app on first use when Start was not called.
+func (a *core) ensureStarted(ctx context.Context) error {
+	a.buildOnce.Do(func() {
+		if a.state.Load() == stateNew {
+			a.buildErr = a.start(ctx)
+		}
+	})
+	if a.buildErr != nil {
+		return a.buildErr
+	}
+	if a.state.Load() != stateRunning {
+		return errors.New("graft: the app is not running")
+	}
+	return nil
+}
+
+// Start runs the start-up sequence: extension lifecycles in dependency order,
+// lifespan hooks, plugin application and the assembly of every route's
+// handler chain. On failure, what was started is stopped again in reverse
+// order and the error names the culprit. Run calls Start; tests that serve
+// the app through httptest may call it to see start-up errors.
+func (a *core) Start(ctx context.Context) error {
+	var err error
+	ran := false
+	a.buildOnce.Do(func() {
+		ran = true
+		a.buildErr = a.start(ctx)
+		err = a.buildErr
+	})
+	if !ran {
+		if a.buildErr != nil {
+			return a.buildErr
+		}
+		return errors.New("graft: Start called twice")
+	}
+	return err
+}
+
+func (a *core) start(ctx context.Context) (err error) {
+	if !a.state.CompareAndSwap(stateNew, stateStarting) {
+		return errors.New("graft: the app was already started")
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("graft: start-up panicked: %v", v)
+		}
+		if err != nil {
+			a.rollback(ctx)
+			a.state.Store(stateStopped)
+		}
+	}()
+	for _, st := range a.startSeq {
+		if err := st.run(ctx); err != nil {
+			return err
+		}
+	}
+	for _, h := range a.hooks {
+		if h.OnStart != nil {
+			if err := callHook(ctx, h.OnStart); err != nil {
+				return fmt.Errorf("graft: start hook %q failed: %w", h.Name, err)
+			}
+		}
+		a.started = append(a.started, h)
+	}
+	if err := a.build(); err != nil {
+		return err
+	}
+	a.state.Store(stateRunning)
+	return nil
+}
+
+// callHook runs a lifecycle function, turning a panic into an error.
+func callHook(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return fn(ctx)
+}
+
+// rollback stops, in reverse order, the hooks and extensions that started.
+func (a *core) rollback(ctx context.Context) {
+	for i := len(a.started) - 1; i >= 0; i-- {
+		h := a.started[i]
+		if h.OnStop != nil {
+			if err := callHook(ctx, h.OnStop); err != nil {
+				a.logger.Error("graft: stop hook failed", "hook", h.Name, "err", err)
+			}
+		}
+	}
+	a.started = nil
+	a.exts.stopAll(ctx, a.logger)
+}
+
+// Stop runs the stop hooks in reverse order of start, then stops extensions
+// in reverse dependency order. Run calls it after the server shut down.
+func (a *core) Stop(ctx context.Context) error {
+	if !a.state.CompareAndSwap(stateRunning, stateStopped) {
+		return nil
+	}
+	for _, fn := range a.shutdownFns {
+		fn(ctx)
+	}
+	a.rollback(ctx)
+	return nil
+}
+
+// build assembles the handler chain of every route, the not-found and
+// method-not-allowed answers, and the context pool.
+func (a *core) build() error {
+	for _, rt := range a.routes {
+		if err := rt.assemble(); err != nil {
+			return err
+		}
+	}
+	a.root.walk(func(l *leaf) { l.computeAllow() })
+	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
+	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })
+	a.pool = newPool(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)
+	return nil
+}
+
+// Hook is a named pair of lifecycle functions (a lifespan hook): OnStart
+// runs at start-up before plugins are applied, OnStop at shutdown in reverse
+// order. Either may be nil.
+type Hook struct {
+	Name    string
+	OnStart func(ctx context.Context) error
+	OnStop  func(ctx context.Context) error
+}
+
+// OnLifecycle adds a lifespan hook. A failing OnStart stops start-up with
+// the hook's name; hooks already started are stopped in reverse order.
+func (a *core) OnLifecycle(h Hook) {
+	a.checkNotStarted("adding lifecycle hook " + h.Name)
+	if h.Name == "" {
+		h.Name = fmt.Sprintf("hook#%d", len(a.hooks)+1)
+	}
+	a.hooks = append(a.hooks, h)
+}
+
+// OnShutdown registers fn to run when the app stops, before the stop hooks;
+// the WebSocket layer uses it to close connections with 1001.
+func (a *core) OnShutdown(fn func(context.Context)) {
+	a.shutdownFns = append(a.shutdownFns, fn)
+}
+
+// addStartStep adds a phase to start-up, run before the lifespan hooks.
+func (a *core) addStartStep(name string, run func(context.Context) error) {
+	a.startSeq = append(a.startSeq, startStep{name: name, run: run})
+}
+
+// ctxMaker checks that C embeds Ctx and returns a function that makes a new
+// C, with its mixins bound, and returns the Ctx inside it.
+func ctxMaker[C any](a *core) (func() *Ctx, error) {
+	t := reflect.TypeFor[C]()
+	if t == reflect.TypeFor[Ctx]() {
+		return func() *Ctx {
+			c := &Ctx{app: a}
+			c.self = unsafe.Pointer(c)
+			c.props.init()
+			return c
+		}, nil
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("graft: context type %s must be graft.Ctx or a struct that embeds graft.Ctx", t)
+	}
+	f, ok := t.FieldByName("Ctx")
+	if !ok || !f.Anonymous || f.Type != reflect.TypeFor[Ctx]() || len(f.Index) != 1 {
+		return nil, fmt.Errorf("graft: context type %s must embed graft.Ctx (by value, as a direct field): add `graft.Ctx` as its first field", t)
+	}
+	off := f.Offset
+	binders, err := mixinPlan(t)
+	if err != nil {
+		return nil, err
+	}
+	return func() *Ctx {
+		v := new(C)
+		p := unsafe.Pointer(v)
+		c := (*Ctx)(unsafe.Add(p, off))
+		c.app = a
+		c.self = p
+		c.props.init()
+		for _, b := range binders {
+			b(p, c)
+		}
+		return c
+	}, nil
+}
+
+// handlerName returns the function name of h for route listings.
+func handlerName(h any) string {
+	v := reflect.ValueOf(h)
+	if v.Kind() != reflect.Func {
+		return fmt.Sprintf("%T", h)
+	}
+	if fn := runtime.FuncForPC(v.Pointer()); fn != nil {
+		return fn.Name()
+	}
+	return v.Type().String()
+}

@@ -1,0 +1,120 @@
+package graft
+
+import (
+	"flag"
+	"log/slog"
+	"time"
+)
+
+// Config configures an App. The zero value of every field means the
+// documented default, as with net/http's Server.
+type Config struct {
+	// Host is the interface to listen on; "" means all interfaces.
+	// Flag --host.
+	Host string
+	// Port is the TCP port; 0 means 8080 and -1 any free port (see App.Addr).
+	// Flag --port.
+	Port int
+	// UDS, when set, is the path of a unix socket to listen on instead of
+	// TCP. Flag --uds.
+	UDS string
+	// SSLCert and SSLKey are PEM files; when both are set the server speaks
+	// TLS, with HTTP/2. Flags --ssl-cert and --ssl-key.
+	SSLCert, SSLKey string
+	// H2C enables HTTP/2 over cleartext TCP (prior knowledge), for use behind
+	// proxies that speak it. Flag --h2c.
+	H2C bool
+
+	// ReadHeaderTimeout bounds reading request headers (slowloris);
+	// default 10s. Flag --read-header-timeout.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request; default none.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response; default none.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds keep-alive idleness; default 120s.
+	// Flag --idle-timeout.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds request headers; default 64 KiB. Larger headers
+	// are answered 431.
+	MaxHeaderBytes int
+	// ShutdownTimeout bounds graceful shutdown; default 10s.
+	// Flag --shutdown-timeout.
+	ShutdownTimeout time.Duration
+
+	// BodyLimit bounds request bodies read through the Ctx; default 1 MiB,
+	// -1 means no limit. Bigger bodies are answered 413. Flag --body-limit.
+	BodyLimit int64
+	// DisallowUnknownFields makes JSON decoding reject fields the target
+	// type lacks (400).
+	DisallowUnknownFields bool
+
+	// RequestPoolMaxItems is the number of request contexts made up front
+	// and kept for reuse; default 1024, -1 disables pooling (every request
+	// allocates its context). Flag --req-res-factory-maxitems.
+	RequestPoolMaxItems int
+	// WSPoolMaxItems is the same for WebSocket connection objects; default
+	// 1024, -1 disables. Flag --ws-factory-maxitems.
+	WSPoolMaxItems int
+
+	// Logger receives the app's logs; default slog.Default().
+	Logger *slog.Logger
+	// ErrorHandler turns handler errors into responses; default
+	// DefaultErrorHandler (RFC 9457 problem+json).
+	ErrorHandler ErrorHandler
+}
+
+// Default values of Config fields.
+const (
+	DefaultPort              = 8080
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultBodyLimit         = 1 << 20
+	DefaultPoolMaxItems      = 1024
+)
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (c *Config) bodyLimit() int64 {
+	switch {
+	case c.BodyLimit < 0:
+		return 1<<63 - 1
+	case c.BodyLimit == 0:
+		return DefaultBodyLimit
+	}
+	return c.BodyLimit
+}
+
+func poolSize(n int) int {
+	if n == 0 {
+		return DefaultPoolMaxItems
+	}
+	return n
+}
+
+// RegisterFlags defines the command-line flags of the config on fs, with
+// the config's current values (or their defaults) as flag defaults. App.Run
+// parses them; apps and extensions may add their own flags to the same set
+// (App.Flags).
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Host, "host", c.Host, "interface to listen on (empty: all)")
+	fs.IntVar(&c.Port, "port", orDefault(c.Port, DefaultPort), "TCP port to listen on (-1: any free port)")
+	fs.StringVar(&c.UDS, "uds", c.UDS, "unix socket path to listen on instead of TCP")
+	fs.StringVar(&c.SSLCert, "ssl-cert", c.SSLCert, "TLS certificate file (PEM); with --ssl-key serves HTTPS and HTTP/2")
+	fs.StringVar(&c.SSLKey, "ssl-key", c.SSLKey, "TLS private key file (PEM)")
+	fs.BoolVar(&c.H2C, "h2c", c.H2C, "serve HTTP/2 over cleartext (prior knowledge)")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", orDefault(c.ReadHeaderTimeout, DefaultReadHeaderTimeout), "time allowed to read request headers")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", orDefault(c.IdleTimeout, DefaultIdleTimeout), "keep-alive idle timeout")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", orDefault(c.ShutdownTimeout, DefaultShutdownTimeout), "graceful shutdown deadline")
+	fs.Int64Var(&c.BodyLimit, "body-limit", orDefault(c.BodyLimit, DefaultBodyLimit), "maximum request body in bytes (-1: none)")
+	fs.IntVar(&c.RequestPoolMaxItems, "req-res-factory-maxitems", poolSize(c.RequestPoolMaxItems), "request contexts pre-allocated and pooled (-1: no pooling)")
+	fs.IntVar(&c.WSPoolMaxItems, "ws-factory-maxitems", poolSize(c.WSPoolMaxItems), "WebSocket connection objects pre-allocated and pooled (-1: no pooling)")
+}

@@ -1,0 +1,361 @@
+package graft
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// Ctx is the per-request context handed to handlers and middleware. It is
+// pooled: the app acquires one per request, resets it, and returns it to the
+// pool when the handler returns, so a handler must not keep it (or anything
+// it returns that aliases it) after returning.
+//
+// Apps that want extension methods declare their own context type that
+// embeds Ctx and the extensions' mixins (see New and docs/extensions.md).
+type Ctx struct {
+	// Request is the incoming request.
+	Request *http.Request
+
+	rw        responseWriter
+	params    params
+	route     *route
+	app       *core
+	self      unsafe.Pointer // the app's context value that embeds this Ctx
+	path      string         // the path the router matched (escaped form when raw)
+	raw       bool           // path is the escaped form: unescape params
+	query     url.Values
+	props     Props      // extension properties
+	resetters []Resetter // stateful mixins of the app's context type
+	carrier   ctxCarrier
+}
+
+// base returns the Ctx itself; through embedding it lets the app find the
+// Ctx inside its own context type.
+func (c *Ctx) base() *Ctx { return c }
+
+// properties returns the property slots of this request.
+func (c *Ctx) properties() *Props { return &c.props }
+
+// Context returns the request's context.Context.
+func (c *Ctx) Context() context.Context { return c.Request.Context() }
+
+// Response returns the http.ResponseWriter of this request. It records the
+// status and size, and supports Flush, Hijack and http.ResponseController.
+func (c *Ctx) Response() http.ResponseWriter { return &c.rw }
+
+// StatusCode returns the status written so far, or 0 if none was.
+func (c *Ctx) StatusCode() int { return c.rw.status }
+
+// Written reports whether the response status has been sent.
+func (c *Ctx) Written() bool { return c.rw.wrote }
+
+// BytesWritten returns the number of body bytes written so far.
+func (c *Ctx) BytesWritten() int64 { return c.rw.size }
+
+// RoutePattern returns the pattern of the matched route, e.g. "/users/{id}",
+// or "" when no route matched.
+func (c *Ctx) RoutePattern() string {
+	if c.route == nil {
+		return ""
+	}
+	return c.route.pattern
+}
+
+// Logger returns the app's logger.
+func (c *Ctx) Logger() *slog.Logger { return c.app.logger }
+
+// Param returns the value of the path wildcard name, percent-decoded, or ""
+// if the route has no such wildcard.
+func (c *Ctx) Param(name string) string {
+	if c.route == nil {
+		return ""
+	}
+	for i, n := range c.route.paramNames {
+		if n == name && i < c.params.n {
+			v := c.params.vals[i]
+			if c.raw && strings.IndexByte(v, '%') >= 0 {
+				if u, err := url.PathUnescape(v); err == nil {
+					return u
+				}
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// Query returns the first value of the query parameter name, or "". It scans
+// the raw query without building a map.
+func (c *Ctx) Query(name string) string {
+	if c.query != nil {
+		return c.query.Get(name)
+	}
+	v, _ := lookupQuery(c.Request.URL.RawQuery, name)
+	return v
+}
+
+// QueryValues returns all query parameters, parsed once per request.
+// Malformed pairs are skipped, as url.ParseQuery does.
+func (c *Ctx) QueryValues() url.Values {
+	if c.query == nil {
+		c.query, _ = url.ParseQuery(c.Request.URL.RawQuery)
+	}
+	return c.query
+}
+
+// lookupQuery finds the first value of key in a raw query string.
+func lookupQuery(raw, key string) (string, bool) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if k == key || (strings.ContainsAny(k, "%+") && unescapeQuery(k) == key) {
+			return unescapeQuery(v), true
+		}
+	}
+	return "", false
+}
+
+func unescapeQuery(s string) string {
+	if !strings.ContainsAny(s, "%+") {
+		return s
+	}
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		return s
+	}
+	return u
+}
+
+// Header returns the first value of the request header name.
+func (c *Ctx) Header(name string) string { return c.Request.Header.Get(name) }
+
+// Cookie returns the value of the request cookie name and whether it was sent.
+func (c *Ctx) Cookie(name string) (string, bool) {
+	ck, err := c.Request.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+// SetCookie adds a Set-Cookie header to the response.
+func (c *Ctx) SetCookie(ck *http.Cookie) { http.SetCookie(&c.rw, ck) }
+
+// SetHeader sets a response header.
+func (c *Ctx) SetHeader(name, value string) { c.rw.Header().Set(name, value) }
+
+// Status sends the status line with no body; use it after setting headers
+// when the handler writes the body through Response.
+func (c *Ctx) Status(code int) { c.rw.WriteHeader(code) }
+
+// NoContent answers 204 No Content.
+func (c *Ctx) NoContent() error {
+	c.rw.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Text answers with a text/plain body.
+func (c *Ctx) Text(status int, s string) error {
+	h := c.rw.Header()
+	h["Content-Type"] = textPlain
+	h["Content-Length"] = []string{strconv.Itoa(len(s))}
+	c.rw.WriteHeader(status)
+	_, err := c.rw.WriteString(s)
+	return err
+}
+
+var (
+	textPlain = []string{"text/plain; charset=utf-8"}
+	appJSON   = []string{"application/json"}
+)
+
+// Bytes answers with body b and the given content type.
+func (c *Ctx) Bytes(status int, contentType string, b []byte) error {
+	h := c.rw.Header()
+	h.Set("Content-Type", contentType)
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	c.rw.WriteHeader(status)
+	_, err := c.rw.Write(b)
+	return err
+}
+
+// JSON answers with v encoded as JSON. An encoding error is returned before
+// anything is written, so the error handler can still answer 500.
+func (c *Ctx) JSON(status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("graft: encoding JSON response: %w", err)
+	}
+	h := c.rw.Header()
+	h["Content-Type"] = appJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	c.rw.WriteHeader(status)
+	_, err = c.rw.Write(b)
+	return err
+}
+
+// Stream answers with the bytes read from r, flushing as it goes when the
+// connection supports it.
+func (c *Ctx) Stream(status int, contentType string, r io.Reader) error {
+	c.rw.Header().Set("Content-Type", contentType)
+	c.rw.WriteHeader(status)
+	_, err := io.Copy(&c.rw, r)
+	return err
+}
+
+// Redirect answers with a redirect to url; status must be a 3xx code.
+func (c *Ctx) Redirect(status int, url string) error {
+	if status < 300 || status > 399 {
+		return fmt.Errorf("graft: redirect status %d is not 3xx", status)
+	}
+	http.Redirect(&c.rw, c.Request, url, status)
+	return nil
+}
+
+// BodyLimit returns the maximum request body size for this request.
+func (c *Ctx) BodyLimit() int64 {
+	if c.route != nil && c.route.bodyLimit != 0 {
+		return c.route.bodyLimit
+	}
+	return c.app.cfg.bodyLimit()
+}
+
+// Body reads the whole request body, bounded by the body limit. A body over
+// the limit is a 413 error and a truncated or failed read a 400 error.
+func (c *Ctx) Body() ([]byte, error) {
+	limit := c.BodyLimit()
+	if c.Request.ContentLength > limit {
+		return nil, &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, limit)}
+	}
+	r := http.MaxBytesReader(&c.rw, c.Request.Body, limit)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body exceeds the limit of %d bytes", limit), Err: err}
+		}
+		return nil, &HTTPError{Status: http.StatusBadRequest, Detail: "reading the request body failed: " + err.Error(), Err: err}
+	}
+	return b, nil
+}
+
+// BindJSON decodes the JSON request body into v. It answers (through the
+// returned *HTTPError) 415 when the Content-Type is set and not JSON, 413 when
+// the body is over the limit, and 400 when it is empty, truncated or
+// malformed, or has fields v lacks while Config.DisallowUnknownFields is set.
+func (c *Ctx) BindJSON(v any) error {
+	if ct := c.Request.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
+		return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not JSON; send application/json", ct)}
+	}
+	b, err := c.Body()
+	if err != nil {
+		return err
+	}
+	return DecodeJSON(b, v, c.app.cfg.DisallowUnknownFields)
+}
+
+// DecodeJSON decodes b into v, turning decoding failures into 400 errors
+// that say where the input went wrong.
+func DecodeJSON(b []byte, v any, disallowUnknown bool) error {
+	if len(b) == 0 {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON document"}
+	}
+	dec := json.NewDecoder(strings.NewReader(unsafe.String(unsafe.SliceData(b), len(b))))
+	if disallowUnknown {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body holds more than one JSON value"}
+	}
+	return nil
+}
+
+func jsonError(err error) *HTTPError {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return &HTTPError{Status: http.StatusBadRequest, Detail: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se), Err: err}
+	case errors.As(err, &te):
+		loc := "body"
+		if te.Field != "" {
+			loc += "." + te.Field
+		}
+		return &HTTPError{Status: http.StatusBadRequest, Detail: fmt.Sprintf("%s: expected %s, got JSON %s", loc, te.Type, te.Value), Err: err}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "the JSON body is truncated", Err: err}
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return &HTTPError{Status: http.StatusBadRequest, Detail: strings.TrimPrefix(err.Error(), "json: ") + " is not allowed", Err: err}
+	}
+	return &HTTPError{Status: http.StatusBadRequest, Detail: "invalid JSON body: " + err.Error(), Err: err}
+}
+
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// ctxCarrier is a context.Context that carries the Ctx, so that a standard
+// func(http.Handler) http.Handler middleware hands it back to graft.
+type ctxCarrier struct {
+	context.Context
+	c *Ctx
+}
+
+type ctxKey struct{}
+
+func (cc *ctxCarrier) Value(k any) any {
+	if k == (ctxKey{}) {
+		return cc.c
+	}
+	return cc.Context.Value(k)
+}
+
+// FromContext returns the Ctx of the request whose context is ctx, when the
+// request went through a standard net/http middleware mounted with
+// HTTPMiddleware; otherwise nil.
+func FromContext(ctx context.Context) *Ctx {
+	c, _ := ctx.Value(ctxKey{}).(*Ctx)
+	return c
+}
+
+// reset prepares the Ctx for a new request.
+func (c *Ctx) reset(w http.ResponseWriter, r *http.Request) {
+	c.Request = r
+	c.rw.reset(w)
+	c.params.n = 0
+	c.route = nil
+	c.query = nil
+	c.raw = false
+	c.path = ""
+}
+
+// release clears references so that a pooled Ctx keeps nothing alive.
+func (c *Ctx) release() {
+	c.Request = nil
+	c.rw.w = nil
+	c.route = nil
+	c.query = nil
+	c.carrier.Context = nil
+	c.props.reset()
+	for _, r := range c.resetters {
+		r.ResetState()
+	}
+}

@@ -1,0 +1,149 @@
+package graft
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+)
+
+// HTTPError is an error that carries the HTTP status to answer with. Return
+// one from a handler to choose the response; the default error handler writes
+// it as RFC 9457 problem+json.
+type HTTPError struct {
+	// Status is the HTTP status code, e.g. 404.
+	Status int
+	// Title is a short summary; it defaults to the status text.
+	Title string
+	// Detail explains this occurrence to the client.
+	Detail string
+	// Type is a URI naming the problem type; empty means "about:blank".
+	Type string
+	// Errors lists field-level problems (validation), if any.
+	Errors []FieldError
+	// Header holds extra response headers, e.g. Allow or WWW-Authenticate.
+	Header http.Header
+	// Err is the underlying cause, logged but never sent to the client.
+	Err error
+}
+
+// FieldError is one failing input field of a request.
+type FieldError struct {
+	// Location names the field, e.g. "body.age" or "query.limit".
+	Location string `json:"location"`
+	// Message says what is wrong with it.
+	Message string `json:"message"`
+	// Value is the offending value, when it is safe to echo.
+	Value any `json:"value,omitempty"`
+}
+
+// NewError returns an HTTPError with the given status and detail.
+func NewError(status int, detail string) *HTTPError {
+	return &HTTPError{Status: status, Detail: detail}
+}
+
+// Errorf returns an HTTPError with the given status and a formatted detail.
+func Errorf(status int, format string, args ...any) *HTTPError {
+	return &HTTPError{Status: status, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Error implements error.
+func (e *HTTPError) Error() string {
+	msg := strconv.Itoa(e.Status) + " " + e.title()
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the underlying cause.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+func (e *HTTPError) title() string {
+	if e.Title != "" {
+		return e.Title
+	}
+	if t := http.StatusText(e.Status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+// Problem is the RFC 9457 problem details document written for errors.
+type Problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []FieldError `json:"errors,omitempty"`
+}
+
+// Problem converts the error to its problem details document.
+func (e *HTTPError) Problem(instance string) Problem {
+	t := e.Type
+	if t == "" {
+		t = "about:blank"
+	}
+	return Problem{Type: t, Title: e.title(), Status: e.Status, Detail: e.Detail, Instance: instance, Errors: e.Errors}
+}
+
+// ErrorHandler turns an error returned by a handler (or a recovered panic)
+// into a response. Replace it with Config.ErrorHandler.
+type ErrorHandler func(c *Ctx, err error)
+
+// AsHTTPError returns err as an *HTTPError: itself if it is one (or wraps
+// one), a 413 for a body over its limit, else a 500 wrapping err.
+func AsHTTPError(err error) *HTTPError {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit), Err: err}
+	}
+	return &HTTPError{Status: http.StatusInternalServerError, Err: err}
+}
+
+// DefaultErrorHandler writes err as application/problem+json and logs
+// server errors (5xx) with the route through the app's logger. If the
+// response has already started it only logs.
+func DefaultErrorHandler(c *Ctx, err error) {
+	he := AsHTTPError(err)
+	if he.Status >= 500 {
+		c.Logger().Error("graft: handler error", "method", c.Request.Method, "route", c.RoutePattern(), "path", c.Request.URL.Path, "status", he.Status, "err", err)
+	}
+	if c.Written() {
+		return
+	}
+	WriteProblem(c.Response(), he, c.Request.URL.Path)
+}
+
+// WriteProblem writes he as an RFC 9457 problem+json response to w.
+func WriteProblem(w http.ResponseWriter, he *HTTPError, instance string) {
+	h := w.Header()
+	for k, vs := range he.Header {
+		h[k] = vs
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Length")
+	body, err := json.Marshal(he.Problem(instance))
+	if err != nil {
+		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		he = &HTTPError{Status: http.StatusInternalServerError}
+	}
+	w.WriteHeader(he.Status)
+	_, _ = w.Write(body)
+}
+
+// logPanic records a recovered panic with its stack.
+func logPanic(l *slog.Logger, method, route, path string, v any, stack []byte) {
+	l.Error("graft: panic in handler", "method", method, "route", route, "path", path, "panic", fmt.Sprint(v), "stack", string(stack))
+}

@@ -1,0 +1,90 @@
+package graft
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// pool keeps up to max idle objects of one kind (request contexts or
+// WebSocket connections), socketify's factory with max items: max objects
+// are made up front, reset on release and reused; under load past max,
+// more are made and dropped on release. With max < 0 nothing is kept and
+// every acquire makes a new object.
+//
+// A mutex-guarded stack rather than sync.Pool: sync.Pool may drop objects at
+// any GC, so it can neither keep N objects ready nor promise reuse.
+type pool[T any] struct {
+	mu      sync.Mutex
+	free    []*T
+	max     int
+	make    func() *T
+	created atomic.Int64
+}
+
+func newPool[T any](max int, mk func() *T) *pool[T] {
+	p := &pool[T]{max: max}
+	p.make = func() *T {
+		p.created.Add(1)
+		return mk()
+	}
+	if max > 0 {
+		p.free = make([]*T, 0, max)
+		for range max {
+			p.free = append(p.free, p.make())
+		}
+	}
+	return p
+}
+
+func (p *pool[T]) get() *T {
+	if p.max > 0 {
+		p.mu.Lock()
+		if n := len(p.free); n > 0 {
+			x := p.free[n-1]
+			p.free[n-1] = nil
+			p.free = p.free[:n-1]
+			p.mu.Unlock()
+			return x
+		}
+		p.mu.Unlock()
+	}
+	return p.make()
+}
+
+func (p *pool[T]) put(x *T) {
+	if p.max <= 0 {
+		return
+	}
+	p.mu.Lock()
+	if len(p.free) < p.max {
+		p.free = append(p.free, x)
+	}
+	p.mu.Unlock()
+}
+
+// idle returns the number of objects waiting in the pool.
+func (p *pool[T]) idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.free)
+}
+
+// PoolStats describes a pool of request contexts or WebSocket connections.
+type PoolStats struct {
+	// Max is the number of objects kept (pre-allocated at start); 0 when
+	// pooling is off.
+	Max int
+	// Idle is the number of objects waiting for reuse.
+	Idle int
+	// Created counts every object made since the app was built, pre-allocated
+	// ones included; Created - Max is the overflow made under load.
+	Created int64
+}
+
+func (p *pool[T]) stats() PoolStats {
+	m := p.max
+	if m < 0 {
+		m = 0
+	}
+	return PoolStats{Max: m, Idle: p.idle(), Created: p.created.Load()}
+}

@@ -1,0 +1,105 @@
+package graft
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+)
+
+// responseWriter wraps the server's http.ResponseWriter to record the status
+// and the bytes written. It lives inside the pooled Ctx, so wrapping costs
+// no allocation. It passes Flush, Hijack and ReadFrom through and supports
+// http.ResponseController through Unwrap.
+type responseWriter struct {
+	w        http.ResponseWriter
+	status   int
+	size     int64
+	wrote    bool
+	hijacked bool
+}
+
+var (
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+	_ io.ReaderFrom = (*responseWriter)(nil)
+)
+
+func (rw *responseWriter) reset(w http.ResponseWriter) {
+	*rw = responseWriter{w: w}
+}
+
+// Header returns the response header map.
+func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+
+// WriteHeader sends the status line once; later calls are ignored, as
+// net/http does, but without its log noise.
+func (rw *responseWriter) WriteHeader(code int) {
+	if rw.wrote || rw.hijacked {
+		return
+	}
+	rw.wrote = true
+	rw.status = code
+	rw.w.WriteHeader(code)
+}
+
+// Write writes body bytes, sending a 200 status first if none was sent.
+func (rw *responseWriter) Write(b []byte) (int, error) {
+	if !rw.wrote {
+		rw.WriteHeader(http.StatusOK)
+	}
+	n, err := rw.w.Write(b)
+	rw.size += int64(n)
+	return n, err
+}
+
+// WriteString writes s without converting it to a new byte slice when the
+// underlying writer supports io.StringWriter.
+func (rw *responseWriter) WriteString(s string) (int, error) {
+	if !rw.wrote {
+		rw.WriteHeader(http.StatusOK)
+	}
+	n, err := io.WriteString(rw.w, s)
+	rw.size += int64(n)
+	return n, err
+}
+
+// ReadFrom lets io.Copy use the connection's sendfile path.
+func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !rw.wrote {
+		rw.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	var err error
+	if rf, ok := rw.w.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{rw.w}, r)
+	}
+	rw.size += n
+	return n, err
+}
+
+// Flush sends buffered data to the client.
+func (rw *responseWriter) Flush() {
+	if !rw.wrote {
+		rw.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(rw.w).Flush()
+}
+
+// Hijack hands the connection over to the caller (WebSocket upgrades).
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(rw.w).Hijack()
+	if err == nil {
+		rw.hijacked = true
+		rw.wrote = true
+		if rw.status == 0 {
+			rw.status = http.StatusSwitchingProtocols
+		}
+	}
+	return conn, brw, err
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }

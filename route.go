@@ -1,0 +1,368 @@
+package graft
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// route is one registered endpoint.
+type route struct {
+	method     string // "" for any method
+	pattern    string // full pattern, group prefixes included
+	paramNames []string
+	name       string // handler name, for listings
+	handler    HandlerFunc
+	final      HandlerFunc // handler with middleware and plugins, built at start
+	sc         *scope
+	settings
+	// assemblers run at start-up, in order, before middleware is applied;
+	// typed endpoints and plugins use them to build the served handler.
+	assemblers []func(rt *route) error
+	// Meta holds what typed endpoints and plugins attach to the route
+	// (its signature), keyed by their own types.
+	meta map[any]any
+}
+
+// settings are the options shared by groups and routes.
+type settings struct {
+	mws       []Middleware
+	bodyLimit int64
+	label     string
+}
+
+// Option configures a route or a group.
+type Option func(*settings)
+
+// WithMiddleware adds middleware to a group or a single route.
+func WithMiddleware(mw ...Middleware) Option {
+	return func(s *settings) { s.mws = append(s.mws, mw...) }
+}
+
+// WithBodyLimit sets the request body limit of a group's routes or one route.
+func WithBodyLimit(n int64) Option {
+	return func(s *settings) { s.bodyLimit = n }
+}
+
+// WithName names a route for listings (Routes) instead of its handler's
+// function name.
+func WithName(name string) Option {
+	return func(s *settings) { s.label = name }
+}
+
+// scope is one level of route grouping: the app itself or a group.
+type scope struct {
+	core   *core
+	parent *scope
+	prefix string // full prefix, parents included
+	settings
+	exts []Extension
+}
+
+// lineage returns the scopes from the app down to sc.
+func (sc *scope) lineage() []*scope {
+	var ls []*scope
+	for s := sc; s != nil; s = s.parent {
+		ls = append(ls, s)
+	}
+	for i, j := 0, len(ls)-1; i < j; i, j = i+1, j-1 {
+		ls[i], ls[j] = ls[j], ls[i]
+	}
+	return ls
+}
+
+// middleware returns the middleware of every scope from the app down to sc.
+func (sc *scope) middleware() []Middleware {
+	var mws []Middleware
+	for _, s := range sc.lineage() {
+		mws = append(mws, s.mws...)
+	}
+	return mws
+}
+
+// chain wraps h with mws; the first middleware is the outermost.
+func chain(mws []Middleware, h HandlerFunc) HandlerFunc {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// assemble builds the handler the route serves: its assemblers (typed
+// binding, plugins) first, then middleware of the app, its groups and the
+// route itself, outermost first.
+func (rt *route) assemble() error {
+	for _, as := range rt.assemblers {
+		if err := as(rt); err != nil {
+			return err
+		}
+	}
+	mws := append(rt.sc.middleware(), rt.mws...)
+	rt.final = chain(mws, rt.handler)
+	if rt.bodyLimit == 0 {
+		for s := rt.sc; s != nil; s = s.parent {
+			if s.bodyLimit != 0 {
+				rt.bodyLimit = s.bodyLimit
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Group is a set of routes under a common path prefix with its own
+// middleware, extensions and plugins; groups nest. App embeds the root
+// group, so every Group method is also an App method.
+type Group[C any] struct {
+	sc *scope
+}
+
+// routerScope gives package functions (typed endpoints, WebSocket routes)
+// access to where a Router registers.
+func (g *Group[C]) routerScope() *scope { return g.sc }
+
+// Router is implemented by *App[C] and *Group[C]: the places typed
+// endpoints (Get, Post, …) and WebSocket routes register on.
+type Router interface {
+	routerScope() *scope
+}
+
+// Group returns a sub-group whose routes are registered under prefix.
+func (g *Group[C]) Group(prefix string, opts ...Option) *Group[C] {
+	g.sc.core.checkNotStarted("adding group " + prefix)
+	if prefix == "" || prefix[0] != '/' || strings.ContainsAny(prefix, "{}") {
+		setupPanic("group prefix %q must begin with '/' and have no wildcards", prefix)
+	}
+	sc := &scope{core: g.sc.core, parent: g.sc, prefix: g.sc.prefix + strings.TrimSuffix(prefix, "/")}
+	for _, o := range opts {
+		o(&sc.settings)
+	}
+	return &Group[C]{sc: sc}
+}
+
+// Use adds middleware to the group: it wraps every route of the group and
+// its sub-groups, whenever they were registered. On the App it also wraps
+// the 404 and 405 answers.
+func (g *Group[C]) Use(mw ...Middleware) {
+	g.sc.core.checkNotStarted("adding middleware")
+	g.sc.mws = append(g.sc.mws, mw...)
+}
+
+// UseHTTP adds standard net/http middleware to the group (see HTTPMiddleware).
+func (g *Group[C]) UseHTTP(mw ...func(http.Handler) http.Handler) {
+	for _, m := range mw {
+		g.Use(HTTPMiddleware(m))
+	}
+}
+
+// adapt turns a handler on the app's context type into a HandlerFunc.
+func adapt[C any](h func(*C) error) HandlerFunc {
+	if f, ok := any(h).(func(*Ctx) error); ok {
+		return f
+	}
+	return func(c *Ctx) error { return h((*C)(c.self)) }
+}
+
+// Handle registers h for method and pattern ("" method: any method).
+func (g *Group[C]) Handle(method, pattern string, h func(*C) error, opts ...Option) {
+	if h == nil {
+		setupPanic("route %s %s: handler is nil", method, pattern)
+	}
+	addRoute(g.sc, method, pattern, adapt(h), handlerName(h), opts)
+}
+
+// GET registers a handler for GET (and HEAD) requests.
+func (g *Group[C]) GET(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodGet, pattern, h, opts...)
+}
+
+// HEAD registers a handler for HEAD requests.
+func (g *Group[C]) HEAD(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodHead, pattern, h, opts...)
+}
+
+// POST registers a handler for POST requests.
+func (g *Group[C]) POST(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodPost, pattern, h, opts...)
+}
+
+// PUT registers a handler for PUT requests.
+func (g *Group[C]) PUT(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodPut, pattern, h, opts...)
+}
+
+// PATCH registers a handler for PATCH requests.
+func (g *Group[C]) PATCH(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodPatch, pattern, h, opts...)
+}
+
+// DELETE registers a handler for DELETE requests.
+func (g *Group[C]) DELETE(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodDelete, pattern, h, opts...)
+}
+
+// OPTIONS registers a handler for OPTIONS requests.
+func (g *Group[C]) OPTIONS(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle(http.MethodOptions, pattern, h, opts...)
+}
+
+// Any registers a handler for every method not registered otherwise on the
+// same pattern.
+func (g *Group[C]) Any(pattern string, h func(*C) error, opts ...Option) {
+	g.Handle("", pattern, h, opts...)
+}
+
+// HandleHTTP registers a standard http.Handler for method and pattern ("":
+// any method).
+func (g *Group[C]) HandleHTTP(method, pattern string, h http.Handler, opts ...Option) {
+	if h == nil {
+		setupPanic("route %s %s: handler is nil", method, pattern)
+	}
+	addRoute(g.sc, method, pattern, fromHTTP(h), handlerName(h), opts)
+}
+
+// Mount serves h for every request whose path is prefix or starts with
+// prefix + "/", for all methods. h sees the full request path; wrap it in
+// http.StripPrefix to remove the prefix.
+func (g *Group[C]) Mount(prefix string, h http.Handler, opts ...Option) {
+	prefix = strings.TrimSuffix(prefix, "/")
+	hf := fromHTTP(h)
+	name := handlerName(h)
+	if prefix != "" {
+		addRoute(g.sc, "", prefix, hf, name, opts)
+	}
+	addRoute(g.sc, "", prefix+"/{mount...}", hf, name, opts)
+}
+
+// fromHTTP adapts a standard handler.
+func fromHTTP(h http.Handler) HandlerFunc {
+	return func(c *Ctx) error {
+		h.ServeHTTP(&c.rw, c.Request)
+		return nil
+	}
+}
+
+// AddRoute registers a HandlerFunc on r: the entry point for packages that
+// build handlers of their own (typed endpoints, WebSocket routes). It
+// returns a RouteInfo through which they attach start-up assembly steps.
+func AddRoute(r Router, method, pattern string, h HandlerFunc, name string, opts ...Option) *RouteInfo {
+	return &RouteInfo{rt: addRoute(r.routerScope(), method, pattern, h, name, opts)}
+}
+
+// addRoute validates and inserts a route; setup mistakes panic with a
+// message naming the route.
+func addRoute(sc *scope, method, pattern string, h HandlerFunc, name string, opts []Option) *route {
+	a := sc.core
+	full := sc.prefix + pattern
+	a.checkNotStarted("registering route " + method + " " + full)
+	a.exts.sealed = true
+	if method != "" {
+		if methodIndex(method) < 0 {
+			setupPanic("route %s %s: unknown method %q; use GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, CONNECT, TRACE or Any", method, full, method)
+		}
+	}
+	segs, names, err := parsePattern(full)
+	if err != nil {
+		setupPanic("route %s %s: %v", methodLabel(method), full, err)
+	}
+	if len(names) > maxParams {
+		setupPanic("route %s %s: more than %d wildcards", methodLabel(method), full, maxParams)
+	}
+	rt := &route{method: method, pattern: full, paramNames: names, name: name, handler: h, sc: sc}
+	for _, o := range opts {
+		o(&rt.settings)
+	}
+	if rt.label != "" {
+		rt.name = rt.label
+	}
+	l := a.root.insert(segs, full)
+	var slot **route
+	if method == "" {
+		slot = &l.any
+	} else {
+		slot = &l.byMethod[methodIndex(method)]
+	}
+	if old := *slot; old != nil {
+		what := "is registered twice"
+		if old.pattern != full {
+			what = fmt.Sprintf("conflicts with %s %s (same shape %s)", methodLabel(old.method), old.pattern, shape(segs))
+		}
+		setupPanic("route %s %s %s; remove one or change its path", methodLabel(method), full, what)
+	}
+	*slot = rt
+	a.routes = append(a.routes, rt)
+	return rt
+}
+
+func methodLabel(m string) string {
+	if m == "" {
+		return "ANY"
+	}
+	return m
+}
+
+// RouteInfo describes a registered route.
+type RouteInfo struct {
+	rt *route
+}
+
+// Method returns the route's method, "" for any method.
+func (ri *RouteInfo) Method() string { return ri.rt.method }
+
+// Pattern returns the route's full pattern.
+func (ri *RouteInfo) Pattern() string { return ri.rt.pattern }
+
+// Handler returns the name of the route's handler.
+func (ri *RouteInfo) Handler() string { return ri.rt.name }
+
+// ParamNames returns the names of the pattern's wildcards, in order.
+func (ri *RouteInfo) ParamNames() []string { return ri.rt.paramNames }
+
+// Meta returns the value attached to the route under key, if any.
+func (ri *RouteInfo) Meta(key any) (any, bool) {
+	v, ok := ri.rt.meta[key]
+	return v, ok
+}
+
+// SetMeta attaches v to the route under key (e.g. an endpoint signature).
+func (ri *RouteInfo) SetMeta(key, v any) {
+	if ri.rt.meta == nil {
+		ri.rt.meta = map[any]any{}
+	}
+	ri.rt.meta[key] = v
+}
+
+// OnAssemble adds a start-up step that may replace the route's handler
+// (SetHandler) before middleware is applied. Steps run in the order added.
+func (ri *RouteInfo) OnAssemble(fn func(ri *RouteInfo) error) {
+	ri.rt.assemblers = append(ri.rt.assemblers, func(rt *route) error { return fn(ri) })
+}
+
+// HandlerFunc returns the handler the route serves before middleware.
+func (ri *RouteInfo) HandlerFunc() HandlerFunc { return ri.rt.handler }
+
+// SetHandler replaces the handler the route serves before middleware.
+func (ri *RouteInfo) SetHandler(h HandlerFunc) { ri.rt.handler = h }
+
+// Route is one line of App.Routes.
+type Route struct {
+	Method  string // "" for any method
+	Pattern string
+	Handler string
+}
+
+// Routes lists the registered routes sorted by pattern, then method.
+func (a *core) Routes() []Route {
+	rs := make([]Route, 0, len(a.routes))
+	for _, rt := range a.routes {
+		rs = append(rs, Route{Method: rt.method, Pattern: rt.pattern, Handler: rt.name})
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Pattern != rs[j].Pattern {
+			return rs[i].Pattern < rs[j].Pattern
+		}
+		return rs[i].Method < rs[j].Method
+	})
+	return rs
+}

@@ -1,0 +1,193 @@
+package graft
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// server is the net/http engine of an App.
+type server struct {
+	mu   sync.Mutex
+	srv  *http.Server
+	ln   net.Listener
+	addr string
+	done chan struct{}
+}
+
+// ParseFlags parses the app's flags from args (os.Args[1:] when nil). It
+// returns flag.ErrHelp after printing usage when --help was given.
+func (a *core) ParseFlags(args []string) error {
+	if a.flags.Parsed() {
+		return nil
+	}
+	if args == nil {
+		args = os.Args[1:]
+	}
+	return a.flags.Parse(args)
+}
+
+// Run parses the command line, starts the app, listens (TCP, unix socket or
+// TLS per the config and flags) and serves until SIGINT or SIGTERM, then
+// shuts down gracefully within Config.ShutdownTimeout. It returns nil after
+// a clean shutdown or when --help was asked for.
+func (a *core) Run() error {
+	if err := a.ParseFlags(nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return a.RunContext(ctx)
+}
+
+// RunContext is Run without flag parsing or signal handling: it serves until
+// ctx is done, then shuts down gracefully.
+func (a *core) RunContext(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	ln, err := a.Listen()
+	if err != nil {
+		_ = a.Stop(context.Background())
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = a.Stop(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), orDefault(a.cfg.ShutdownTimeout, DefaultShutdownTimeout))
+	defer cancel()
+	err = a.Shutdown(sctx)
+	if serr := <-errc; serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Listen opens the listener the config asks for: a unix socket (UDS) or TCP
+// on Host:Port.
+func (a *core) Listen() (net.Listener, error) {
+	if a.cfg.UDS != "" {
+		_ = os.Remove(a.cfg.UDS)
+		ln, err := net.Listen("unix", a.cfg.UDS)
+		if err != nil {
+			return nil, fmt.Errorf("graft: listening on unix socket %s: %w", a.cfg.UDS, err)
+		}
+		return ln, nil
+	}
+	port := a.cfg.Port
+	switch port {
+	case 0:
+		port = DefaultPort
+	case -1:
+		port = 0
+	}
+	addr := net.JoinHostPort(a.cfg.Host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("graft: listening on %s: %w (choose another --port or --host)", addr, err)
+	}
+	return ln, nil
+}
+
+// httpServer makes the net/http server with graft's safe defaults.
+func (a *core) httpServer() *http.Server {
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: orDefault(a.cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       a.cfg.ReadTimeout,
+		WriteTimeout:      a.cfg.WriteTimeout,
+		IdleTimeout:       orDefault(a.cfg.IdleTimeout, DefaultIdleTimeout),
+		MaxHeaderBytes:    orDefault(a.cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
+	}
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetHTTP2(true)
+	if a.cfg.H2C {
+		p.SetUnencryptedHTTP2(true)
+	}
+	srv.Protocols = &p
+	return srv
+}
+
+// Serve serves the app on ln until Shutdown; it starts the app first if
+// needed. With SSLCert and SSLKey set it serves TLS (HTTP/2 included).
+func (a *core) Serve(ln net.Listener) error {
+	if a.state.Load() == stateNew {
+		if err := a.Start(context.Background()); err != nil {
+			return err
+		}
+	}
+	srv := a.httpServer()
+	a.srv.mu.Lock()
+	if a.srv.srv != nil {
+		a.srv.mu.Unlock()
+		return errors.New("graft: the app is already serving")
+	}
+	a.srv.srv, a.srv.ln, a.srv.addr = srv, ln, ln.Addr().String()
+	a.srv.done = make(chan struct{})
+	a.srv.mu.Unlock()
+	scheme := "http"
+	if a.cfg.SSLCert != "" {
+		scheme = "https"
+	}
+	a.logger.Info("graft: listening", "addr", scheme+"://"+ln.Addr().String(), "network", ln.Addr().Network())
+	var err error
+	if a.cfg.SSLCert != "" || a.cfg.SSLKey != "" {
+		if a.cfg.SSLCert == "" || a.cfg.SSLKey == "" {
+			return errors.New("graft: TLS needs both --ssl-cert and --ssl-key")
+		}
+		err = srv.ServeTLS(ln, a.cfg.SSLCert, a.cfg.SSLKey)
+	} else {
+		err = srv.Serve(ln)
+	}
+	close(a.srv.done)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Addr returns the address the app listens on once Serve has started, e.g.
+// "127.0.0.1:34567", or "".
+func (a *core) Addr() string {
+	a.srv.mu.Lock()
+	defer a.srv.mu.Unlock()
+	return a.srv.addr
+}
+
+// Shutdown stops accepting connections, lets in-flight requests finish
+// within ctx's deadline, closes hijacked connections such as WebSockets
+// (1001 Going Away), then runs the stop hooks and extension Stop methods in
+// reverse order.
+func (a *core) Shutdown(ctx context.Context) error {
+	a.srv.mu.Lock()
+	srv := a.srv.srv
+	a.srv.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Shutdown(ctx)
+		if err != nil {
+			_ = srv.Close()
+		}
+	}
+	if serr := a.Stop(ctx); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
