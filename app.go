@@ -78,8 +78,12 @@ type startStep struct {
 // of the context handed to handlers.
 type App[C any] struct {
 	*core
-	Group[C]
+	rootGroup[C]
 }
+
+// rootGroup names the App's embedded root group so that the embedded field
+// does not hide the Group method.
+type rootGroup[C any] = Group[C]
 
 // New makes an App whose handlers receive *C. C must be Ctx or a struct that
 // embeds Ctx; anything else panics with a message saying so, as do mixin
@@ -97,7 +101,7 @@ func New[C any](cfg Config) *App[C] {
 		a.errH = DefaultErrorHandler
 	}
 	a.top = &scope{core: a.core}
-	a.Group = Group[C]{sc: a.top}
+	a.rootGroup = Group[C]{sc: a.top}
 	a.root.prefix = ""
 	a.ctxType = reflect.TypeFor[C]()
 	mk, err := ctxMaker[C](a.core)
