@@ -1,0 +1,36 @@
+// Package broker carries WebSocket pub/sub messages between graft nodes.
+//
+// A graft app delivers a published message to its own local subscribers
+// directly and hands it to its [Broker], which carries it to the other nodes
+// of the cluster; each of them delivers it to its local subscribers. With a
+// shared bus, several nodes behind a load balancer act as one server.
+//
+// A node keeps one bus subscription per topic: it calls [Broker.Subscribe]
+// when a topic gets its first local subscriber and [Broker.Unsubscribe] when
+// it loses its last one (graft's topic registry reports both). A node never
+// delivers its own message twice: every message travels in an envelope that
+// names its origin node ([NodeID]), and a broker drops its own messages when
+// the bus echoes them back.
+//
+// Implementations:
+//
+//   - [MemoryBus], in this package: several apps in one process, for tests
+//     and for single-process setups that want the cluster code path.
+//   - github.com/graftgo/graft/broker/nats: NATS (nested module).
+//   - github.com/graftgo/graft/broker/redis: Redis pub/sub (nested module).
+//
+// Bus implementations share the envelope codec ([AppendEnvelope],
+// [DecodeEnvelope]) and the receive path ([Inbox]) of this package, so they
+// interoperate in format and count dropped messages alike.
+//
+// # Delivery guarantee
+//
+// Every broker here is at-most-once: a message reaches each other node's
+// deliver function once or not at all. Messages published while a node is
+// disconnected from the bus, or while it has not yet subscribed to the topic,
+// are lost for that node; so are messages a slow node cannot take in time.
+// Messages from one publishing node on one topic arrive in the order it
+// published them; there is no order across publishers. Applications that
+// need more (replay, acknowledgements) should use a stream (NATS JetStream,
+// Redis streams) beside graft's pub/sub, not instead of it.
+package broker

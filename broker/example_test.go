@@ -1,0 +1,44 @@
+package broker_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/graftgo/graft/broker"
+)
+
+// Two apps in one process share a MemoryBus: what one node publishes reaches
+// the other node's deliver function, never its own.
+func Example() {
+	ctx := context.Background()
+	bus := broker.NewMemoryBus()
+
+	a, b := bus.Node(), bus.Node()
+	received := make(chan broker.Message)
+	a.Start(ctx, func(m broker.Message) { fmt.Println("a got", string(m.Payload)) })
+	b.Start(ctx, func(m broker.Message) { received <- m })
+	defer a.Close()
+	defer b.Close()
+
+	a.Subscribe("chat") // each node's first local subscriber of "chat"
+	b.Subscribe("chat")
+
+	a.Publish(ctx, broker.Message{Topic: "chat", Payload: []byte("hello from a")})
+	m := <-received
+	fmt.Printf("b got %q on %s\n", m.Payload, m.Topic)
+	// Output: b got "hello from a" on chat
+}
+
+func ExampleDecodeEnvelope() {
+	origin := broker.NewNodeID()
+	wire := broker.AppendEnvelope(nil, origin, broker.Message{Topic: "room 1", Payload: []byte("hi")})
+
+	from, m, err := broker.DecodeEnvelope(wire)
+	fmt.Println(from == origin, m.Topic, string(m.Payload), m.Binary, err)
+
+	_, _, err = broker.DecodeEnvelope([]byte("not an envelope, just text"))
+	fmt.Println(err)
+	// Output:
+	// true room 1 hi false <nil>
+	// broker: malformed envelope: bad magic byte 0x6e
+}
