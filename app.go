@@ -44,12 +44,14 @@ type core struct {
 	hooks    []Hook
 	startSeq []startStep
 	exts     extensionSet
+	codecs   *codecs // the app's mother codecs (JSON)
 
 	state     atomic.Int32 // stateNew, stateStarting, stateRunning, stateStopped
 	buildOnce sync.Once
 	buildErr  error
 	started   []Hook // hooks whose OnStart succeeded, for rollback and stop
 
+	topHooks         []func(*Ctx, int)
 	notFound         HandlerFunc
 	methodNotAllowed HandlerFunc
 	shutdownFns      []func(context.Context)
@@ -109,6 +111,8 @@ func New[C any](cfg Config) *App[C] {
 		panic(err)
 	}
 	a.newCtx = mk
+	a.codecs = defaultCodecs()
+	a.addStartStep("extensions", a.startExtensions)
 	a.flags = flag.NewFlagSet(appName(), flag.ContinueOnError)
 	a.cfg.RegisterFlags(a.flags)
 	return a
@@ -173,10 +177,12 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.path = path
 	h := a.notFound
+	c.rw.hooks = a.topHooks
 	if l := a.root.match(path, &c.params); l != nil {
 		if rt := l.lookup(r.Method); rt != nil {
 			c.route = rt
 			h = rt.final
+			c.rw.hooks = rt.headerHooks
 		} else {
 			c.rw.Header().Set("Allow", l.allow)
 			h = a.methodNotAllowed
@@ -335,6 +341,7 @@ func (a *core) build() error {
 		}
 	}
 	a.root.walk(func(l *leaf) { l.computeAllow() })
+	a.topHooks = a.top.hooks()
 	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
 	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })
 	a.pool = newPool(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)
@@ -379,6 +386,7 @@ func ctxMaker[C any](a *core) (func() *Ctx, error) {
 		return func() *Ctx {
 			c := &Ctx{app: a}
 			c.self = unsafe.Pointer(c)
+			c.rw.c = c
 			c.props.init()
 			return c
 		}, nil
@@ -401,6 +409,7 @@ func ctxMaker[C any](a *core) (func() *Ctx, error) {
 		c := (*Ctx)(unsafe.Add(p, off))
 		c.app = a
 		c.self = p
+		c.rw.c = c
 		c.props.init()
 		for _, b := range binders {
 			b(p, c)

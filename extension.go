@@ -2,18 +2,459 @@ package graft
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
 )
 
-// Extension is a unit of added behaviour registered with App.Register.
+// Extension is a unit of added behaviour registered with Register, before
+// routes: socketify's extension(request, response, ws) and webpp's unified
+// extension pack in one Go interface.
+//
+// Extend is called once at start-up, in dependency order, with a Builder
+// through which the extension contributes to the extension points of the
+// scope it was registered on (the app, or a group and its sub-groups):
+// context behaviour (middleware), response headers (OnWriteHeader), header
+// fields, body encoders and decoders with their wrappers, properties, and
+// router-level resources and configuration.
+//
+// Methods on the request context come from mixins embedded in the app's
+// context type (see Mixin); an extension usually ships an Extension value
+// and a mixin type together.
+//
+// An extension may also implement Requirer, Packer, Provisioner, Validator,
+// Starter and Stopper.
 type Extension interface {
-	// ID names the extension, e.g. "graft.ext.cookies".
+	// ID names the extension with a dotted namespace, e.g.
+	// "graft.ext.cookies". IDs are unique within a scope.
 	ID() string
+	// Extend contributes the extension's features.
+	Extend(b *Builder) error
+}
+
+// Requirer is implemented by extensions that need others: Requires returns
+// the IDs of extensions that must be registered on the same scope or an
+// enclosing one. They are extended and started first.
+type Requirer interface {
+	Requires() []string
+}
+
+// Packer is implemented by extension packs that bring other extensions
+// along. Packed extensions are registered with the pack; one registered
+// twice through packs (the same value) is kept once.
+type Packer interface {
+	Pack() []Extension
+}
+
+// Provisioner is implemented by extensions that prepare themselves at
+// start-up, after every extension was extended (e.g. read their config,
+// open a file).
+type Provisioner interface {
+	Provision(ctx context.Context) error
+}
+
+// Validator is implemented by extensions that check their configuration
+// after provisioning.
+type Validator interface {
+	Validate() error
+}
+
+// Starter is implemented by extensions that start resources (connect to a
+// database) after every extension was provisioned and validated.
+type Starter interface {
+	Start(ctx context.Context) error
+}
+
+// Stopper is implemented by extensions that release resources at shutdown;
+// Stop runs in reverse dependency order, and also when a later step of
+// start-up fails (rollback).
+type Stopper interface {
+	Stop(ctx context.Context) error
+}
+
+// ExtensionInfo describes a registered extension, for listings.
+type ExtensionInfo struct {
+	// ID is the extension's ID.
+	ID string
+	// Scope is the prefix of the group it was registered on, "" for the app.
+	Scope string
+	// Requires lists the IDs it requires.
+	Requires []string
+}
+
+// extRecord is one registered extension.
+type extRecord struct {
+	ext      Extension
+	sc       *scope
+	requires []string
+	started  bool
 }
 
 // extensionSet is the registry of an app's extensions.
 type extensionSet struct {
-	sealed bool
+	recs  []*extRecord   // registration order, then dependency order after start
+	errs  []error        // setup mistakes, reported by Start
+	props map[string]any // property name → property value
 }
 
-func (s *extensionSet) stopAll(ctx context.Context, l *slog.Logger) {}
+// Register adds extensions to the group (on the App: to the whole app).
+// Call it before registering routes on the group; extensions then apply to
+// the group's routes and sub-groups only. Mistakes (nil, duplicates,
+// registration after routes) are reported by Start, naming the extension.
+func (g *Group[C]) Register(exts ...Extension) {
+	a := g.sc.core
+	a.checkNotStarted("registering extensions")
+	for i, e := range exts {
+		if e == nil {
+			a.exts.errs = append(a.exts.errs, fmt.Errorf("graft: Register on %s: extension #%d is nil", scopeName(g.sc), i+1))
+			continue
+		}
+		if g.sc.sealed {
+			a.exts.errs = append(a.exts.errs, fmt.Errorf("graft: extension %s registered on %s after its routes; register extensions before routes", e.ID(), scopeName(g.sc)))
+			continue
+		}
+		a.exts.add(g.sc, e, false)
+	}
+}
+
+func scopeName(sc *scope) string {
+	if sc.prefix == "" {
+		return "the app"
+	}
+	return "group " + sc.prefix
+}
+
+// add records e on sc; packed says e came from a pack, where the same value
+// twice is deduplicated rather than an error.
+func (s *extensionSet) add(sc *scope, e Extension, packed bool) {
+	id := e.ID()
+	for _, r := range s.recs {
+		if r.ext.ID() != id || !related(r.sc, sc) {
+			continue
+		}
+		if packed && sameExtension(r.ext, e) {
+			return
+		}
+		if p, ok := e.(PropertyInfo); ok {
+			s.errs = append(s.errs, fmt.Errorf("graft: property name %q is registered twice; register a property once and give different properties different names", p.Name()))
+		} else if r.sc == sc {
+			s.errs = append(s.errs, fmt.Errorf("graft: extension %s is registered twice on %s; register it once", id, scopeName(sc)))
+		} else {
+			s.errs = append(s.errs, fmt.Errorf("graft: extension %s is registered on both %s and %s; keep one", id, scopeName(r.sc), scopeName(sc)))
+		}
+		return
+	}
+	rec := &extRecord{ext: e, sc: sc}
+	if rq, ok := e.(Requirer); ok {
+		rec.requires = rq.Requires()
+	}
+	s.recs = append(s.recs, rec)
+	if p, ok := e.(Packer); ok {
+		for _, sub := range p.Pack() {
+			if sub == nil {
+				s.errs = append(s.errs, fmt.Errorf("graft: extension pack %s contains a nil extension", id))
+				continue
+			}
+			s.add(sc, sub, true)
+		}
+	}
+}
+
+// sameExtension reports whether a and b are the same value; values of
+// incomparable types are never the same.
+func sameExtension(a, b Extension) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// related reports whether one scope encloses the other (or they are equal).
+func related(a, b *scope) bool { return encloses(a, b) || encloses(b, a) }
+
+// encloses reports whether outer is inner or one of its ancestors.
+func encloses(outer, inner *scope) bool {
+	for s := inner; s != nil; s = s.parent {
+		if s == outer {
+			return true
+		}
+	}
+	return false
+}
+
+// Extensions lists the registered extensions: in dependency order once the
+// app started, in registration order before.
+func (a *core) Extensions() []ExtensionInfo {
+	out := make([]ExtensionInfo, 0, len(a.exts.recs))
+	for _, r := range a.exts.recs {
+		out = append(out, ExtensionInfo{ID: r.ext.ID(), Scope: r.sc.prefix, Requires: slices.Clone(r.requires)})
+	}
+	return out
+}
+
+// sortRecs orders extensions so that every extension comes after those it
+// requires, keeping registration order otherwise. It reports missing
+// requirements and cycles with their path.
+func (s *extensionSet) sortRecs() error {
+	find := func(sc *scope, id string) *extRecord {
+		for _, r := range s.recs {
+			if r.ext.ID() == id && encloses(r.sc, sc) {
+				return r
+			}
+		}
+		return nil
+	}
+	var errs []error
+	state := map[*extRecord]int{} // 0 new, 1 visiting, 2 done
+	var order []*extRecord
+	var path []string
+	var visit func(r *extRecord) bool
+	visit = func(r *extRecord) bool {
+		switch state[r] {
+		case 1:
+			i := slices.Index(path, r.ext.ID())
+			cycle := append(slices.Clone(path[i:]), r.ext.ID())
+			errs = append(errs, fmt.Errorf("graft: extension dependency cycle: %s; break it by removing one requirement", strings.Join(cycle, " -> ")))
+			return false
+		case 2:
+			return true
+		}
+		state[r] = 1
+		path = append(path, r.ext.ID())
+		ok := true
+		for _, id := range r.requires {
+			dep := find(r.sc, id)
+			if dep == nil {
+				errs = append(errs, fmt.Errorf("graft: extension %s requires %s, which is not registered on %s or an enclosing scope; register it first", r.ext.ID(), id, scopeName(r.sc)))
+				ok = false
+				continue
+			}
+			if !visit(dep) {
+				ok = false
+				break
+			}
+		}
+		path = path[:len(path)-1]
+		state[r] = 2
+		order = append(order, r)
+		return ok
+	}
+	for _, r := range s.recs {
+		if state[r] == 0 {
+			visit(r)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	s.recs = order
+	return nil
+}
+
+// startExtensions is the first start-up step: it reports setup mistakes,
+// sorts extensions, calls Extend, then Provision, Validate and Start of each
+// in dependency order. A failure leaves nothing started.
+func (a *core) startExtensions(ctx context.Context) error {
+	s := &a.exts
+	if len(s.errs) > 0 {
+		return errors.Join(s.errs...)
+	}
+	if err := s.sortRecs(); err != nil {
+		return err
+	}
+	for _, r := range s.recs {
+		b := &Builder{core: a, sc: r.sc, rec: r}
+		if err := guard(func() error { return r.ext.Extend(b) }); err != nil {
+			return fmt.Errorf("graft: extension %s: Extend: %w", r.ext.ID(), err)
+		}
+	}
+	if len(s.errs) > 0 {
+		return errors.Join(s.errs...)
+	}
+	for _, r := range s.recs {
+		if p, ok := r.ext.(Provisioner); ok {
+			if err := guard(func() error { return p.Provision(ctx) }); err != nil {
+				return fmt.Errorf("graft: extension %s: Provision: %w", r.ext.ID(), err)
+			}
+		}
+	}
+	for _, r := range s.recs {
+		if v, ok := r.ext.(Validator); ok {
+			if err := guard(v.Validate); err != nil {
+				return fmt.Errorf("graft: extension %s: Validate: %w", r.ext.ID(), err)
+			}
+		}
+	}
+	for _, r := range s.recs {
+		if st, ok := r.ext.(Starter); ok {
+			if err := guard(func() error { return st.Start(ctx) }); err != nil {
+				return fmt.Errorf("graft: extension %s: Start: %w", r.ext.ID(), err)
+			}
+		}
+		r.started = true
+	}
+	return nil
+}
+
+// guard runs fn, turning a panic into an error.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return fn()
+}
+
+// stopAll stops started extensions in reverse order, logging failures.
+func (s *extensionSet) stopAll(ctx context.Context, l *slog.Logger) {
+	for i := len(s.recs) - 1; i >= 0; i-- {
+		r := s.recs[i]
+		if !r.started {
+			continue
+		}
+		r.started = false
+		if st, ok := r.ext.(Stopper); ok {
+			if err := guard(func() error { return st.Stop(ctx) }); err != nil {
+				l.Error("graft: extension stop failed", "extension", r.ext.ID(), "err", err)
+			}
+		}
+	}
+}
+
+// Builder is what an extension's Extend receives: the extension points of
+// the scope the extension was registered on.
+type Builder struct {
+	core *core
+	sc   *scope
+	rec  *extRecord
+}
+
+// ID returns the ID of the extension being extended.
+func (b *Builder) ID() string { return b.rec.ext.ID() }
+
+// Scope returns the prefix of the group the extension applies to, "" for
+// the whole app.
+func (b *Builder) Scope() string { return b.sc.prefix }
+
+// Logger returns the app's logger.
+func (b *Builder) Logger() *slog.Logger { return b.core.logger.With("extension", b.rec.ext.ID()) }
+
+// Config returns the app's configuration.
+func (b *Builder) Config() Config { return b.core.cfg }
+
+// Flags returns the app's flag set. Flags must be defined before Run parses
+// them, so extensions that take command-line configuration define their
+// flags in their constructor through App.Flags; Builder.Flags is for reading
+// them back (Lookup).
+func (b *Builder) Flags() *flag.FlagSet { return b.core.flags }
+
+// Use adds context behaviour: middleware around every handler of the scope.
+// Extension middleware runs outside the scope's own middleware, dependencies
+// first (outermost).
+func (b *Builder) Use(mw ...Middleware) {
+	b.sc.extMws = append(b.sc.extMws, mw...)
+}
+
+// OnWriteHeader adds a response-headers hook: fn runs right before the
+// status line of a response in the scope is sent, and may still set
+// headers (e.g. Set-Cookie for a cookie jar that changed). Hooks of the app
+// scope also run for 404 and 405 answers.
+func (b *Builder) OnWriteHeader(fn func(c *Ctx, status int)) {
+	b.sc.headerHooks = append(b.sc.headerHooks, fn)
+}
+
+// Property declares that the extension uses these properties. Each
+// property's name must be unique in the app; declaring the same property
+// from several extensions is fine.
+func (b *Builder) Property(ps ...PropertyInfo) {
+	for _, p := range ps {
+		b.core.exts.declareProperty(p, b.rec.ext.ID())
+	}
+}
+
+// HeaderField declares typed request header fields the extension reads,
+// for listings and documentation.
+func (b *Builder) HeaderField(fs ...HeaderFieldInfo) {
+	b.sc.fields = append(b.sc.fields, fs...)
+}
+
+// Encoder sets the body encoder (the mother behaviour) for a media type in
+// the scope; Ctx.Render picks one by the request's Accept header.
+func (b *Builder) Encoder(mediaType string, enc EncodeFunc) {
+	b.codecs().setEncoder(mediaType, enc)
+}
+
+// WrapEncoder wraps the scope's encoder for a media type (a child
+// extension): wrap receives the encoder it wraps. It fails when no encoder
+// for the media type exists yet; require the extension that provides it.
+func (b *Builder) WrapEncoder(mediaType string, wrap func(inner EncodeFunc) EncodeFunc) error {
+	c := b.codecs()
+	inner := c.encoder(mediaType)
+	if inner == nil {
+		return fmt.Errorf("no encoder for %s to wrap in %s; require the extension that provides it", mediaType, scopeName(b.sc))
+	}
+	c.setEncoder(mediaType, wrap(inner))
+	return nil
+}
+
+// Decoder sets the body decoder for a media type in the scope; Ctx.Bind
+// picks one by the request's Content-Type.
+func (b *Builder) Decoder(mediaType string, dec DecodeFunc) {
+	b.codecs().decoders[mediaType] = dec
+}
+
+// WrapResponse adds a response-body child extension: wrap receives the
+// response writer of each request in the scope (the one it wraps) and
+// returns the writer handlers write through, e.g. a compressing writer.
+func (b *Builder) WrapResponse(wrap func(c *Ctx, inner http.ResponseWriter) http.ResponseWriter) {
+	b.Use(func(next HandlerFunc) HandlerFunc {
+		return func(c *Ctx) error {
+			c.rw.w = wrap(c, c.rw.w)
+			return next(c)
+		}
+	})
+}
+
+// codecs returns the scope's own codec table, made on first use.
+func (b *Builder) codecs() *codecs {
+	if b.sc.codecs == nil {
+		b.sc.codecs = newCodecs()
+	}
+	return b.sc.codecs
+}
+
+// declareProperty records a property name, reporting a different property
+// with the same name.
+func (s *extensionSet) declareProperty(p PropertyInfo, by string) {
+	if s.props == nil {
+		s.props = map[string]any{}
+	}
+	name := p.Name()
+	if old, ok := s.props[name]; ok {
+		if old != any(p) {
+			s.errs = append(s.errs, fmt.Errorf("graft: property name %q is registered twice (second time by %s); give one property another name", name, by))
+		}
+		return
+	}
+	s.props[name] = p
+}
+
+// PropertyInfo is what Builder.Property needs of a property; *Property[T]
+// implements it.
+type PropertyInfo interface {
+	Name() string
+}
+
+// Extend registers the property itself, so that a property can be passed to
+// Register directly: app.Register(Cart).
+func (p *Property[T]) Extend(b *Builder) error {
+	b.Property(p)
+	return nil
+}

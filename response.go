@@ -17,6 +17,10 @@ type responseWriter struct {
 	size     int64
 	wrote    bool
 	hijacked bool
+	// hooks are the response-header hooks of the matched route, run with
+	// the owning Ctx right before the status line is sent.
+	hooks []func(*Ctx, int)
+	c     *Ctx
 }
 
 var (
@@ -26,7 +30,7 @@ var (
 )
 
 func (rw *responseWriter) reset(w http.ResponseWriter) {
-	*rw = responseWriter{w: w}
+	*rw = responseWriter{w: w, c: rw.c}
 }
 
 // Header returns the response header map.
@@ -40,6 +44,9 @@ func (rw *responseWriter) WriteHeader(code int) {
 	}
 	rw.wrote = true
 	rw.status = code
+	for _, h := range rw.hooks {
+		h(rw.c, code)
+	}
 	rw.w.WriteHeader(code)
 }
 

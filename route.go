@@ -23,6 +23,10 @@ type route struct {
 	// Meta holds what typed endpoints and plugins attach to the route
 	// (its signature), keyed by their own types.
 	meta map[any]any
+	// headerHooks and codecs are the response-header hooks and body codecs
+	// of the route's scopes, fixed at start.
+	headerHooks []func(*Ctx, int)
+	codecs      *codecs
 }
 
 // settings are the options shared by groups and routes.
@@ -57,7 +61,11 @@ type scope struct {
 	parent *scope
 	prefix string // full prefix, parents included
 	settings
-	exts []Extension
+	sealed      bool // a route was registered in the scope or below
+	extMws      []Middleware
+	headerHooks []func(c *Ctx, status int)
+	fields      []HeaderFieldInfo
+	codecs      *codecs
 }
 
 // lineage returns the scopes from the app down to sc.
@@ -72,13 +80,33 @@ func (sc *scope) lineage() []*scope {
 	return ls
 }
 
-// middleware returns the middleware of every scope from the app down to sc.
+// middleware returns the middleware of every scope from the app down to
+// sc; in each scope, extension middleware wraps the scope's own.
 func (sc *scope) middleware() []Middleware {
 	var mws []Middleware
 	for _, s := range sc.lineage() {
+		mws = append(mws, s.extMws...)
 		mws = append(mws, s.mws...)
 	}
 	return mws
+}
+
+// hooks returns the response-header hooks of every scope from the app down.
+func (sc *scope) hooks() []func(*Ctx, int) {
+	var hs []func(*Ctx, int)
+	for _, s := range sc.lineage() {
+		hs = append(hs, s.headerHooks...)
+	}
+	return hs
+}
+
+// codecTable returns the body codecs in force in sc.
+func (sc *scope) codecTable() *codecs {
+	cd := sc.core.codecs
+	for _, s := range sc.lineage() {
+		cd = cd.merge(s.codecs)
+	}
+	return cd
 }
 
 // chain wraps h with mws; the first middleware is the outermost.
@@ -100,6 +128,8 @@ func (rt *route) assemble() error {
 	}
 	mws := append(rt.sc.middleware(), rt.mws...)
 	rt.final = chain(mws, rt.handler)
+	rt.headerHooks = rt.sc.hooks()
+	rt.codecs = rt.sc.codecTable()
 	if rt.bodyLimit == 0 {
 		for s := rt.sc; s != nil; s = s.parent {
 			if s.bodyLimit != 0 {
@@ -256,7 +286,9 @@ func addRoute(sc *scope, method, pattern string, h HandlerFunc, name string, opt
 	a := sc.core
 	full := sc.prefix + pattern
 	a.checkNotStarted("registering route " + method + " " + full)
-	a.exts.sealed = true
+	for s := sc; s != nil; s = s.parent {
+		s.sealed = true
+	}
 	if method != "" {
 		if methodIndex(method) < 0 {
 			setupPanic("route %s %s: unknown method %q; use GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, CONNECT, TRACE or Any", method, full, method)

@@ -1,0 +1,186 @@
+package graft
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// EncodeFunc encodes a response value into bytes of one media type.
+type EncodeFunc func(v any) ([]byte, error)
+
+// DecodeFunc decodes request body bytes of one media type into v.
+type DecodeFunc func(data []byte, v any) error
+
+// codecs is the body extension point of one scope: encoders by media type,
+// in the order they were set (the first is the default), and decoders.
+type codecs struct {
+	types    []string
+	encoders map[string]EncodeFunc
+	decoders map[string]DecodeFunc
+}
+
+func newCodecs() *codecs {
+	return &codecs{encoders: map[string]EncodeFunc{}, decoders: map[string]DecodeFunc{}}
+}
+
+// defaultCodecs holds JSON, the mother encoder and decoder of every app.
+func defaultCodecs() *codecs {
+	c := newCodecs()
+	c.setEncoder("application/json", json.Marshal)
+	c.decoders["application/json"] = json.Unmarshal
+	return c
+}
+
+func (c *codecs) setEncoder(mt string, enc EncodeFunc) {
+	if _, ok := c.encoders[mt]; !ok {
+		c.types = append(c.types, mt)
+	}
+	c.encoders[mt] = enc
+}
+
+func (c *codecs) encoder(mt string) EncodeFunc { return c.encoders[mt] }
+
+// merge returns a table with child's entries over parent's.
+func (c *codecs) merge(child *codecs) *codecs {
+	if child == nil {
+		return c
+	}
+	m := newCodecs()
+	for _, t := range c.types {
+		m.setEncoder(t, c.encoders[t])
+	}
+	for _, t := range child.types {
+		m.setEncoder(t, child.encoders[t])
+	}
+	for k, v := range c.decoders {
+		m.decoders[k] = v
+	}
+	for k, v := range child.decoders {
+		m.decoders[k] = v
+	}
+	return m
+}
+
+// negotiate picks the encoder for an Accept header: the first registered
+// media type the client accepts with the highest quality; with no Accept
+// header (or */*) the first registered one.
+func (c *codecs) negotiate(accept string) (string, EncodeFunc) {
+	if accept == "" || len(c.types) == 0 {
+		if len(c.types) == 0 {
+			return "", nil
+		}
+		return c.types[0], c.encoders[c.types[0]]
+	}
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if qs, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(qs, 64); err == nil {
+				q = f
+			}
+		}
+		if q <= bestQ || q == 0 {
+			continue
+		}
+		for _, t := range c.types {
+			if mediaMatch(mt, t) {
+				best, bestQ = t, q
+				break
+			}
+		}
+	}
+	if best == "" {
+		return "", nil
+	}
+	return best, c.encoders[best]
+}
+
+// mediaMatch reports whether the Accept range r covers media type t.
+func mediaMatch(r, t string) bool {
+	if r == "*/*" || r == t {
+		return true
+	}
+	if major, ok := strings.CutSuffix(r, "/*"); ok {
+		return strings.HasPrefix(t, major+"/")
+	}
+	return false
+}
+
+// Render answers with v encoded by the encoder the request's Accept header
+// selects among those the scope's extensions registered (JSON always
+// included). No acceptable encoder is a 406 error.
+func (c *Ctx) Render(status int, v any) error {
+	cd := c.codecTable()
+	mt, enc := cd.negotiate(c.Request.Header.Get("Accept"))
+	if enc == nil {
+		return &HTTPError{Status: http.StatusNotAcceptable, Detail: fmt.Sprintf("none of the accepted media types can be produced; available: %s", strings.Join(cd.types, ", "))}
+	}
+	b, err := enc(v)
+	if err != nil {
+		return fmt.Errorf("graft: encoding %s response: %w", mt, err)
+	}
+	return c.Bytes(status, mt, b)
+}
+
+// Accepts reports whether the request's Accept header accepts media type mt.
+func (c *Ctx) Accepts(mt string) bool {
+	accept := c.Request.Header.Get("Accept")
+	if accept == "" {
+		return true
+	}
+	for _, part := range strings.Split(accept, ",") {
+		r, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || params["q"] == "0" {
+			continue
+		}
+		if mediaMatch(r, mt) {
+			return true
+		}
+	}
+	return false
+}
+
+// Bind decodes the request body into v with the decoder registered for its
+// Content-Type (JSON when none is given). An unknown media type is a 415
+// error, a body over the limit 413, undecodable input 400.
+func (c *Ctx) Bind(v any) error {
+	ct := c.Request.Header.Get("Content-Type")
+	mt := "application/json"
+	if ct != "" {
+		var err error
+		if mt, _, err = mime.ParseMediaType(ct); err != nil {
+			return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("malformed Content-Type %q", ct)}
+		}
+	}
+	if mt == "application/json" || isJSONMediaType(mt) {
+		return c.BindJSON(v)
+	}
+	dec := c.codecTable().decoders[mt]
+	if dec == nil {
+		return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %s is not supported here", mt)}
+	}
+	b, err := c.Body()
+	if err != nil {
+		return err
+	}
+	if err := dec(b, v); err != nil {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: fmt.Sprintf("invalid %s body: %v", mt, err), Err: err}
+	}
+	return nil
+}
+
+// codecTable returns the codecs of the matched route, or the app's.
+func (c *Ctx) codecTable() *codecs {
+	if c.route != nil && c.route.codecs != nil {
+		return c.route.codecs
+	}
+	return c.app.codecs
+}
