@@ -171,22 +171,24 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := a.pool.get()
 	c.reset(w, r)
 	path := r.URL.Path
-	if r.URL.RawPath != "" {
-		path = r.URL.EscapedPath()
-		c.raw = true
+	if r.URL.RawPath != "" && hasEscapedSlash(r.URL.RawPath) {
+		if p, ok := slashEscapedPath(r.URL.EscapedPath()); ok {
+			path = p
+			c.raw = true
+		}
 	}
 	c.path = path
 	h := a.notFound
 	c.rw.hooks = a.topHooks
-	if l := a.root.match(path, &c.params); l != nil {
-		if rt := l.lookup(r.Method); rt != nil {
-			c.route = rt
-			h = rt.final
-			c.rw.hooks = rt.headerHooks
-		} else {
-			c.rw.Header().Set("Allow", l.allow)
-			h = a.methodNotAllowed
-		}
+	s := search{ps: &c.params, mi: methodIndex(r.Method)}
+	if l := a.root.find(path, &s); l != nil {
+		rt := l.lookupIndex(s.mi)
+		c.route = rt
+		h = rt.final
+		c.rw.hooks = rt.headerHooks
+	} else if s.miss != nil {
+		c.rw.Header()["Allow"] = s.allowHeader()
+		h = a.methodNotAllowed
 	}
 	a.serve(c, h)
 	c.release()
@@ -229,6 +231,9 @@ func (a *core) ensureStarted(ctx context.Context) error {
 	a.buildOnce.Do(func() {
 		if a.state.Load() == stateNew {
 			a.buildErr = a.start(ctx)
+			if a.buildErr != nil {
+				a.logger.Error("graft: the app failed to start; every request answers 500", "err", a.buildErr)
+			}
 		}
 	})
 	if a.buildErr != nil {

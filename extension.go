@@ -395,12 +395,11 @@ func (b *Builder) Encoder(mediaType string, enc EncodeFunc) {
 // extension): wrap receives the encoder it wraps. It fails when no encoder
 // for the media type exists yet; require the extension that provides it.
 func (b *Builder) WrapEncoder(mediaType string, wrap func(inner EncodeFunc) EncodeFunc) error {
-	c := b.codecs()
-	inner := c.encoder(mediaType)
+	inner := b.sc.codecTable().encoder(mediaType)
 	if inner == nil {
 		return fmt.Errorf("no encoder for %s to wrap in %s; require the extension that provides it", mediaType, scopeName(b.sc))
 	}
-	c.setEncoder(mediaType, wrap(inner))
+	b.codecs().setEncoder(mediaType, wrap(inner))
 	return nil
 }
 
