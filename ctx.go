@@ -169,11 +169,24 @@ func (c *Ctx) NoContent() error {
 func (c *Ctx) Text(status int, s string) error {
 	h := c.rw.Header()
 	h["Content-Type"] = textPlain
-	h["Content-Length"] = []string{strconv.Itoa(len(s))}
+	setLength(h, len(s))
 	c.rw.WriteHeader(status)
 	_, err := c.rw.WriteString(s)
 	return err
 }
+
+// setLength sets Content-Length for bodies net/http would otherwise send
+// chunked; for small bodies written at once net/http computes it itself, so
+// graft skips the header allocation there.
+func setLength(h http.Header, n int) {
+	if n > smallBody {
+		h["Content-Length"] = []string{strconv.Itoa(n)}
+	}
+}
+
+// smallBody is net/http's response buffer size, below which a body written
+// in one go gets its Content-Length from the server.
+const smallBody = 2048
 
 var (
 	textPlain = []string{"text/plain; charset=utf-8"}
@@ -184,7 +197,7 @@ var (
 func (c *Ctx) Bytes(status int, contentType string, b []byte) error {
 	h := c.rw.Header()
 	h.Set("Content-Type", contentType)
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	setLength(h, len(b))
 	c.rw.WriteHeader(status)
 	_, err := c.rw.Write(b)
 	return err
@@ -199,7 +212,7 @@ func (c *Ctx) JSON(status int, v any) error {
 	}
 	h := c.rw.Header()
 	h["Content-Type"] = appJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	setLength(h, len(b))
 	c.rw.WriteHeader(status)
 	_, err = c.rw.Write(b)
 	return err

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ext/msgpack"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func do(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+func TestHTTP(t *testing.T) {
+	for _, pool := range []int{-1, 2} {
+		app := newApp(graft.Config{RequestPoolMaxItems: pool})
+		srv := httptest.NewServer(app)
+		cases := []struct {
+			path string
+			hdr  map[string]string
+			want string
+		}{
+			{"/user", map[string]string{"token": "abc"}, `{"name":"Test"}`},
+			{"/user", nil, `{"name":"Anonymous"}`},
+			{"/cart?add=a&add=b", nil, `["a","b"]`},
+			{"/cart", nil, `[]`},
+			{"/cart?add=c", nil, `["c"]`},
+		}
+		for _, tc := range cases {
+			res, body := do(t, srv.URL+tc.path, tc.hdr)
+			if res.StatusCode != 200 || string(body) != tc.want {
+				t.Errorf("pool %d: %s = %d %s, want %s", pool, tc.path, res.StatusCode, body, tc.want)
+			}
+		}
+		for token, name := range map[string]string{"x": "Test", "": "Anonymous"} {
+			res, body := do(t, srv.URL+"/user", map[string]string{"token": token, "Accept": msgpack.MediaType})
+			var u User
+			if err := msgpack.Unmarshal(body, &u); err != nil || res.Header.Get("Content-Type") != msgpack.MediaType || u.Name != name {
+				t.Errorf("msgpack user: %v %q %+v", err, res.Header.Get("Content-Type"), u)
+			}
+		}
+		srv.Close()
+	}
+}
