@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -168,15 +169,19 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c := a.pool.get()
-	c.reset(w, r)
-	path := r.URL.Path
+	path, raw := r.URL.Path, false
 	if r.URL.RawPath != "" && hasEscapedSlash(r.URL.RawPath) {
 		if p, ok := slashEscapedPath(r.URL.EscapedPath()); ok {
-			path = p
-			c.raw = true
+			path, raw = p, true
 		}
 	}
+	if strings.Contains(path, "/.") && hasDotSegment(path) && r.Method != http.MethodConnect {
+		redirectClean(w, r, path, raw)
+		return
+	}
+	c := a.pool.get()
+	c.reset(w, r)
+	c.raw = raw
 	c.path = path
 	h := a.notFound
 	c.rw.hooks = a.topHooks

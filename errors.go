@@ -102,6 +102,13 @@ type ErrorHandler func(c *Ctx, err error)
 func AsHTTPError(err error) *HTTPError {
 	var he *HTTPError
 	if errors.As(err, &he) {
+		if he.Status < 100 || he.Status > 999 {
+			// net/http panics on such a status; answer 500 instead,
+			// without touching a value that may be shared.
+			cp := *he
+			cp.Status = http.StatusInternalServerError
+			return &cp
+		}
 		return he
 	}
 	var mbe *http.MaxBytesError
@@ -134,6 +141,9 @@ func WriteProblem(w http.ResponseWriter, he *HTTPError, instance string) {
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Del("Content-Length")
+	if he.Status < 100 || he.Status > 999 {
+		he = AsHTTPError(he)
+	}
 	body, err := json.Marshal(he.Problem(instance))
 	if err != nil {
 		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)

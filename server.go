@@ -16,11 +16,12 @@ import (
 
 // server is the net/http engine of an App.
 type server struct {
-	mu   sync.Mutex
-	srv  *http.Server
-	ln   net.Listener
-	addr string
-	done chan struct{}
+	mu      sync.Mutex
+	srv     *http.Server
+	ln      net.Listener
+	addr    string
+	done    chan struct{}
+	closing bool // Shutdown was called; a later Serve must not start
 }
 
 // ParseFlags parses the app's flags from args (os.Args[1:] when nil). It
@@ -83,7 +84,11 @@ func (a *core) RunContext(ctx context.Context) error {
 // on Host:Port.
 func (a *core) Listen() (net.Listener, error) {
 	if a.cfg.UDS != "" {
-		_ = os.Remove(a.cfg.UDS)
+		// A socket left by an earlier run would make Listen fail; remove
+		// it, but never a file of another kind.
+		if fi, err := os.Lstat(a.cfg.UDS); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(a.cfg.UDS)
+		}
 		ln, err := net.Listen("unix", a.cfg.UDS)
 		if err != nil {
 			return nil, fmt.Errorf("graft: listening on unix socket %s: %w", a.cfg.UDS, err)
@@ -133,8 +138,18 @@ func (a *core) Serve(ln net.Listener) error {
 			return err
 		}
 	}
+	if (a.cfg.SSLCert == "") != (a.cfg.SSLKey == "") {
+		return errors.New("graft: TLS needs both --ssl-cert and --ssl-key")
+	}
 	srv := a.httpServer()
 	a.srv.mu.Lock()
+	if a.srv.closing {
+		// Shutdown ran before Serve got here (RunContext with a context
+		// that ended at once): serving now would never stop.
+		a.srv.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
 	if a.srv.srv != nil {
 		a.srv.mu.Unlock()
 		return errors.New("graft: the app is already serving")
@@ -148,10 +163,7 @@ func (a *core) Serve(ln net.Listener) error {
 	}
 	a.logger.Info("graft: listening", "addr", scheme+"://"+ln.Addr().String(), "network", ln.Addr().Network())
 	var err error
-	if a.cfg.SSLCert != "" || a.cfg.SSLKey != "" {
-		if a.cfg.SSLCert == "" || a.cfg.SSLKey == "" {
-			return errors.New("graft: TLS needs both --ssl-cert and --ssl-key")
-		}
+	if a.cfg.SSLCert != "" {
 		err = srv.ServeTLS(ln, a.cfg.SSLCert, a.cfg.SSLKey)
 	} else {
 		err = srv.Serve(ln)
@@ -178,6 +190,7 @@ func (a *core) Addr() string {
 func (a *core) Shutdown(ctx context.Context) error {
 	a.srv.mu.Lock()
 	srv := a.srv.srv
+	a.srv.closing = true
 	a.srv.mu.Unlock()
 	var err error
 	if srv != nil {

@@ -2,6 +2,9 @@ package graft
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
+	"path"
 	"strings"
 )
 
@@ -39,14 +42,22 @@ const numMethods = len(methodNames)
 // leaf holds the routes that end at one tree node, one per method.
 type leaf struct {
 	byMethod [numMethods]*route
-	any      *route // any-method route, used when byMethod has no entry
-	pattern  string // the shape this leaf was registered with, for messages
-	allow    string // value of the Allow header for 405 answers
+	any      *route   // any-method route, used when byMethod has no entry
+	pattern  string   // the shape this leaf was registered with, for messages
+	allow    string   // value of the Allow header for 405 answers
+	allowHdr []string // allow as a header value, built once so a 405 does not allocate it
+	mask     uint16   // bit i: methodNames[i] is served (HEAD when GET is)
 }
 
+// anyMethod is the method index that makes every leaf acceptable.
+const anyMethod = -2
+
 // lookup returns the route serving method m, or nil.
-func (l *leaf) lookup(m string) *route {
-	i := methodIndex(m)
+func (l *leaf) lookup(m string) *route { return l.lookupIndex(methodIndex(m)) }
+
+// lookupIndex returns the route serving the method of index i (see
+// methodIndex), or nil.
+func (l *leaf) lookupIndex(i int) *route {
 	if i >= 0 {
 		if r := l.byMethod[i]; r != nil {
 			return r
@@ -62,19 +73,28 @@ func (l *leaf) lookup(m string) *route {
 
 // computeAllow fills the Allow header value from the registered methods.
 func (l *leaf) computeAllow() {
-	var b strings.Builder
-	add := func(m string) {
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(m)
-	}
+	l.mask = 0
 	for i, r := range l.byMethod {
 		if r != nil || (i == 1 && l.byMethod[0] != nil) {
-			add(methodNames[i])
+			l.mask |= 1 << i
 		}
 	}
-	l.allow = b.String()
+	l.allow = allowString(l.mask)
+	l.allowHdr = []string{l.allow}
+}
+
+// allowString renders a method mask as an Allow header value.
+func allowString(mask uint16) string {
+	var b strings.Builder
+	for i, m := range methodNames {
+		if mask&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(m)
+		}
+	}
+	return b.String()
 }
 
 // node is one node of the radix tree. Static children are indexed by the
@@ -246,15 +266,60 @@ func (n *node) insertStatic(s string) *node {
 	return n
 }
 
-// match finds the leaf for path below n (whose own prefix is consumed) and
-// records wildcard values into ps. Static children win over parameters, which
-// win over catch-alls; a failed branch backtracks.
+// search is the state of one lookup: where wildcard values go, the method
+// asked for, and the leaves whose pattern matched the path but that have no
+// route for the method (for the 405 answer and its Allow header).
+type search struct {
+	ps    *params
+	mi    int    // methodIndex of the request method, or anyMethod
+	miss  *leaf  // first leaf that matched the path but not the method
+	mask  uint16 // methods served by every such leaf
+	multi bool   // more than one leaf matched the path but not the method
+}
+
+// accept reports whether l serves the method of s, recording it as a miss
+// when it does not, so that the search goes on (backtracks) to patterns
+// of lower priority that may serve the method, as Go's ServeMux does.
+func (s *search) accept(l *leaf) bool {
+	if s.mi == anyMethod || l.any != nil || (s.mi >= 0 && l.mask&(1<<s.mi) != 0) {
+		return true
+	}
+	if s.miss == nil {
+		s.miss = l
+	} else if s.miss != l {
+		s.multi = true
+	}
+	s.mask |= l.mask
+	return false
+}
+
+// allowHeader returns the Allow header value for a 405 answer after a
+// search that found no leaf.
+func (s *search) allowHeader() []string {
+	if s.multi {
+		return []string{allowString(s.mask)}
+	}
+	return s.miss.allowHdr
+}
+
+// match finds the leaf for path below n, whatever the method, and records
+// wildcard values into ps.
 func (n *node) match(path string, ps *params) *leaf {
+	s := search{ps: ps, mi: anyMethod}
+	return n.find(path, &s)
+}
+
+// find finds the leaf for path below n (whose own prefix is consumed) that
+// serves the method of s, and records wildcard values into s.ps. Static
+// children win over parameters, which win over catch-alls; a branch that
+// fails (no leaf, or a leaf without the method) backtracks.
+func (n *node) find(path string, s *search) *leaf {
+	ps := s.ps
 	if path == "" {
-		if n.leaf != nil {
+		if n.leaf != nil && s.accept(n.leaf) {
 			return n.leaf
 		}
-		if n.wild != nil && n.wild.leaf != nil {
+		if n.wild != nil && n.wild.leaf != nil && s.accept(n.wild.leaf) {
 			ps.push("")
 			return n.wild.leaf
 		}
@@ -265,7 +330,7 @@ func (n *node) match(path string, ps *params) *leaf {
 		if b == c0 {
 			child := n.children[i]
 			if len(path) >= len(child.prefix) && path[:len(child.prefix)] == child.prefix {
-				if l := child.match(path[len(child.prefix):], ps); l != nil {
+				if l := child.find(path[len(child.prefix):], s); l != nil {
 					return l
 				}
 			}
@@ -280,13 +345,13 @@ func (n *node) match(path string, ps *params) *leaf {
 		if end > 0 {
 			mark := ps.n
 			ps.push(path[:end])
-			if l := n.param.match(path[end:], ps); l != nil {
+			if l := n.param.find(path[end:], s); l != nil {
 				return l
 			}
 			ps.n = mark
 		}
 	}
-	if n.wild != nil && n.wild.leaf != nil {
+	if n.wild != nil && n.wild.leaf != nil && s.accept(n.wild.leaf) {
 		ps.push(path)
 		return n.wild.leaf
 	}
@@ -324,4 +389,105 @@ func (p *params) push(v string) {
 		p.vals[p.n] = v
 	}
 	p.n++
+}
+
+// hasEscapedSlash reports whether an escaped path holds "%2F", a slash
+// that belongs to a segment instead of separating two.
+func hasEscapedSlash(p string) bool {
+	for i := 0; i+2 < len(p); i++ {
+		if p[i] == '%' && p[i+1] == '2' && (p[i+2] == 'F' || p[i+2] == 'f') {
+			return true
+		}
+	}
+	return false
+}
+
+// slashEscapedPath decodes an escaped path except for "%2F" and "%25",
+// which stay escaped (as "%2F" and "%25"): the router then splits segments
+// only at real slashes, static segments still match their decoded form,
+// and Ctx.Param decodes what the wildcards captured. ok is false for a
+// malformed escape.
+func slashEscapedPath(p string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' {
+			b.WriteByte(p[i])
+			continue
+		}
+		if i+2 >= len(p) {
+			return "", false
+		}
+		hi, ok1 := unhex(p[i+1])
+		lo, ok2 := unhex(p[i+2])
+		if !ok1 || !ok2 {
+			return "", false
+		}
+		switch v := hi<<4 | lo; v {
+		case '/':
+			b.WriteString("%2F")
+		case '%':
+			b.WriteString("%25")
+		default:
+			b.WriteByte(v)
+		}
+		i += 2
+	}
+	return b.String(), true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for p != "" {
+		var seg string
+		seg, p, _ = strings.Cut(p, "/")
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// redirectClean answers a path with dot segments, as Go's ServeMux does,
+// with a redirect to its clean form, so that no handler ever sees ".." in a
+// wildcard (a catch-all used as a file name would otherwise reach outside
+// its directory). p is the routing form of the path (see
+// slashEscapedPath when raw). GET and HEAD get 301; other methods 308, which
+// keeps the method and body.
+func redirectClean(w http.ResponseWriter, r *http.Request, p string, raw bool) {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	segs := strings.Split(clean, "/")
+	for i, s := range segs {
+		if raw {
+			if u, err := url.PathUnescape(s); err == nil {
+				s = u
+			}
+		}
+		segs[i] = url.PathEscape(s)
+	}
+	loc := strings.Join(segs, "/")
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(code)
 }
