@@ -14,7 +14,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
+
+	"github.com/graftgo/graft/di"
 )
 
 // HandlerFunc is the framework's own handler shape: it gets the request
@@ -42,6 +45,7 @@ type core struct {
 	newCtx  func() *Ctx
 	pool    *pool[Ctx]
 
+	graph    *di.Graph // dependency graph of typed endpoints and plugins (endpoint.go)
 	hooks    []Hook
 	startSeq []startStep
 	exts     extensionSet
@@ -114,6 +118,7 @@ func New[C any](cfg Config) *App[C] {
 	a.newCtx = mk
 	a.codecs = defaultCodecs()
 	a.addStartStep("extensions", a.startExtensions)
+	a.graph = newGraph(a.core)
 	a.flags = flag.NewFlagSet(appName(), flag.ContinueOnError)
 	a.cfg.RegisterFlags(a.flags)
 	return a
@@ -292,7 +297,7 @@ func (a *core) start(ctx context.Context) (err error) {
 	}
 	for _, h := range a.hooks {
 		if h.OnStart != nil {
-			if err := callHook(ctx, h.OnStart); err != nil {
+			if err := callHook(ctx, h.timeout(), h.OnStart); err != nil {
 				return fmt.Errorf("graft: start hook %q failed: %w", h.Name, err)
 			}
 		}
@@ -305,8 +310,11 @@ func (a *core) start(ctx context.Context) (err error) {
 	return nil
 }
 
-// callHook runs a lifecycle function, turning a panic into an error.
-func callHook(ctx context.Context, fn func(context.Context) error) (err error) {
+// callHook runs a lifecycle function with a deadline, turning a panic into
+// an error.
+func callHook(ctx context.Context, d time.Duration, fn func(context.Context) error) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
@@ -320,7 +328,7 @@ func (a *core) rollback(ctx context.Context) {
 	for i := len(a.started) - 1; i >= 0; i-- {
 		h := a.started[i]
 		if h.OnStop != nil {
-			if err := callHook(ctx, h.OnStop); err != nil {
+			if err := callHook(ctx, h.timeout(), h.OnStop); err != nil {
 				a.logger.Error("graft: stop hook failed", "hook", h.Name, "err", err)
 			}
 		}
@@ -360,11 +368,26 @@ func (a *core) build() error {
 
 // Hook is a named pair of lifecycle functions (a lifespan hook): OnStart
 // runs at start-up before plugins are applied, OnStop at shutdown in reverse
-// order. Either may be nil.
+// order. Either may be nil. Each gets a context whose deadline is Timeout
+// from its call. OnStart may create resources and register them in the
+// app's dependency graph (di.Value(app.Graph(), db)): endpoints and plugins
+// are assembled after every OnStart ran, so they find them there.
 type Hook struct {
 	Name    string
 	OnStart func(ctx context.Context) error
 	OnStop  func(ctx context.Context) error
+	// Timeout bounds each call; 0 means DefaultHookTimeout.
+	Timeout time.Duration
+}
+
+// DefaultHookTimeout bounds a lifespan hook call when Hook.Timeout is 0.
+const DefaultHookTimeout = 15 * time.Second
+
+func (h Hook) timeout() time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	return DefaultHookTimeout
 }
 
 // OnLifecycle adds a lifespan hook. A failing OnStart stops start-up with

@@ -34,6 +34,7 @@ type settings struct {
 	mws       []Middleware
 	bodyLimit int64
 	label     string
+	plugins   []Plugin // typed-endpoint plugins (plugin.go)
 }
 
 // Option configures a route or a group.

@@ -1,0 +1,635 @@
+package graft
+
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// The binding plan of an In type is compiled once, at registration, with
+// reflection; per request the binder walks the plan's fields and stores
+// each value through its offset with a setter made for the field's kind.
+
+// inPlan is the compiled binding plan of an In type.
+type inPlan struct {
+	typ       reflect.Type
+	params    []*paramField // path, query, header, cookie and form values
+	files     []*paramField // form files
+	body      *bodyField
+	deps      []*depField
+	plugins   []PluginParam
+	form      bool
+	multipart bool
+}
+
+// paramField is one request value bound into a field.
+type paramField struct {
+	Param
+	loc     string // "query.limit"
+	key     string // name to look up (canonical for headers)
+	off     uintptr
+	pathIdx int
+	hasDef  bool
+	multi   bool
+	set     func(p unsafe.Pointer, s string) error
+	setAll  func(p unsafe.Pointer, vals []string) error
+	check   check
+	errMsg  string // message for a value that does not parse
+}
+
+// bodyField is In's Body field.
+type bodyField struct {
+	BodyParam
+	off      uintptr
+	ptrWord  unsafe.Pointer // type word of *T, to hand decoders a pointer
+	raw      int            // 1: []byte body, 2: string body, read as is
+	forbid   int            // 0: app default, 1: forbid unknown fields, 2: allow
+	check    check
+	msgpack  bool
+	required bool
+}
+
+// depField is an `inject:""` field.
+type depField struct {
+	Dependency
+	off   uintptr
+	store func(p unsafe.Pointer, v any)
+}
+
+// sourceTags are the tags that say where a field's value comes from.
+var sourceTags = []string{"path", "query", "header", "cookie", "form", "inject", "plugin"}
+
+// otherTags are further tags In fields may carry.
+var otherTags = []string{"json", "msgpack", "xml", "yaml", "doc", "default", "example", "unknown", "deprecated"}
+
+// tagKeys lists the keys of a struct tag, in the syntax reflect reads.
+func tagKeys(tag reflect.StructTag) []string {
+	var keys []string
+	s := string(tag)
+	for {
+		s = strings.TrimLeft(s, " ")
+		i := strings.IndexByte(s, ':')
+		if i <= 0 || i+1 >= len(s) || s[i+1] != '"' {
+			return keys
+		}
+		keys = append(keys, s[:i])
+		j := i + 2
+		for j < len(s) && s[j] != '"' {
+			if s[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(s) {
+			return keys
+		}
+		s = s[j+1:]
+	}
+}
+
+// compileIn compiles the binding plan of the In type t for a route whose
+// pattern has the wildcards pathNames. paramsOnly restricts the fields to
+// path, query, header and cookie params (request structs taken by
+// providers).
+func compileIn(t reflect.Type, pathNames []string, paramsOnly bool) (*inPlan, error) {
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("input type %s must be a struct", t)
+	}
+	pl := &inPlan{typ: t}
+	if err := pl.addFields(t, 0, pathNames, paramsOnly); err != nil {
+		return nil, err
+	}
+	if !paramsOnly {
+		for i, n := range pathNames {
+			found := false
+			for _, f := range pl.params {
+				if f.In == InPath && f.pathIdx == i {
+					found = true
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("the pattern's wildcard {%s} has no field; add a field tagged path:%q to %s", n, n, t)
+			}
+		}
+	}
+	if pl.body != nil && pl.form {
+		return nil, fmt.Errorf("%s has both a Body field and form fields; a request has one body: use one or the other", t)
+	}
+	return pl, nil
+}
+
+func (pl *inPlan) addFields(t reflect.Type, base uintptr, pathNames []string, paramsOnly bool) error {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		var src, name string
+		n := 0
+		for _, k := range tagKeys(f.Tag) {
+			switch {
+			case slices.Contains(sourceTags, k):
+				src, name = k, f.Tag.Get(k)
+				n++
+			case slices.Contains(constraintTags, k), slices.Contains(otherTags, k):
+			default:
+				return fmt.Errorf("field %s has unknown tag %q; use path, query, header, cookie, form, inject or plugin for the source and %s for validation", f.Name, k, strings.Join(constraintTags, ", "))
+			}
+		}
+		if n > 1 {
+			return fmt.Errorf("field %s has %d source tags; give it exactly one of %s", f.Name, n, strings.Join(sourceTags, ", "))
+		}
+		if f.Anonymous && src == "" && f.Type.Kind() == reflect.Struct {
+			if err := pl.addFields(f.Type, base+f.Offset, pathNames, paramsOnly); err != nil {
+				return err
+			}
+			continue
+		}
+		if !f.IsExported() {
+			if src != "" {
+				return fmt.Errorf("field %s is unexported; export it so it can be bound", f.Name)
+			}
+			continue
+		}
+		if paramsOnly && src != "path" && src != "query" && src != "header" && src != "cookie" {
+			return fmt.Errorf("field %s: a request struct taken by a provider may only have path, query, header and cookie fields", f.Name)
+		}
+		off := base + f.Offset
+		switch src {
+		case "":
+			if f.Name != "Body" {
+				return fmt.Errorf("field %s has no source tag; tag it path, query, header, cookie, form, inject or plugin, name it Body for the request body, or unexport it", f.Name)
+			}
+			if err := pl.addBody(f, off); err != nil {
+				return err
+			}
+		case "inject":
+			pl.deps = append(pl.deps, &depField{Dependency: Dependency{Field: f.Name, Type: f.Type}, off: off, store: storeFunc(f.Type)})
+		case "plugin":
+			pl.plugins = append(pl.plugins, PluginParam{Name: f.Name, Type: f.Type, Tag: name, offset: off})
+		default:
+			if err := pl.addParam(f, off, Location(src), name, pathNames); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	fileHeaderType  = reflect.TypeFor[*multipart.FileHeader]()
+	fileHeadersType = reflect.TypeFor[[]*multipart.FileHeader]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name string, pathNames []string) error {
+	if name == "" {
+		return fmt.Errorf("field %s: tag %s needs a name, e.g. %s:%q", f.Name, in, in, strings.ToLower(f.Name))
+	}
+	c, required, err := parseConstraints(f.Tag)
+	if err != nil {
+		return fmt.Errorf("field %s: %w", f.Name, err)
+	}
+	pf := &paramField{
+		Param: Param{Name: name, In: in, Field: f.Name, Type: f.Type, Required: required, Doc: f.Tag.Get("doc"), Constraints: c},
+		key:   name,
+		off:   off,
+	}
+	pf.Default, pf.hasDef = f.Tag.Lookup("default")
+	locName := name
+	switch in {
+	case InPath:
+		pf.pathIdx = slices.Index(pathNames, name)
+		if pf.pathIdx < 0 {
+			return fmt.Errorf("field %s: path:%q names no wildcard of the pattern (it has %v); fix the tag or add {%s} to the pattern", f.Name, name, pathNames, name)
+		}
+		pf.Required = true
+	case InHeader:
+		pf.key = textproto.CanonicalMIMEHeaderKey(name)
+		locName = strings.ToLower(name)
+	case InForm:
+		pl.form = true
+		if f.Type == fileHeaderType || f.Type == fileHeadersType {
+			pf.File, pf.multi = true, f.Type == fileHeadersType
+			pl.multipart = true
+			pf.loc = "form." + name
+			pl.files = append(pl.files, pf)
+			return nil
+		}
+	}
+	pf.loc = string(in) + "." + locName
+	t := f.Type
+	if t.Kind() == reflect.Slice && in != InPath && in != InCookie && !t.Implements(textUnmarshaler) && !reflect.PointerTo(t).Implements(textUnmarshaler) {
+		set, msg, err := scalarSetter(t.Elem())
+		if err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		pf.multi, pf.errMsg = true, msg
+		pf.setAll = sliceSetter(t, set)
+		if pf.check, err = lengthCheck(t, c, pf.loc); err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+	} else {
+		ptr := t.Kind() == reflect.Pointer && !t.Implements(textUnmarshaler)
+		et := t
+		if ptr {
+			et = t.Elem()
+		}
+		set, msg, err := scalarSetter(et)
+		if err != nil {
+			return fmt.Errorf("field %s (%s %q): %w", f.Name, in, name, err)
+		}
+		if ptr {
+			set = pointerSetter(et, set)
+		}
+		pf.set, pf.errMsg = set, msg
+		if pf.check, err = ownCheck(t, c, pf.loc); err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+	}
+	if pf.hasDef {
+		if err := checkDefault(pf); err != nil {
+			return fmt.Errorf("field %s: default:%q: %w", f.Name, pf.Default, err)
+		}
+	}
+	if in == InForm {
+		pl.form = true
+	}
+	pl.params = append(pl.params, pf)
+	return nil
+}
+
+// checkDefault parses a default value once, so a bad one fails at setup.
+func checkDefault(pf *paramField) error {
+	v := reflect.New(pf.Type)
+	if pf.multi {
+		return pf.setAll(v.UnsafePointer(), strings.Split(pf.Default, ","))
+	}
+	return pf.set(v.UnsafePointer(), pf.Default)
+}
+
+func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
+	t := f.Type
+	bf := &bodyField{BodyParam: BodyParam{Field: f.Name, Type: t, Required: t.Kind() != reflect.Pointer}, off: off}
+	bf.required = bf.Required
+	switch {
+	case t == reflect.TypeFor[[]byte]():
+		bf.raw, bf.MediaTypes = 1, []string{"application/octet-stream"}
+	case t.Kind() == reflect.String:
+		bf.raw, bf.MediaTypes = 2, []string{"text/plain"}
+	default:
+		bf.MediaTypes = []string{mediaJSON, mediaMsgpack}
+		bf.ptrWord = typeWord(reflect.PointerTo(t))
+		var err error
+		if bf.check, err = compileValidator(t, "body", 0); err != nil {
+			return fmt.Errorf("body: %w", err)
+		}
+		if c, req, err := parseConstraints(f.Tag); err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		} else if !c.empty() {
+			return fmt.Errorf("field %s: put constraints on the body type's fields, not on the Body field", f.Name)
+		} else if _, ok := f.Tag.Lookup("required"); ok {
+			bf.Required, bf.required = req, req
+		}
+	}
+	switch u := f.Tag.Get("unknown"); u {
+	case "":
+	case "forbid":
+		bf.forbid, bf.ForbidUnknown = 1, true
+	case "allow":
+		bf.forbid = 2
+	default:
+		return fmt.Errorf("field %s: unknown:%q: use unknown:\"forbid\" or unknown:\"allow\"", f.Name, u)
+	}
+	pl.body = bf
+	return nil
+}
+
+// scalarSetter returns a parser-and-store for a value of type t, and the
+// message for a value that does not parse.
+func scalarSetter(t reflect.Type) (func(p unsafe.Pointer, s string) error, string, error) {
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return func(p unsafe.Pointer, s string) error {
+			return reflect.NewAt(t, p).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+		}, "", nil
+	}
+	switch k := t.Kind(); k {
+	case reflect.String:
+		return func(p unsafe.Pointer, s string) error { *(*string)(p) = s; return nil }, "", nil
+	case reflect.Bool:
+		return func(p unsafe.Pointer, s string) error {
+			b, err := strconv.ParseBool(s)
+			*(*bool)(p) = b
+			return err
+		}, "must be true or false", nil
+	case reflect.Int:
+		return intSetter[int](64), "must be an integer", nil
+	case reflect.Int8:
+		return intSetter[int8](8), "must be an integer between -128 and 127", nil
+	case reflect.Int16:
+		return intSetter[int16](16), "must be a 16-bit integer", nil
+	case reflect.Int32:
+		return intSetter[int32](32), "must be a 32-bit integer", nil
+	case reflect.Int64:
+		return intSetter[int64](64), "must be an integer", nil
+	case reflect.Uint:
+		return uintSetter[uint](64), "must be a non-negative integer", nil
+	case reflect.Uint8:
+		return uintSetter[uint8](8), "must be an integer between 0 and 255", nil
+	case reflect.Uint16:
+		return uintSetter[uint16](16), "must be a non-negative 16-bit integer", nil
+	case reflect.Uint32:
+		return uintSetter[uint32](32), "must be a non-negative 32-bit integer", nil
+	case reflect.Uint64:
+		return uintSetter[uint64](64), "must be a non-negative integer", nil
+	case reflect.Float32:
+		return func(p unsafe.Pointer, s string) error {
+			f, err := strconv.ParseFloat(s, 32)
+			*(*float32)(p) = float32(f)
+			return err
+		}, "must be a number", nil
+	case reflect.Float64:
+		return func(p unsafe.Pointer, s string) error {
+			f, err := strconv.ParseFloat(s, 64)
+			*(*float64)(p) = f
+			return err
+		}, "must be a number", nil
+	}
+	return nil, "", fmt.Errorf("type %s cannot be bound from a request string; use a string, bool, number, a slice or pointer of one, or a type with UnmarshalText", t)
+}
+
+func intSetter[T int | int8 | int16 | int32 | int64](bits int) func(p unsafe.Pointer, s string) error {
+	return func(p unsafe.Pointer, s string) error {
+		n, err := strconv.ParseInt(s, 10, bits)
+		if err != nil {
+			return err
+		}
+		*(*T)(p) = T(n)
+		return nil
+	}
+}
+
+func uintSetter[T uint | uint8 | uint16 | uint32 | uint64](bits int) func(p unsafe.Pointer, s string) error {
+	return func(p unsafe.Pointer, s string) error {
+		n, err := strconv.ParseUint(s, 10, bits)
+		if err != nil {
+			return err
+		}
+		*(*T)(p) = T(n)
+		return nil
+	}
+}
+
+// pointerSetter allocates the value a pointer field points to.
+func pointerSetter(et reflect.Type, set func(unsafe.Pointer, string) error) func(unsafe.Pointer, string) error {
+	return func(p unsafe.Pointer, s string) error {
+		q := reflect.New(et).UnsafePointer()
+		if err := set(q, s); err != nil {
+			return err
+		}
+		*(*unsafe.Pointer)(p) = q
+		return nil
+	}
+}
+
+// sliceSetter builds a slice of t from all values of a param.
+func sliceSetter(t reflect.Type, set func(unsafe.Pointer, string) error) func(unsafe.Pointer, []string) error {
+	if t == reflect.TypeFor[[]string]() {
+		return func(p unsafe.Pointer, vals []string) error { *(*[]string)(p) = vals; return nil }
+	}
+	size := t.Elem().Size()
+	return func(p unsafe.Pointer, vals []string) error {
+		sv := reflect.MakeSlice(t, len(vals), len(vals))
+		data := sv.UnsafePointer()
+		for i, s := range vals {
+			if err := set(unsafe.Add(data, uintptr(i)*size), s); err != nil {
+				return err
+			}
+		}
+		*(*sliceHeader)(p) = sliceHeader{data: data, len: len(vals), cap: len(vals)}
+		return nil
+	}
+}
+
+// storeFunc returns how to store a resolved dependency (boxed in an any)
+// into a field of type t: pointer-shaped values are stored as a word.
+func storeFunc(t reflect.Type) func(p unsafe.Pointer, v any) {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return func(p unsafe.Pointer, v any) { *(*unsafe.Pointer)(p) = efaceData(v) }
+	case reflect.Interface:
+		if t.NumMethod() == 0 {
+			return func(p unsafe.Pointer, v any) { *(*any)(p) = v }
+		}
+	}
+	return func(p unsafe.Pointer, v any) {
+		if v != nil {
+			reflect.NewAt(t, p).Elem().Set(reflect.ValueOf(v))
+		}
+	}
+}
+
+// pathValue returns wildcard i of the matched route, percent-decoded.
+func pathValue(c *Ctx, i int) string {
+	if i >= c.params.n {
+		return ""
+	}
+	v := c.params.vals[i]
+	if c.raw && strings.IndexByte(v, '%') >= 0 {
+		if u, err := url.PathUnescape(v); err == nil {
+			return u
+		}
+	}
+	return v
+}
+
+// bindParams binds the path, query, header, cookie and form values of the
+// plan into the struct at p, recording failures in e.
+func (pl *inPlan) bindParams(c *Ctx, p unsafe.Pointer, e *errs) {
+	r := c.Request
+	for _, f := range pl.params {
+		var s string
+		var vals []string
+		ok := false
+		switch f.In {
+		case InPath:
+			s, ok = pathValue(c, f.pathIdx), true
+		case InQuery:
+			if f.multi {
+				vals = c.QueryValues()[f.key]
+				ok = len(vals) > 0
+			} else {
+				s, ok = lookupQuery(r.URL.RawQuery, f.key)
+			}
+		case InHeader:
+			vals = r.Header[f.key]
+			ok = len(vals) > 0
+			if ok && !f.multi {
+				s = vals[0]
+			}
+		case InCookie:
+			if ck, err := r.Cookie(f.key); err == nil {
+				s, ok = ck.Value, true
+			}
+		case InForm:
+			vals = r.PostForm[f.key]
+			ok = len(vals) > 0
+			if ok && !f.multi {
+				s = vals[0]
+			}
+		}
+		if !ok {
+			if !f.hasDef {
+				if f.Required {
+					e.add(f.loc, "is required", nil)
+				}
+				continue
+			}
+			s = f.Default
+			if f.multi {
+				vals = strings.Split(s, ",")
+			}
+		}
+		fp := unsafe.Add(p, f.off)
+		if f.multi {
+			if err := f.setAll(fp, vals); err != nil {
+				e.add(f.loc, f.message(err), vals)
+				continue
+			}
+		} else if err := f.set(fp, s); err != nil {
+			e.add(f.loc, f.message(err), s)
+			continue
+		}
+		if f.check != nil {
+			f.check(fp, e)
+		}
+	}
+	for _, f := range pl.files {
+		var fhs []*multipart.FileHeader
+		if mf := r.MultipartForm; mf != nil {
+			fhs = mf.File[f.key]
+		}
+		if len(fhs) == 0 {
+			if f.Required {
+				e.add(f.loc, "is required", nil)
+			}
+			continue
+		}
+		fp := unsafe.Add(p, f.off)
+		if f.multi {
+			*(*[]*multipart.FileHeader)(fp) = fhs
+		} else {
+			*(**multipart.FileHeader)(fp) = fhs[0]
+		}
+	}
+}
+
+func (f *paramField) message(err error) string {
+	if f.errMsg != "" {
+		return f.errMsg
+	}
+	return "is not valid: " + err.Error()
+}
+
+// defaultMaxMemory is the part of a multipart body held in memory.
+const defaultMaxMemory = 32 << 20
+
+// parseForm parses an urlencoded or multipart body: 415 for another media
+// type, 413 over the body limit, 400 when malformed.
+func (pl *inPlan) parseForm(c *Ctx) error {
+	r := c.Request
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	limit := c.BodyLimit()
+	switch {
+	case mt == "multipart/form-data":
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if err := r.ParseMultipartForm(min(limit, defaultMaxMemory)); err != nil {
+			return formError(err, limit)
+		}
+	case mt == "application/x-www-form-urlencoded" && !pl.multipart:
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if err := r.ParseForm(); err != nil {
+			return formError(err, limit)
+		}
+	case mt == "" && (r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody):
+		r.PostForm = url.Values{}
+	default:
+		want := "application/x-www-form-urlencoded or multipart/form-data"
+		if pl.multipart {
+			want = "multipart/form-data"
+		}
+		return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not a form; send %s", ct, want)}
+	}
+	return nil
+}
+
+func formError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body exceeds the limit of %d bytes", limit), Err: err}
+	}
+	return &HTTPError{Status: http.StatusBadRequest, Detail: "malformed form body: " + err.Error(), Err: err}
+}
+
+// bindBody reads and decodes the request body into the Body field of the
+// struct at p and validates it. Media type, size and syntax problems are
+// returned (415, 413, 400); field problems go to e.
+func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) error {
+	r := c.Request
+	ct := r.Header.Get("Content-Type")
+	cd := codecJSON
+	if b.raw == 0 {
+		if cd = bodyCodec(ct); cd == codecNone {
+			return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not supported; send application/json or application/msgpack", ct)}
+		}
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	keep := false
+	defer func() {
+		if !keep && buf.Cap() <= maxPooledBuf {
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
+	if err := readBody(r, buf, c.BodyLimit()); err != nil {
+		return err
+	}
+	fp := unsafe.Add(p, b.off)
+	if buf.Len() == 0 {
+		if b.required {
+			e.add("body", "is required", nil)
+		}
+		return nil
+	}
+	switch {
+	case b.raw == 1:
+		*(*[]byte)(fp) = bytes.Clone(buf.Bytes())
+		return nil
+	case b.raw == 2:
+		*(*string)(fp) = buf.String()
+		return nil
+	case cd == codecMsgpack:
+		keep = true // msgpack may alias []byte fields into the buffer
+		if err := decodeMsgpackBody(buf.Bytes(), eface(b.ptrWord, fp)); err != nil {
+			return err
+		}
+	default:
+		forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
+		if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
+			return err
+		}
+	}
+	if b.check != nil {
+		b.check(fp, e)
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package graft
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shamaton/msgpack/v2"
+)
+
+// Media types typed endpoints read and write.
+const (
+	mediaJSON    = "application/json"
+	mediaMsgpack = "application/msgpack"
+	mediaProblem = "application/problem+json"
+)
+
+var (
+	hdrJSON    = []string{mediaJSON}
+	hdrMsgpack = []string{mediaMsgpack}
+	hdrOctet   = []string{"application/octet-stream"}
+	hdrText    = []string{"text/plain; charset=utf-8"}
+)
+
+// codec is a body encoding of typed endpoints.
+type codec uint8
+
+const (
+	codecNone codec = iota
+	codecJSON
+	codecMsgpack
+)
+
+// bodyCodec returns the codec of a request Content-Type; an empty one means
+// JSON. It parses without allocating.
+func bodyCodec(ct string) codec {
+	if ct == "" {
+		return codecJSON
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	switch {
+	case strings.EqualFold(mt, mediaJSON):
+		return codecJSON
+	case strings.EqualFold(mt, mediaMsgpack), strings.EqualFold(mt, "application/x-msgpack"), strings.EqualFold(mt, "application/vnd.msgpack"):
+		return codecMsgpack
+	case len(mt) > 17 && strings.EqualFold(mt[:12], "application/") && strings.EqualFold(mt[len(mt)-5:], "+json"):
+		return codecJSON
+	}
+	return codecNone
+}
+
+// acceptCodec chooses the response codec from an Accept header: msgpack
+// when it is preferred (by q, then order) over JSON, else JSON. Nothing is
+// allocated.
+func acceptCodec(accept string) codec {
+	if accept == "" {
+		return codecJSON
+	}
+	best, bestQ := codecJSON, -1.0
+	for accept != "" {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		mt, params, _ := strings.Cut(part, ";")
+		mt = strings.TrimSpace(mt)
+		var c codec
+		switch {
+		case strings.EqualFold(mt, mediaJSON), mt == "*/*", strings.EqualFold(mt, "application/*"):
+			c = codecJSON
+		case strings.EqualFold(mt, mediaMsgpack), strings.EqualFold(mt, "application/x-msgpack"), strings.EqualFold(mt, "application/vnd.msgpack"):
+			c = codecMsgpack
+		default:
+			continue
+		}
+		q := acceptQ(params)
+		if q > bestQ {
+			best, bestQ = c, q
+		}
+	}
+	if bestQ == 0 {
+		return codecJSON
+	}
+	return best
+}
+
+// acceptQ reads q= from media range params; 1 when absent.
+func acceptQ(params string) float64 {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if k == "q" || k == "Q" {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
+}
+
+// bufPool holds request-body and response buffers.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// jsonEnc is a pooled JSON encoder writing into its own buffer, so encoding
+// a response allocates nothing of its own.
+type jsonEnc struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonEncPool = sync.Pool{New: func() any {
+	e := &jsonEnc{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+// maxPooledBuf bounds the buffers kept for reuse.
+const maxPooledBuf = 64 << 10
+
+// readBody reads the request body into buf, bounded by limit: over it is a
+// 413, a failed read a 400.
+func readBody(r *http.Request, buf *bytes.Buffer, limit int64) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if r.ContentLength > limit {
+		return &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)}
+	}
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1) // +1: the read that sees EOF needs no growth
+	}
+	for {
+		if buf.Available() == 0 {
+			buf.Grow(512)
+		}
+		b := buf.AvailableBuffer()
+		b = b[:cap(b)]
+		if room := limit + 1 - int64(buf.Len()); int64(len(b)) > room {
+			b = b[:room]
+		}
+		n, err := r.Body.Read(b)
+		buf.Write(b[:n])
+		if int64(buf.Len()) > limit {
+			return &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body exceeds the limit of %d bytes", limit)}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit), Err: err}
+			}
+			return &HTTPError{Status: http.StatusBadRequest, Detail: "reading the request body failed: " + err.Error(), Err: err}
+		}
+	}
+}
+
+// decodeJSONBody decodes b into v (a pointer). Syntax errors are a 400;
+// a value of the wrong JSON type and (when forbidden) an unknown field are
+// recorded in e as field errors, so they are answered 422 together with
+// every other failing field.
+func decodeJSONBody(b []byte, v any, forbidUnknown bool, e *errs) error {
+	var err error
+	if forbidUnknown {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err = dec.Decode(v); err == nil && dec.More() {
+			return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body holds more than one JSON value"}
+		}
+	} else {
+		err = json.Unmarshal(b, v)
+	}
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		loc := "body"
+		if te.Field != "" {
+			loc += "." + te.Field
+		}
+		e.add(loc, "must be "+jsonKind(te.Type.Kind().String()), te.Value)
+		return nil
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		e.add("body."+name, "is not a known field", nil)
+		return nil
+	}
+	return jsonError(err)
+}
+
+// jsonKind names a Go kind in JSON terms for messages.
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"):
+		return "an integer"
+	case strings.HasPrefix(k, "float"):
+		return "a number"
+	case k == "bool":
+		return "a boolean"
+	case k == "string":
+		return "a string"
+	case k == "slice", k == "array":
+		return "an array"
+	}
+	return "an object"
+}
+
+// decodeMsgpackBody decodes a msgpack body into v; failures are a 400.
+func decodeMsgpackBody(b []byte, v any) error {
+	if err := msgpack.Unmarshal(b, v); err != nil {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "invalid msgpack body: " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// writeEncoded writes v (a pointer to the body) with status, in the codec
+// chosen from Accept. Encoding happens before anything is written, so an
+// encoding error can still become a 500.
+func writeEncoded(c *Ctx, status int, v any) error {
+	h := c.rw.Header()
+	if acceptCodec(c.Request.Header.Get("Accept")) == codecMsgpack {
+		b, err := msgpack.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("graft: encoding msgpack response: %w", err)
+		}
+		if _, ok := h["Content-Type"]; !ok {
+			h["Content-Type"] = hdrMsgpack
+		}
+		c.rw.WriteHeader(status)
+		_, err = c.rw.Write(b)
+		return err
+	}
+	e := jsonEncPool.Get().(*jsonEnc)
+	if err := e.enc.Encode(v); err != nil {
+		e.buf.Reset()
+		jsonEncPool.Put(e)
+		return fmt.Errorf("graft: encoding JSON response: %w", err)
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = hdrJSON
+	}
+	c.rw.WriteHeader(status)
+	_, err := c.rw.Write(e.buf.Bytes())
+	e.buf.Reset()
+	if e.buf.Cap() <= maxPooledBuf {
+		jsonEncPool.Put(e)
+	}
+	return err
+}
