@@ -2,12 +2,12 @@ module github.com/graftgo/graft/broker/redis
 
 go 1.26
 
-require github.com/graftgo/graft v0.0.0
-
 require (
-	github.com/redis/rueidis v1.0.79 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	github.com/graftgo/graft v0.0.0
+	github.com/redis/rueidis v1.0.79
+	go.uber.org/goleak v1.3.0
 )
+
+require golang.org/x/sys v0.47.0 // indirect
 
 replace github.com/graftgo/graft => ../../
