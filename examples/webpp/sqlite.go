@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/graftgo/graft"
+	_ "github.com/ncruces/go-sqlite3/driver" // database/sql driver "sqlite3"
+	_ "github.com/ncruces/go-sqlite3/embed"  // the SQLite build
+)
+
+// SQLite is a router-level extension (webpp's `router.sqlite`): registered
+// on a router (the app or a group), configured at start-up (the file comes
+// from code or from the --db flag), connected in Start and closed in Stop.
+// Handlers of its scope reach the database through the DBAccess mixin.
+type SQLite struct {
+	// File is the database file; required.
+	File string
+	// Schema is run once at start-up.
+	Schema string
+
+	db *sql.DB
+}
+
+// dbProp carries the scope's database to each request.
+var dbProp = graft.NewProperty[*sql.DB]("sqlite.db", nil)
+
+// ID implements graft.Extension.
+func (s *SQLite) ID() string { return "example.sqlite" }
+
+// Extend hands the database to every request of the extension's scope.
+func (s *SQLite) Extend(b *graft.Builder) error {
+	b.Property(dbProp)
+	b.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
+		return func(c *graft.Ctx) error {
+			dbProp.Set(c, s.db)
+			return next(c)
+		}
+	})
+	return nil
+}
+
+// Validate checks the configuration before anything is opened.
+func (s *SQLite) Validate() error {
+	if s.File == "" {
+		return errors.New("no database file: set SQLite.File or pass --db")
+	}
+	return nil
+}
+
+// Start opens the database and applies the schema.
+func (s *SQLite) Start(ctx context.Context) error {
+	db, err := sql.Open("sqlite3", "file:"+s.File+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(wal)")
+	if err != nil {
+		return err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("opening %s: %w", s.File, err)
+	}
+	if s.Schema != "" {
+		if _, err := db.ExecContext(ctx, s.Schema); err != nil {
+			db.Close()
+			return fmt.Errorf("applying the schema to %s: %w", s.File, err)
+		}
+	}
+	s.db = db
+	return nil
+}
+
+// Stop closes the database.
+func (s *SQLite) Stop(context.Context) error {
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// DBAccess is the context mixin of the SQLite extension.
+type DBAccess struct{ graft.Mixin }
+
+// DB returns the database of the router the request was routed through.
+func (d *DBAccess) DB() *sql.DB { return dbProp.Get(d.Ctx()) }
