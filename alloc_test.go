@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-// nopWriter is a ResponseWriter that discards the body and reuses its
+// stubWriter is a ResponseWriter that discards the body and reuses its
 // header map, so that what allocates is the framework, not the writer.
-type nopWriter struct{ h http.Header }
+type stubWriter struct{ h http.Header }
 
-func (w *nopWriter) Header() http.Header         { return w.h }
-func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *nopWriter) WriteHeader(int)             {}
+func (w *stubWriter) Header() http.Header         { return w.h }
+func (w *stubWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *stubWriter) WriteHeader(int)             {}
 
 // routedApp is an app with static, param, 3-param and catch-all routes
 // whose handlers write nothing (and read their params).
@@ -83,7 +83,7 @@ func TestAllocsServeHTTP(t *testing.T) {
 	}
 	for _, tc := range cases {
 		r := httptest.NewRequest(tc.method, tc.path, nil)
-		w := &nopWriter{h: http.Header{}}
+		w := &stubWriter{h: http.Header{}}
 		allocs := testing.AllocsPerRun(200, func() { app.ServeHTTP(w, r) })
 		if allocs != 0 {
 			t.Errorf("ServeHTTP %s %s (%s): %v allocs, want 0", tc.method, tc.path, tc.name, allocs)
@@ -94,7 +94,7 @@ func TestAllocsServeHTTP(t *testing.T) {
 func TestAllocsCtxPool(t *testing.T) {
 	app := routedApp(t)
 	r := httptest.NewRequest("GET", "/", nil)
-	w := &nopWriter{h: http.Header{}}
+	w := &stubWriter{h: http.Header{}}
 	allocs := testing.AllocsPerRun(200, func() {
 		c := app.pool.get()
 		c.reset(w, r)

@@ -26,7 +26,7 @@ func BenchmarkRouteCatchAll(b *testing.B) { benchRoute(b, "/static/css/site.css"
 
 func benchServe(b *testing.B, app *App[Ctx], method, path string) {
 	r := httptest.NewRequest(method, path, nil)
-	w := &nopWriter{h: http.Header{}}
+	w := &stubWriter{h: http.Header{}}
 	b.ReportAllocs()
 	for b.Loop() {
 		app.ServeHTTP(w, r)
@@ -47,7 +47,7 @@ func BenchmarkServeHTTPText(b *testing.B) {
 func BenchmarkCtxAcquireRelease(b *testing.B) {
 	app := routedApp(b)
 	r := httptest.NewRequest("GET", "/", nil)
-	w := &nopWriter{h: http.Header{}}
+	w := &stubWriter{h: http.Header{}}
 	b.ReportAllocs()
 	for b.Loop() {
 		c := app.pool.get()
