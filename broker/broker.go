@@ -33,12 +33,11 @@ type DeliverFunc func(Message)
 //
 // Subscribe and Unsubscribe record what the node wants; the broker
 // establishes it on the bus at Start and again after every reconnect. Both
-// are idempotent. Because the node's topic registry reports "first" and
-// "last" outside any lock the broker knows of, two goroutines may call
-// Subscribe and Unsubscribe for one topic in the opposite order of the
-// registry changes they follow; a node that cares serialises its bus calls
-// per topic and, under that lock, subscribes exactly when the registry says
-// the topic has local subscribers.
+// are idempotent. The node's topic registry reports "first" and "last"
+// under its own lock, so two goroutines may call Subscribe and Unsubscribe
+// for one topic in the opposite order of the registry changes they follow;
+// a node should call them through a [Reconciler], which makes the bus agree
+// with the registry's current state.
 type Broker interface {
 	// Start connects to the bus and subscribes to the topics recorded so
 	// far. From then on deliver is called for every message published by

@@ -7,7 +7,8 @@
 //
 // A node keeps one bus subscription per topic: it calls [Broker.Subscribe]
 // when a topic gets its first local subscriber and [Broker.Unsubscribe] when
-// it loses its last one (graft's topic registry reports both). A node never
+// it loses its last one (graft's topic registry reports both; a [Reconciler]
+// keeps the two in step under concurrency). A node never
 // delivers its own message twice: every message travels in an envelope that
 // names its origin node ([NodeID]), and a broker drops its own messages when
 // the bus echoes them back.
