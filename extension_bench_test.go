@@ -15,6 +15,9 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
+// WriteString avoids the []byte conversion, as net/http's writer does.
+func (d *discardWriter) WriteString(s string) (int, error) { return len(s), nil }
+
 func newDiscard() *discardWriter { return &discardWriter{h: http.Header{}} }
 
 // serveLoop serves req n times through h, clearing the reused header map.
