@@ -1,0 +1,210 @@
+// Command lihil is seed 004 (lihil's plugin system) in graft: a bus plugin
+// that injects an *EventBus into endpoints that declare one as a plugin
+// param, and a plugin factory built after the lifespan start-up from a
+// config value (--max-requests) and a resource a lifespan hook put in the
+// dependency graph.
+//
+//	go run ./examples/lihil --port 8080 --max-requests 100
+//	curl -X POST localhost:8080/users/7 -d '{"name":"Ada","email":"ada@example.com"}'
+//	curl localhost:8080/events
+//	curl localhost:8080/limits
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"net/http"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/di"
+)
+
+// UserCreated is published when a user is created.
+type UserCreated struct {
+	UserID string `json:"user_id"`
+	Name   string `json:"name"`
+}
+
+// EventLog is a subscriber's record of the events it received.
+type EventLog struct {
+	mu     sync.Mutex
+	events []UserCreated
+}
+
+// Add records an event.
+func (l *EventLog) Add(e UserCreated) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+// List returns the events received so far.
+func (l *EventLog) List() []UserCreated {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]UserCreated{}, l.events...)
+}
+
+// CreateUserIn is the input of POST /users/{user_id}. Bus is a plugin
+// param: never read from the request, filled by BusPlugin.
+type CreateUserIn struct {
+	UserID string `path:"user_id" pattern:"^[0-9]+$"`
+	Body   struct {
+		Name  string `json:"name" required:"true" minLength:"1" maxLength:"100"`
+		Email string `json:"email" format:"email"`
+	}
+	Bus *EventBus `plugin:""`
+}
+
+// CreateUserOut answers 201 with the created user.
+type CreateUserOut struct {
+	Status int `default:"201"`
+	Body   UserCreated
+}
+
+func createUser(ctx context.Context, in *CreateUserIn) (*CreateUserOut, error) {
+	ev := UserCreated{UserID: in.UserID, Name: in.Body.Name}
+	if err := in.Bus.Publish(ctx, ev); err != nil {
+		return nil, err
+	}
+	return &CreateUserOut{Body: ev}, nil
+}
+
+// EventsIn reads the subscriber's log from the graph.
+type EventsIn struct {
+	Log *EventLog `inject:""`
+}
+
+// EventsOut lists the events.
+type EventsOut struct {
+	Body []UserCreated
+}
+
+func listEvents(_ context.Context, in *EventsIn) (*EventsOut, error) {
+	return &EventsOut{Body: in.Log.List()}, nil
+}
+
+// RequestCounter is a resource the lifespan hook creates and registers in
+// the graph; the limit plugin counts requests with it.
+type RequestCounter struct {
+	Started time.Time
+	n       atomic.Int64
+}
+
+// Limits is what the limit plugin was built with, injected into endpoints
+// that ask for it as a plugin param.
+type Limits struct {
+	MaxRequests int       `json:"max_requests"`
+	Served      int64     `json:"served"`
+	Since       time.Time `json:"since"`
+}
+
+var limitsType = reflect.TypeFor[*Limits]()
+
+// LimitsIn asks the limit plugin for its settings.
+type LimitsIn struct {
+	Limits *Limits `plugin:""`
+}
+
+// LimitsOut shows them.
+type LimitsOut struct {
+	Body *Limits
+}
+
+func showLimits(_ context.Context, in *LimitsIn) (*LimitsOut, error) {
+	return &LimitsOut{Body: in.Limits}, nil
+}
+
+// limitPluginFactory is a plugin factory: graft calls it per endpoint after
+// the lifespan hooks ran, so the flag is parsed and the counter is in the
+// graph. The plugin it builds answers 429 past maxRequests typed requests
+// and fills *Limits plugin params.
+func limitPluginFactory(maxRequests *int) graft.Plugin {
+	return graft.NamedPlugin("limit", graft.PluginFactory(func(g *di.Graph, sig *graft.Signature) (graft.Plugin, error) {
+		counter, err := di.Get[*RequestCounter](g)
+		if err != nil {
+			return nil, err
+		}
+		limit := *maxRequests
+		if limit <= 0 {
+			return nil, errors.New("--max-requests must be positive")
+		}
+		sig.AddReturn(graft.Return{Status: http.StatusTooManyRequests, MediaType: "application/problem+json", Encoder: "problem", Description: "over --max-requests"})
+		return graft.PluginFunc(func(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
+			var setLimits func(any, *Limits)
+			for _, p := range sig.Plugins {
+				if p.Type == limitsType {
+					setLimits = graft.PluginSetter[*Limits](p)
+				}
+			}
+			return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
+				n := counter.n.Add(1)
+				if n > int64(limit) {
+					return nil, graft.Errorf(http.StatusTooManyRequests, "this server answers %d requests; restart it with a higher --max-requests", limit)
+				}
+				if setLimits != nil {
+					setLimits(in, &Limits{MaxRequests: limit, Served: n, Since: counter.Started})
+				}
+				return next(ctx, c, in)
+			}, nil
+		}), nil
+	}))
+}
+
+// newApp builds the app; args are its command-line arguments.
+func newApp(args []string) (*graft.App[graft.Ctx], error) {
+	app := graft.New[graft.Ctx](graft.Config{})
+	maxRequests := app.Flags().Int("max-requests", 1000, "typed requests served before answering 429")
+	if err := app.ParseFlags(args); err != nil {
+		return nil, err
+	}
+	g := app.Graph()
+
+	// The subscriber: it records every UserCreated it receives.
+	eventLog := &EventLog{}
+	di.Value(g, eventLog)
+	term := &BusTerminal{}
+	term.Subscribe(func(_ context.Context, g *di.Graph, ev any) error {
+		if e, ok := ev.(UserCreated); ok {
+			l, err := di.Get[*EventLog](g)
+			if err != nil {
+				return err
+			}
+			l.Add(e)
+		}
+		return nil
+	})
+
+	// The lifespan hook creates a resource and registers it in the graph.
+	app.OnLifecycle(graft.Hook{Name: "request-counter", OnStart: func(context.Context) error {
+		di.Value(g, &RequestCounter{Started: time.Now().UTC()})
+		return nil
+	}})
+
+	// App-level plugin factory, then the bus plugin on the users group.
+	app.UsePlugins(limitPluginFactory(maxRequests))
+	users := app.Group("/users", graft.Plugins(BusPlugin(term)))
+	graft.Post(users, "/{user_id}", createUser)
+	graft.Get(app, "/events", listEvents)
+	graft.Get(app, "/limits", showLimits)
+	return app, nil
+}
+
+func main() {
+	app, err := newApp(nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := app.Run(); err != nil {
+		log.Fatal(err)
+	}
+}
