@@ -59,7 +59,19 @@ func (p *Property[T]) String() string { return fmt.Sprintf("property %q", p.name
 // Get returns the value of the property on h, building its default first if
 // it has not been set since h was reset.
 func (p *Property[T]) Get(h Holder) T {
-	b := p.box(h.properties())
+	ps := h.properties()
+	if p.idx < len(ps.slots) {
+		if b, ok := ps.slots[p.idx].(*box[T]); ok && b.set {
+			return b.v
+		}
+	}
+	return p.getSlow(ps)
+}
+
+// getSlow builds the default (and the slot, for a property declared after
+// h was made).
+func (p *Property[T]) getSlow(ps *Props) T {
+	b := p.box(ps)
 	if !b.set {
 		if p.def != nil {
 			b.v = p.def()
@@ -71,7 +83,15 @@ func (p *Property[T]) Get(h Holder) T {
 
 // Set stores v as the value of the property on h.
 func (p *Property[T]) Set(h Holder, v T) {
-	b := p.box(h.properties())
+	ps := h.properties()
+	if p.idx < 64 && p.idx < len(ps.slots) {
+		if b, ok := ps.slots[p.idx].(*box[T]); ok {
+			b.v, b.set = v, true
+			ps.dirty |= 1 << uint(p.idx)
+			return
+		}
+	}
+	b := p.box(ps)
 	b.v, b.set = v, true
 }
 
@@ -79,8 +99,9 @@ func (p *Property[T]) Set(h Holder, v T) {
 // default first), valid until h is released; use it to update the value in
 // place.
 func (p *Property[T]) Ptr(h Holder) *T {
-	p.Get(h)
-	return &p.box(h.properties()).v
+	ps := h.properties()
+	p.getSlow(ps)
+	return &p.box(ps).v
 }
 
 // IsSet reports whether the property holds a value on h since its last
