@@ -354,19 +354,14 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 	}
 }
 
-// bind fills the input at p from the request: form or body, params, the
-// request structs providers take. Media type, size and syntax problems end
+// bind fills the input at p from the request: the form, params, the
+// request structs providers take, the body. Media type, size and syntax problems end
 // it at once (415, 413, 400); every field problem is collected into one 422.
 func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 	pl := ep.in
 	e := &rq.e
 	if pl.form {
 		if err := pl.parseForm(c); err != nil {
-			return err
-		}
-	}
-	if pl.body != nil {
-		if err := pl.body.bind(c, p, e, ep.app.cfg.DisallowUnknownFields); err != nil {
 			return err
 		}
 	}
@@ -381,6 +376,11 @@ func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 			} else {
 				rq.ext[i] = v.Elem().Interface()
 			}
+		}
+	}
+	if pl.body != nil {
+		if err := pl.body.bind(c, p, e, ep.app.cfg.DisallowUnknownFields); err != nil {
+			return err
 		}
 	}
 	if len(e.list) > 0 {
