@@ -22,6 +22,17 @@
 // known paths with another method 405 with an Allow header, and a panic in a
 // handler 500, logged with the route and stack.
 //
+// Typed endpoints are registered with generic package functions:
+// graft.Get(app, "/users/{id}", h) where h is func(ctx, *In) (*Out, error).
+// In's tagged fields (path, query, header, cookie, form, a Body field,
+// inject for the app's dependency graph, plugin for plugin-filled values)
+// are bound and validated by a plan compiled once per type; a bad request
+// is answered 400, 413, 415 or 422 (every failing field) and never reaches
+// the handler. Each endpoint has a Signature (SignatureOf) that endpoint
+// plugins (Plugin, Plugins, App.UsePlugins) see at start-up, after the
+// lifespan hooks, when they wrap the endpoint. See docs/endpoints.md and
+// docs/plugins.md.
+//
 // An app's context type may embed graft.Ctx together with extension mixins
 // (types that embed Mixin); their methods become methods of the context
 // handed to handlers. See docs/extensions.md for the extension model and
