@@ -61,6 +61,7 @@ type core struct {
 	methodNotAllowed HandlerFunc
 	shutdownFns      []func(context.Context)
 	srv              server
+	ws               atomic.Pointer[wsHub] // WebSocket connections and topics (ws_hub.go)
 }
 
 const (

@@ -3,6 +3,8 @@ module github.com/graftgo/graft
 go 1.26
 
 require (
+	github.com/klauspost/compress v1.17.9
+	github.com/lxzan/gws v1.9.1
 	github.com/shamaton/msgpack/v2 v2.4.0
 	go.uber.org/goleak v1.3.0
 )

@@ -1,0 +1,452 @@
+package graft
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"reflect"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/lxzan/gws"
+)
+
+// OpCode is the kind of a WebSocket message: text or binary.
+type OpCode uint8
+
+// Message opcodes.
+const (
+	// OpText is a text message; its payload must be valid UTF-8.
+	OpText OpCode = 1
+	// OpBinary is a binary message.
+	OpBinary OpCode = 2
+)
+
+// String returns "text" or "binary".
+func (op OpCode) String() string {
+	switch op {
+	case OpText:
+		return "text"
+	case OpBinary:
+		return "binary"
+	}
+	return fmt.Sprintf("opcode(%d)", uint8(op))
+}
+
+// WebSocket close codes (RFC 6455 section 7.4) that graft sends or reports.
+const (
+	CloseNormalClosure    = 1000
+	CloseGoingAway        = 1001
+	CloseProtocolError    = 1002
+	CloseUnsupportedData  = 1003
+	CloseNoStatusReceived = 1005 // reported, never sent: the peer's close frame had no code
+	CloseAbnormalClosure  = 1006 // reported, never sent: the connection dropped without a close frame
+	CloseInvalidPayload   = 1007
+	ClosePolicyViolation  = 1008
+	CloseMessageTooBig    = 1009
+	CloseInternalError    = 1011
+)
+
+// Behavior is one WebSocket route's settings and handlers, uWebSockets'
+// behaviour. T is the type of the connection's user data, returned by
+// Upgrade. Zero values mean the app-wide default from Config.WebSocket
+// (itself defaulting to uWebSockets' values); a boolean set here or there
+// turns its feature on.
+//
+// Handlers of one connection never run concurrently with each other (Drain
+// included), so they may use the connection's user data without locking;
+// Subscription runs in the goroutine that called Subscribe or Unsubscribe.
+// A panic in a handler is logged and closes that connection with 1011.
+type Behavior[T any] struct {
+	// MaxPayloadLength bounds a received message (reassembled and
+	// decompressed); a bigger one closes the connection with 1009.
+	// Default 16 KiB.
+	MaxPayloadLength int
+	// IdleTimeout closes a connection that received nothing for this long
+	// (code 1001, reason "idle timeout"). Default 120s; negative: none.
+	IdleTimeout time.Duration
+	// MaxBackpressure bounds the bytes waiting to be written; see
+	// Socket.Send. Default 64 KiB; negative: no limit.
+	MaxBackpressure int
+	// CloseOnBackpressureLimit closes the connection, instead of only
+	// dropping the message, when Send finds it over MaxBackpressure.
+	CloseOnBackpressureLimit bool
+	// ResetIdleTimeoutOnSend counts every accepted Send as activity.
+	ResetIdleTimeoutOnSend bool
+	// DisablePings stops the automatic ping sent when a connection has been
+	// idle for half of IdleTimeout (a live client's pong keeps it open).
+	DisablePings bool
+	// MaxLifetime closes a connection (1001, "max lifetime") this long
+	// after it opened. Default none.
+	MaxLifetime time.Duration
+	// Compression negotiates permessage-deflate (without context
+	// takeover, so a connection keeps no compression window). Messages
+	// are then compressed when Send is asked to and, for Publish, when
+	// they are at least 512 bytes.
+	Compression bool
+	// AllowedOrigins lists the Origin values a browser may connect from,
+	// as path.Match patterns ("https://*.example.com") or "*" for any.
+	// Nil allows the request's own host only (same origin); a request
+	// without an Origin header (not a browser) is always allowed. Others
+	// are answered 403.
+	AllowedOrigins []string
+	// Subprotocols lists the subprotocols the server speaks, preferred
+	// first. The first one the client also offers is selected
+	// (Socket.Subprotocol); if none matches the connection opens without
+	// one.
+	Subprotocols []string
+
+	// Upgrade runs before the handshake with the request context and
+	// returns the connection's user data. An error rejects the upgrade and
+	// is answered like a handler error (return an *HTTPError to choose the
+	// status). Nil means the zero T.
+	Upgrade func(c *Ctx) (T, error)
+	// Open runs when the connection is established.
+	Open func(conn *Conn[T])
+	// Message runs for each received text or binary message. data is only
+	// valid until Message returns; copy what you keep.
+	Message func(conn *Conn[T], data []byte, op OpCode)
+	// Drain runs when the send buffer has emptied after a Send reported
+	// Backpressure or Dropped.
+	Drain func(conn *Conn[T])
+	// Ping runs for each received ping; graft answers it with a pong.
+	Ping func(conn *Conn[T], payload []byte)
+	// Pong runs for each received pong.
+	Pong func(conn *Conn[T], payload []byte)
+	// Close runs once when the connection has closed, with the code and
+	// reason of the close: the peer's when it closed first (1005 when its
+	// close frame had no code), graft's or the app's when the server
+	// closed, 1006 when the connection dropped. The connection can no
+	// longer send; it goes back to its pool when Close returns.
+	Close func(conn *Conn[T], code int, reason string)
+	// Subscription runs when the connection subscribes to or unsubscribes
+	// from a topic (also when closing unsubscribes it), with the topic's
+	// local number of subscribers after and before.
+	Subscription func(conn *Conn[T], topic string, newCount, oldCount int)
+}
+
+// wsSettings are a route's effective settings, resolved at start-up from
+// its Behavior and the app's WSConfig, and the non-generic hooks the
+// connection base calls.
+type wsSettings struct {
+	pattern         string
+	maxPayload      int
+	idle            time.Duration
+	maxBackpressure int // <= 0: no limit
+	closeOnLimit    bool
+	resetIdleOnSend bool
+	pings           bool
+	lifetime        time.Duration
+	compression     bool
+
+	drain        func(s *Socket)
+	subscription func(s *Socket, topic string, newCount, oldCount int)
+	hasDrain     bool
+}
+
+// wsRoute is one registered WebSocket route.
+type wsRoute[T any] struct {
+	b        Behavior[T]
+	hub      *wsHub
+	set      wsSettings
+	mixins   []uintptr                // offsets of ConnMixin fields in T
+	ups      map[string]*gws.Upgrader // by selected subprotocol ("" for none)
+	pool     *pool[Conn[T]]
+	ev       wsEvents[T]
+	origins  []string
+	sameOnly bool
+}
+
+// WebSocket registers a WebSocket route on r (an App or a Group) at
+// pattern, served with behaviour b. Each connection carries user data of
+// type T, returned by b.Upgrade; T may embed mixins built on ConnMixin,
+// whose methods then work on conn.Data(). Connection objects are pooled
+// (Config.WSPoolMaxItems, --ws-factory-maxitems).
+//
+//	graft.WebSocket(app, "/ws", graft.Behavior[Session]{
+//		Upgrade: func(c *graft.Ctx) (Session, error) { return Session{Name: c.Query("name")}, nil },
+//		Message: func(conn *graft.Conn[Session], data []byte, op graft.OpCode) { conn.Send(data, op, false) },
+//	})
+func WebSocket[T any](r Router, pattern string, b Behavior[T]) *RouteInfo {
+	sc := r.routerScope()
+	h := sc.core.hub()
+	wr := &wsRoute[T]{b: b, hub: h, mixins: connMixinOffsets(reflect.TypeFor[T]())}
+	wr.ev.r = wr
+	for _, o := range b.AllowedOrigins {
+		if _, err := path.Match(o, ""); err != nil {
+			setupPanic("WebSocket route %s: allowed origin %q is not a valid pattern: %v", pattern, o, err)
+		}
+		wr.origins = append(wr.origins, strings.ToLower(o))
+	}
+	wr.sameOnly = b.AllowedOrigins == nil
+	ri := AddRoute(r, http.MethodGet, pattern, wr.serve, "graft.WebSocket "+reflect.TypeFor[T]().String())
+	wr.set.pattern = ri.Pattern()
+	h.addRoute(wr)
+	return ri
+}
+
+// prepare resolves the route's settings against the app's config and makes
+// its upgraders and connection pool. It runs at start-up.
+func (r *wsRoute[T]) prepare(cfg *Config) {
+	wc := &cfg.WebSocket
+	b := &r.b
+	s := &r.set
+	s.maxPayload = orDefault(b.MaxPayloadLength, orDefault(wc.MaxPayloadLength, DefaultWSMaxPayloadLength))
+	s.idle = orDefault(b.IdleTimeout, orDefault(wc.IdleTimeout, DefaultWSIdleTimeout))
+	s.maxBackpressure = orDefault(b.MaxBackpressure, orDefault(wc.MaxBackpressure, DefaultWSMaxBackpressure))
+	s.closeOnLimit = b.CloseOnBackpressureLimit || wc.CloseOnBackpressureLimit
+	s.resetIdleOnSend = b.ResetIdleTimeoutOnSend || wc.ResetIdleTimeoutOnSend
+	s.pings = !(b.DisablePings || wc.DisablePings)
+	s.lifetime = orDefault(b.MaxLifetime, wc.MaxLifetime)
+	s.compression = b.Compression || wc.PerMessageDeflate
+	if b.Drain != nil {
+		s.hasDrain = true
+		s.drain = func(sk *Socket) { b.Drain((*Conn[T])(sk.self)) }
+	}
+	if b.Subscription != nil {
+		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }
+	}
+	r.ups = map[string]*gws.Upgrader{"": r.newUpgrader(nil)}
+	for _, p := range b.Subprotocols {
+		r.ups[p] = r.newUpgrader([]string{p})
+	}
+	r.pool = newPool(poolSize(cfg.WSPoolMaxItems), r.newConn)
+}
+
+func (r *wsRoute[T]) newUpgrader(subprotocols []string) *gws.Upgrader {
+	opt := &gws.ServerOption{
+		ReadMaxPayloadSize: r.set.maxPayload,
+		CheckUtf8Enabled:   true,
+		SubProtocols:       subprotocols,
+		NewSession:         func() gws.SessionStorage { return noSession{} },
+		Logger:             gwsLogger{r.hub.core},
+		HandshakeTimeout:   wsCloseTimeout,
+	}
+	if r.set.compression {
+		// No context takeover either way: a connection then keeps no
+		// 32 KiB window per direction, and a published frame compressed
+		// once is valid for every subscriber.
+		opt.PermessageDeflate = gws.PermessageDeflate{Enabled: true, PoolSize: 4}
+	}
+	return gws.NewUpgrader(&r.ev, opt)
+}
+
+// newConn makes a pooled connection object.
+func (r *wsRoute[T]) newConn() *Conn[T] {
+	c := new(Conn[T])
+	s := &c.Socket
+	s.self = unsafe.Pointer(c)
+	s.data = &c.data
+	s.hub = r.hub
+	s.set = &r.set
+	s.wire.s = s
+	s.rawFn = s.rawWriteFD
+	s.props.init()
+	return c
+}
+
+// serve is the route's handler: it checks the handshake, runs Upgrade,
+// hijacks the connection and hands it to gws, then returns; the
+// connection lives on in its own goroutine.
+func (r *wsRoute[T]) serve(c *Ctx) error {
+	req := c.Request
+	if err := checkHandshake(req); err != nil {
+		return err
+	}
+	if !r.originAllowed(req) {
+		return &HTTPError{Status: http.StatusForbidden, Detail: "cross-origin WebSocket upgrade refused; list the origin in Behavior.AllowedOrigins"}
+	}
+	var data T
+	if r.b.Upgrade != nil {
+		var err error
+		if data, err = r.b.Upgrade(c); err != nil {
+			return err
+		}
+	}
+	if r.hub.isClosing() {
+		return &HTTPError{Status: http.StatusServiceUnavailable, Detail: "the server is shutting down"}
+	}
+	up := r.ups[""]
+	if len(r.b.Subprotocols) > 0 {
+		if p := selectSubprotocol(r.b.Subprotocols, req.Header.Values("Sec-WebSocket-Protocol")); p != "" {
+			up = r.ups[p]
+		}
+	}
+	hj, ok := c.Response().(http.Hijacker)
+	if !ok {
+		return &HTTPError{Status: http.StatusInternalServerError, Detail: "the connection cannot be taken over for a WebSocket"}
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return &HTTPError{Status: http.StatusInternalServerError, Detail: "taking over the connection failed", Err: err}
+	}
+	conn := r.pool.get()
+	conn.data = data
+	base := unsafe.Pointer(&conn.data)
+	for _, off := range r.mixins {
+		*(*ConnMixin)(unsafe.Add(base, off)) = ConnMixin{s: &conn.Socket}
+	}
+	s := &conn.Socket
+	s.open(nc)
+	gc, err := up.UpgradeFromConn(&s.wire, brw.Reader, req)
+	if err != nil {
+		s.finishWrites()
+		r.release(conn)
+		return nil
+	}
+	s.gc = gc
+	s.subprotocol = gc.SubProtocol()
+	s.deflate = r.set.compression && strings.Contains(req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
+	if !r.hub.add(s) {
+		s.abort(CloseGoingAway, "server shutting down")
+		s.finishWrites()
+		r.release(conn)
+		return nil
+	}
+	go r.run(conn)
+	return nil
+}
+
+// run reads the connection until it closes, then runs the Close handler and
+// releases the connection.
+func (r *wsRoute[T]) run(conn *Conn[T]) {
+	s := &conn.Socket
+	defer r.hub.wg.Done()
+	s.gc.ReadLoop()
+	s.markClosed()
+	code, reason := s.closeInfo()
+	s.cbMu.Lock()
+	s.closedCB = true
+	if r.b.Close != nil {
+		func() {
+			defer s.recoverCallback(false)
+			r.b.Close(conn, code, reason)
+		}()
+	}
+	s.cbMu.Unlock()
+	r.hub.unsubscribeAll(s)
+	s.finishWrites()
+	r.hub.remove(s)
+	r.release(conn)
+}
+
+func (r *wsRoute[T]) release(conn *Conn[T]) {
+	conn.Socket.reset()
+	var zero T
+	conn.data = zero
+	r.pool.put(conn)
+}
+
+// checkHandshake answers requests that are not WebSocket handshakes before
+// the connection is taken over, so that they get an ordinary HTTP error.
+func checkHandshake(r *http.Request) error {
+	if r.ProtoMajor != 1 {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "WebSocket upgrades need HTTP/1.1; HTTP/2 WebSockets (RFC 8441) are not supported"}
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+		return &HTTPError{Status: http.StatusUpgradeRequired, Detail: "this route serves WebSocket connections only", Header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
+	}
+	if r.Header.Get("Sec-WebSocket-Version") != "13" {
+		return &HTTPError{Status: http.StatusUpgradeRequired, Detail: "unsupported WebSocket version; use 13", Header: http.Header{"Sec-WebSocket-Version": {"13"}}}
+	}
+	key := r.Header.Get("Sec-WebSocket-Key")
+	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "missing or malformed Sec-WebSocket-Key"}
+	}
+	return nil
+}
+
+// headerHasToken reports whether a comma-separated header holds token,
+// case-insensitively.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// originAllowed applies AllowedOrigins, or the same-origin rule without it.
+func (r *wsRoute[T]) originAllowed(req *http.Request) bool {
+	origin := req.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if r.sameOnly {
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, req.Host)
+	}
+	origin = strings.ToLower(origin)
+	for _, o := range r.origins {
+		if o == "*" || o == origin {
+			return true
+		}
+		if ok, _ := path.Match(o, origin); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// selectSubprotocol returns the first of the server's subprotocols that the
+// client offered, or "".
+func selectSubprotocol(server []string, offered []string) string {
+	for _, p := range server {
+		for _, v := range offered {
+			for o := range strings.SplitSeq(v, ",") {
+				if strings.TrimSpace(o) == p {
+					return p
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// connMixinOffsets finds every ConnMixin inside T's struct fields (embedded
+// or not, at any depth, by value) and returns its offset in T.
+func connMixinOffsets(t reflect.Type) []uintptr {
+	var offs []uintptr
+	target := reflect.TypeFor[ConnMixin]()
+	var walk func(t reflect.Type, base uintptr)
+	walk = func(t reflect.Type, base uintptr) {
+		if t == target {
+			offs = append(offs, base)
+			return
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			walk(f.Type, base+f.Offset)
+		}
+	}
+	walk(t, 0)
+	return offs
+}
+
+// noSession replaces gws's per-connection session map: graft keeps
+// connection state in the Conn itself.
+type noSession struct{}
+
+func (noSession) Len() int                     { return 0 }
+func (noSession) Load(string) (any, bool)      { return nil, false }
+func (noSession) Delete(string)                {}
+func (noSession) Store(string, any)            {}
+func (noSession) Range(func(string, any) bool) {}
+
+var _ gws.SessionStorage = noSession{}
+
+// gwsLogger sends gws's own error logs to the app's logger.
+type gwsLogger struct{ a *core }
+
+func (l gwsLogger) Error(v ...any) {
+	l.a.logger.Error("graft: websocket engine", "err", fmt.Sprint(v...))
+}

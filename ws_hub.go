@@ -1,0 +1,403 @@
+package graft
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/graftgo/graft/broker"
+	"github.com/graftgo/graft/internal/topic"
+)
+
+// wsHub is an app's WebSocket state: its open connections, the topic
+// registry, the broker and the timer that enforces idle timeouts, pings and
+// lifetimes.
+type wsHub struct {
+	core   *core
+	reg    topic.Registry[subKey]
+	brk    broker.Broker
+	routes []wsPreparer
+
+	mu      sync.Mutex
+	head    *Socket // open connections, a doubly linked list
+	closing bool
+	wg      sync.WaitGroup // one per open connection's goroutine
+
+	now    atomic.Int64 // coarse clock (unix ns), advanced by the sweeper
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	startOnce, stopOnce sync.Once
+	startErr            error
+	sweepStop, sweepEnd chan struct{}
+
+	bus [busStripes]busStripe
+}
+
+// subKey is a subscription: the connection and its generation, so that a
+// publish iterating an old snapshot never reaches a pooled Socket's next
+// life.
+type subKey struct {
+	s   *Socket
+	gen uint32
+}
+
+// wsPreparer is a route, as the hub sees it.
+type wsPreparer interface {
+	prepare(cfg *Config)
+	settings() *wsSettings
+}
+
+func (r *wsRoute[T]) settings() *wsSettings { return &r.set }
+
+// busStripe serialises broker subscribe/unsubscribe calls for its topics,
+// so that the bus subscription always follows the registry.
+const busStripes = 32
+
+type busStripe struct {
+	mu   sync.Mutex
+	subs map[string]struct{}
+}
+
+var (
+	hubMu   sync.Mutex
+	busSeed = maphash.MakeSeed()
+)
+
+// hub returns the app's WebSocket hub, making it on first use. Made before
+// start-up, it starts and stops with the app's lifespan hooks; made later
+// (an app that only publishes), it starts at once.
+func (a *core) hub() *wsHub {
+	if h := a.ws.Load(); h != nil {
+		return h
+	}
+	hubMu.Lock()
+	defer hubMu.Unlock()
+	if h := a.ws.Load(); h != nil {
+		return h
+	}
+	h := &wsHub{core: a}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.now.Store(time.Now().UnixNano())
+	if a.state.Load() == stateNew {
+		a.OnLifecycle(Hook{Name: "graft.websocket", OnStart: h.start, OnStop: h.stop})
+		a.OnShutdown(h.shutdown)
+	} else {
+		if err := h.start(context.Background()); err != nil {
+			a.logger.Error("graft: starting WebSocket pub/sub", "err", err)
+		}
+		a.OnShutdown(func(ctx context.Context) {
+			h.shutdown(ctx)
+			_ = h.stop(ctx)
+		})
+	}
+	a.ws.Store(h)
+	return h
+}
+
+func (h *wsHub) addRoute(r wsPreparer) {
+	h.routes = append(h.routes, r)
+}
+
+// SetBroker sets the broker that carries published messages to the other
+// nodes of a cluster, instead of Config.WebSocket.Broker. The app starts it
+// and closes it at shutdown. Call it before the app starts.
+func (a *core) SetBroker(b broker.Broker) {
+	a.checkNotStarted("setting the WebSocket broker")
+	a.hub().brk = b
+}
+
+// Publish sends data to every subscriber of topic: the local ones, and,
+// through the broker, those of the other nodes. The frame is encoded once
+// for all local subscribers. The error is the broker's, if it could not
+// take the message; local delivery does not fail (a subscriber over its
+// backpressure limit misses the message).
+func (a *core) Publish(topic string, data []byte, op OpCode) error {
+	if op != OpText && op != OpBinary {
+		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)
+	}
+	h := a.hub()
+	h.publishLocal(topic, data, op, nil)
+	return h.publishBus(topic, data, op)
+}
+
+// NumSubscribers returns the number of this node's connections subscribed
+// to topic.
+func (a *core) NumSubscribers(topic string) int {
+	if h := a.ws.Load(); h != nil {
+		return h.reg.NumSubscribers(topic)
+	}
+	return 0
+}
+
+// NumWebSockets returns the number of open WebSocket connections.
+func (a *core) NumWebSockets() int {
+	h := a.ws.Load()
+	if h == nil {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for s := h.head; s != nil; s = s.next {
+		n++
+	}
+	return n
+}
+
+// start prepares the routes, starts the broker and the sweeper.
+func (h *wsHub) start(ctx context.Context) error {
+	h.startOnce.Do(func() {
+		cfg := &h.core.cfg
+		for _, r := range h.routes {
+			r.prepare(cfg)
+		}
+		if h.brk == nil {
+			h.brk = cfg.WebSocket.Broker
+		}
+		if h.brk != nil {
+			if err := h.brk.Start(ctx, h.deliver); err != nil {
+				h.startErr = fmt.Errorf("graft: starting the WebSocket broker: %w", err)
+				return
+			}
+		}
+		if tick := h.tick(); tick > 0 {
+			h.sweepStop, h.sweepEnd = make(chan struct{}), make(chan struct{})
+			go h.sweep(tick)
+		}
+	})
+	return h.startErr
+}
+
+// stop ends the sweeper and closes the broker; it runs after shutdown
+// closed the connections, or when start-up rolls back.
+func (h *wsHub) stop(context.Context) error {
+	h.stopOnce.Do(func() {
+		if h.sweepStop != nil {
+			close(h.sweepStop)
+			<-h.sweepEnd
+		}
+		h.cancel()
+		if h.brk != nil {
+			if err := h.brk.Close(); err != nil {
+				h.core.logger.Error("graft: closing the WebSocket broker", "err", err)
+			}
+		}
+	})
+	return nil
+}
+
+// tick returns how often the sweeper must look at connections: a quarter
+// of the shortest idle timeout or lifetime, between 5ms and 1s; 0 when no
+// route needs it.
+func (h *wsHub) tick() time.Duration {
+	var t time.Duration
+	for _, r := range h.routes {
+		s := r.settings()
+		for _, d := range []time.Duration{s.idle, s.lifetime} {
+			if d > 0 && (t == 0 || d/4 < t) {
+				t = d / 4
+			}
+		}
+	}
+	if t == 0 {
+		return 0
+	}
+	return min(max(t, 5*time.Millisecond), time.Second)
+}
+
+// sweep enforces idle timeouts, automatic pings and lifetimes.
+func (h *wsHub) sweep(tick time.Duration) {
+	defer close(h.sweepEnd)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.sweepStop:
+			return
+		case now := <-t.C:
+			h.sweepOnce(now.UnixNano())
+		}
+	}
+}
+
+func (h *wsHub) sweepOnce(now int64) {
+	h.now.Store(now)
+	// Acting under h.mu is safe: a connection leaves the list before it
+	// goes back to its pool, and what is done here never takes h.mu.
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := h.head; s != nil; s = s.next {
+		set := s.set
+		if set.lifetime > 0 && now-s.opened >= int64(set.lifetime) {
+			s.closeWith(CloseGoingAway, "max lifetime")
+			continue
+		}
+		if set.idle <= 0 {
+			continue
+		}
+		last := s.seen.Load()
+		switch {
+		case now-last >= int64(set.idle):
+			s.closeWith(CloseGoingAway, "idle timeout")
+		case set.pings && now-last >= int64(set.idle/2) && s.pinged.Load() != last:
+			s.pinged.Store(last)
+			s.sendControl(0x9, nil)
+		}
+	}
+}
+
+// add registers an open connection; it reports false when the app is
+// shutting down, and then the caller drops the connection.
+func (h *wsHub) add(s *Socket) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.wg.Add(1)
+	s.prev, s.next = nil, h.head
+	if h.head != nil {
+		h.head.prev = s
+	}
+	h.head = s
+	return true
+}
+
+func (h *wsHub) remove(s *Socket) {
+	h.mu.Lock()
+	if s.prev != nil {
+		s.prev.next = s.next
+	} else if h.head == s {
+		h.head = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	}
+	s.prev, s.next = nil, nil
+	h.mu.Unlock()
+}
+
+func (h *wsHub) isClosing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing
+}
+
+// shutdown closes every connection with 1001 and waits for their Close
+// handlers; past ctx's deadline it drops the connections that are left.
+func (h *wsHub) shutdown(ctx context.Context) {
+	h.mu.Lock()
+	h.closing = true
+	for s := h.head; s != nil; s = s.next {
+		s.closeWith(CloseGoingAway, "server shutting down")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	h.mu.Lock()
+	for s := h.head; s != nil; s = s.next {
+		s.abort(CloseGoingAway, "server shutting down")
+	}
+	h.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(wsCloseTimeout):
+		h.core.logger.Error("graft: WebSocket handlers still running after shutdown")
+	}
+}
+
+// unsubscribeAll removes a closing connection from its topics.
+func (h *wsHub) unsubscribeAll(s *Socket) {
+	s.mu.Lock()
+	s.subClosed = true
+	k := subKey{s, s.gen}
+	s.mu.Unlock()
+	if s.set.subscription != nil {
+		for _, t := range h.reg.Topics(k) {
+			before, after := h.reg.UnsubscribeCount(k, t)
+			if after == 0 && before == 1 {
+				h.syncBus(t)
+			}
+			if before != after {
+				s.subscriptionChanged(t, after, before)
+			}
+		}
+		return
+	}
+	for _, t := range h.reg.UnsubscribeAll(k) {
+		h.syncBus(t)
+	}
+}
+
+// syncBus makes the node's bus subscription to topic follow the registry:
+// subscribed exactly when the topic has local subscribers.
+func (h *wsHub) syncBus(topic string) {
+	if h.brk == nil {
+		return
+	}
+	st := &h.bus[maphash.String(busSeed, topic)%busStripes]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	want := h.reg.NumSubscribers(topic) > 0
+	_, have := st.subs[topic]
+	switch {
+	case want && !have:
+		if err := h.brk.Subscribe(topic); err != nil {
+			h.core.logger.Error("graft: subscribing on the broker", "topic", topic, "err", err)
+			return
+		}
+		if st.subs == nil {
+			st.subs = make(map[string]struct{})
+		}
+		st.subs[topic] = struct{}{}
+	case !want && have:
+		if err := h.brk.Unsubscribe(topic); err != nil {
+			h.core.logger.Error("graft: unsubscribing on the broker", "topic", topic, "err", err)
+		}
+		delete(st.subs, topic)
+	}
+}
+
+// publishLocal sends a message to the local subscribers of topic except
+// skip, framing it once.
+func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket) {
+	subs := h.reg.Subscribers(topic)
+	if len(subs) == 0 || len(subs) == 1 && subs[0].s == skip {
+		return
+	}
+	f := pubFrame{op: op, data: data}
+	for _, k := range subs {
+		if k.s != skip {
+			k.s.enqueue(f.frameFor(k.s), nil, framePublish, k.gen)
+		}
+	}
+}
+
+// publishBus hands a message to the broker, if there is one.
+func (h *wsHub) publishBus(topic string, data []byte, op OpCode) error {
+	if h.brk == nil {
+		return nil
+	}
+	return h.brk.Publish(h.ctx, broker.Message{Topic: topic, Payload: data, Binary: op == OpBinary})
+}
+
+// deliver receives the other nodes' messages from the broker.
+func (h *wsHub) deliver(m broker.Message) {
+	op := OpText
+	if m.Binary {
+		op = OpBinary
+	}
+	h.publishLocal(m.Topic, m.Payload, op, nil)
+}
