@@ -170,7 +170,9 @@ func (a *core) checkNotStarted(what string) {
 // context. The first call builds the app if Start was not called.
 func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.state.Load() != stateRunning {
-		if err := a.ensureStarted(r.Context()); err != nil {
+		// Start-up outlives this request: keep its values, not its
+		// cancellation, or hooks that keep the context would stop with it.
+		if err := a.ensureStarted(context.WithoutCancel(r.Context())); err != nil {
 			WriteProblem(w, &HTTPError{Status: http.StatusInternalServerError, Detail: "the app failed to start"}, r.URL.Path)
 			return
 		}

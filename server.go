@@ -5,11 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -33,7 +36,31 @@ func (a *core) ParseFlags(args []string) error {
 	if args == nil {
 		args = os.Args[1:]
 	}
+	if a.flags.Usage == nil || reflect.ValueOf(a.flags.Usage).Pointer() == defaultUsage {
+		// Only flag's own usage is replaced, never one the app set.
+		a.flags.Usage = func() { printUsage(a.flags) }
+	}
 	return a.flags.Parse(args)
+}
+
+// defaultUsage identifies the usage function flag.NewFlagSet installs.
+var defaultUsage = reflect.ValueOf(flag.NewFlagSet("", flag.ContinueOnError).Usage).Pointer()
+
+// printUsage is flag.PrintDefaults with the flags spelled as users type
+// them, --port rather than -port.
+func printUsage(fs *flag.FlagSet) {
+	out := fs.Output()
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if strings.HasPrefix(line, "  -") {
+			line = "  --" + line[3:]
+		}
+		_, _ = io.WriteString(out, line)
+	}
 }
 
 // Run parses the command line, starts the app, listens (TCP, unix socket or

@@ -306,12 +306,20 @@ func TestFlags(t *testing.T) {
 	}
 	usage := out.String()
 	for _, f := range []string{"host", "port", "uds", "ssl-cert", "ssl-key", "h2c", "req-res-factory-maxitems", "ws-factory-maxitems"} {
-		if !strings.Contains(usage, "-"+f+" ") && !strings.Contains(usage, "-"+f+"\n") {
+		if !strings.Contains(usage, "  --"+f+" ") && !strings.Contains(usage, "  --"+f+"\n") {
 			t.Errorf("usage lacks --%s:\n%s", f, usage)
 		}
 	}
 	if !strings.Contains(usage, "(default 9000)") {
 		t.Errorf("usage does not show the configured port as default:\n%s", usage)
+	}
+
+	// A usage function the app set is kept.
+	custom, _ := newApp(t, Config{})
+	called := false
+	custom.Flags().Usage = func() { called = true }
+	if err := custom.ParseFlags([]string{"--help"}); !errors.Is(err, flag.ErrHelp) || !called {
+		t.Errorf("custom usage: err %v, called %v", err, called)
 	}
 
 	// Flags override the Config.
@@ -441,5 +449,26 @@ func TestStopHooksReverseOrder(t *testing.T) {
 	}
 	if err := app.Stop(t.Context()); err != nil || len(events) != 7 {
 		t.Errorf("second Stop: %v, events %q", err, events)
+	}
+}
+
+// TestStartOnFirstRequest covers an app served without Start: the first
+// request builds it, and the context the hooks get does not end with that
+// request.
+func TestStartOnFirstRequest(t *testing.T) {
+	app, _ := newApp(t, Config{})
+	var hookCtx context.Context
+	app.OnLifecycle(Hook{Name: "keep", OnStart: func(ctx context.Context) error { hookCtx = ctx; return nil }})
+	app.GET("/", text("ok"))
+	srv := serveTest(t, app)
+	if res := do(t, srv, "GET", "/", nil); res.status != 200 || res.body != "ok" {
+		t.Fatalf("first request = %d %q", res.status, res.body)
+	}
+	srv.Close()
+	if hookCtx == nil || hookCtx.Err() != nil {
+		t.Errorf("start hook context ended with the first request: %v", hookCtx.Err())
+	}
+	if err := app.Start(t.Context()); err == nil {
+		t.Error("Start after the first request succeeded")
 	}
 }
