@@ -5,7 +5,7 @@
 // dependency graph.
 //
 //	go run ./examples/lihil --port 8080 --max-requests 100
-//	curl -X POST localhost:8080/users/7 -d '{"name":"Ada","email":"ada@example.com"}'
+//	curl -X POST localhost:8080/users/7 -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
 //	curl localhost:8080/events
 //	curl localhost:8080/limits
 package main
