@@ -125,6 +125,10 @@ var jsonEncPool = sync.Pool{New: func() any {
 // maxPooledBuf bounds the buffers kept for reuse.
 const maxPooledBuf = 64 << 10
 
+// maxPreGrow bounds how much a request's Content-Length makes the body
+// buffer grow before any data arrived.
+const maxPreGrow = 1 << 20
+
 // readBody reads the request body into buf, bounded by limit: over it is a
 // 413, a failed read a 400.
 func readBody(r *http.Request, buf *bytes.Buffer, limit int64) error {
@@ -135,7 +139,10 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) error {
 		return &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)}
 	}
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // +1: the read that sees EOF needs no growth
+		// +1: the read that sees EOF needs no growth. A client's claim is
+		// trusted up to maxPreGrow only; past it the buffer grows as data
+		// arrives.
+		buf.Grow(int(min(r.ContentLength, maxPreGrow)) + 1)
 	}
 	for {
 		if buf.Available() == 0 {
@@ -143,8 +150,9 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) error {
 		}
 		b := buf.AvailableBuffer()
 		b = b[:cap(b)]
-		if room := limit + 1 - int64(buf.Len()); int64(len(b)) > room {
-			b = b[:room]
+		// Read at most one byte past the limit, enough to tell it was passed.
+		if rem := limit - int64(buf.Len()); int64(len(b)) > rem {
+			b = b[:rem+1]
 		}
 		n, err := r.Body.Read(b)
 		buf.Write(b[:n])

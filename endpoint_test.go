@@ -440,3 +440,17 @@ func TestSignature(t *testing.T) {
 		t.Errorf("static signature %+v", s)
 	}
 }
+
+func TestEndpointNoBodyLimit(t *testing.T) {
+	app := New[Ctx](Config{BodyLimit: -1})
+	type in struct{ Body []byte }
+	type out struct{ Body string }
+	Post(app, "/echo", func(_ context.Context, in *in) (*out, error) {
+		return &out{Body: strings.ToUpper(string(in.Body))}, nil
+	})
+	srv := epServer(t, app)
+	big := strings.Repeat("a", 3<<20)
+	if r := epDo(t, srv, "POST", "/echo", "application/octet-stream", big); r.status != 200 || len(r.body) != len(big) || r.body[:3] != "AAA" {
+		t.Errorf("%d, %d bytes", r.status, len(r.body))
+	}
+}
