@@ -293,7 +293,7 @@ func (r *wsRoute[T]) serve(c *Ctx) error {
 	s.open(nc)
 	gc, err := up.UpgradeFromConn(&s.wire, brw.Reader, req)
 	if err != nil {
-		s.finishWrites()
+		s.finishWrites(false)
 		r.release(conn)
 		return nil
 	}
@@ -302,7 +302,7 @@ func (r *wsRoute[T]) serve(c *Ctx) error {
 	s.deflate = r.set.compression && strings.Contains(req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
 	if !r.hub.add(s) {
 		s.abort(CloseGoingAway, "server shutting down")
-		s.finishWrites()
+		s.finishWrites(false)
 		r.release(conn)
 		return nil
 	}
@@ -318,6 +318,7 @@ func (r *wsRoute[T]) run(conn *Conn[T]) {
 	s.gc.ReadLoop()
 	s.markClosed()
 	code, reason := s.closeInfo()
+	linger := s.failedByEngine()
 	s.cbMu.Lock()
 	s.closedCB = true
 	if r.b.Close != nil {
@@ -328,7 +329,7 @@ func (r *wsRoute[T]) run(conn *Conn[T]) {
 	}
 	s.cbMu.Unlock()
 	r.hub.unsubscribeAll(s)
-	s.finishWrites()
+	s.finishWrites(linger)
 	r.hub.remove(s)
 	r.release(conn)
 }

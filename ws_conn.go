@@ -262,6 +262,15 @@ func (s *Socket) closeInfo() (int, string) {
 	return CloseAbnormalClosure, ""
 }
 
+// failedByEngine reports whether the engine closed the connection on a
+// protocol failure, sending a close frame the peer has not answered yet.
+func (s *Socket) failedByEngine() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ce *gws.CloseError
+	return !s.closeSet && !errors.As(s.endErr, &ce) && s.sniffCode != 0 && s.sniffCode != CloseNormalClosure
+}
+
 // open prepares a pooled Socket for the hijacked connection nc.
 func (s *Socket) open(nc net.Conn) {
 	s.mu.Lock()
@@ -272,7 +281,7 @@ func (s *Socket) open(nc net.Conn) {
 	s.mu.Unlock()
 	now := time.Now().UnixNano()
 	s.opened = now
-	s.seen.Store(s.hub.now.Load())
+	s.seen.Store(now)
 	s.pinged.Store(-1)
 }
 
@@ -416,7 +425,7 @@ type wireConn struct {
 // Write queues b, a whole frame or handshake response from the engine.
 func (w *wireConn) Write(b []byte) (int, error) {
 	s := w.s
-	if len(b) >= 2 && b[0]&0x0f == 0x8 {
+	if len(b) >= 2 && b[0] == 0x88 {
 		s.sniffClose(b)
 	}
 	buf := getFrameBuf(len(b))

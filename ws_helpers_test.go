@@ -243,6 +243,8 @@ func (c *wsRawClient) expectClose(code int) (int, string) {
 		if code != 0 && got != code {
 			c.t.Fatalf("close code %d (%q), want %d", got, reason, code)
 		}
+		// Answer, as a client must; the server then closes the connection.
+		_, _ = c.conn.Write(wsEncodeClientFrame(wsFrame{fin: true, op: 8, payload: f.payload[:min(len(f.payload), 2)]}))
 		if _, err := c.readFrame(5 * time.Second); err == nil {
 			c.t.Fatalf("frame after close")
 		}
@@ -288,3 +290,5 @@ func wsWaitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+func wsQuietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -241,10 +241,12 @@ func (s *Socket) closeWriteSide() {
 	_ = nc.Close()
 }
 
-// finishWrites ends the connection: it waits for the writer, reads what
-// the peer still sends until it closes or the close timeout passes (so
-// that it gets our close frame rather than a reset), and closes.
-func (s *Socket) finishWrites() {
+// finishWrites ends the connection: it waits for the writer and closes.
+// With linger set (the engine failed the connection and the peer has not
+// answered its close frame yet) it first reads what the peer still sends,
+// until its close frame, its end or the close timeout, so that the peer
+// gets our close frame rather than a reset.
+func (s *Socket) finishWrites(linger bool) {
 	s.shutdownWrites()
 	s.writers.Wait()
 	s.mu.Lock()
@@ -253,10 +255,13 @@ func (s *Socket) finishWrites() {
 	if nc == nil {
 		return
 	}
-	var sink [512]byte
-	for {
-		if _, err := nc.Read(sink[:]); err != nil {
-			break
+	if linger {
+		var sink [512]byte
+		for {
+			n, err := nc.Read(sink[:])
+			if err != nil || n > 0 && sink[0]&0x0f == 0x8 {
+				break
+			}
 		}
 	}
 	_ = nc.Close()
