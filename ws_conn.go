@@ -388,6 +388,10 @@ func (s *Socket) subscriptionChanged(topic string, newCount, oldCount int) {
 	s.set.subscription(s, topic, newCount, oldCount)
 }
 
+// NumSubscribers returns the number of this node's connections subscribed
+// to topic, as App.NumSubscribers does; for mixins, which see no App.
+func (s *Socket) NumSubscribers(topic string) int { return s.hub.reg.NumSubscribers(topic) }
+
 // IsSubscribed reports whether the connection is subscribed to topic.
 func (s *Socket) IsSubscribed(topic string) bool {
 	k, _ := s.key()

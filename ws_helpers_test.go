@@ -114,7 +114,9 @@ type wsStatusError struct {
 	body string
 }
 
-func (e *wsStatusError) Error() string { return fmt.Sprintf("handshake answered %d: %s", e.code, e.body) }
+func (e *wsStatusError) Error() string {
+	return fmt.Sprintf("handshake answered %d: %s", e.code, e.body)
+}
 
 // wsFrame is one frame as sent or received.
 type wsFrame struct {

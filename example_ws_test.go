@@ -1,0 +1,81 @@
+package graft_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/graftgo/graft"
+	"github.com/lxzan/gws"
+)
+
+// Session is the user data of a chat connection, set at upgrade.
+type Session struct {
+	Name string
+}
+
+// A WebSocket route whose connections carry typed user data, join a room
+// topic and publish what they receive to the others in the room.
+func ExampleWebSocket() {
+	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
+	graft.WebSocket(app, "/chat", graft.Behavior[Session]{
+		Upgrade: func(c *graft.Ctx) (Session, error) {
+			return Session{Name: c.Query("name")}, nil
+		},
+		Open: func(conn *graft.Conn[Session]) {
+			conn.Subscribe("room")
+			conn.Send([]byte("welcome "+conn.Data().Name), graft.OpText, false)
+		},
+		Message: func(conn *graft.Conn[Session], data []byte, op graft.OpCode) {
+			conn.Publish("room", append([]byte(conn.Data().Name+": "), data...), op)
+		},
+	})
+	ln, _ := app.Listen()
+	go app.Serve(ln)
+
+	// Two clients; what ann says reaches bob.
+	bob := dialExample(ln.Addr().String(), "bob")
+	fmt.Println(<-bob.got)
+	ann := dialExample(ln.Addr().String(), "ann")
+	fmt.Println(<-ann.got)
+	ann.conn.WriteString("hello")
+	fmt.Println(<-bob.got)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	app.Shutdown(ctx) // closes both with 1001
+	<-ann.done
+	<-bob.done
+	// Output:
+	// welcome bob
+	// welcome ann
+	// ann: hello
+}
+
+// exampleClient is a gws client that forwards the messages it receives.
+type exampleClient struct {
+	gws.BuiltinEventHandler
+	conn *gws.Conn
+	got  chan string
+	done chan struct{}
+}
+
+func (c *exampleClient) OnMessage(_ *gws.Conn, m *gws.Message) {
+	c.got <- m.Data.String()
+	m.Close()
+}
+
+func dialExample(addr, name string) *exampleClient {
+	c := &exampleClient{got: make(chan string, 8), done: make(chan struct{})}
+	conn, _, err := gws.NewClient(c, &gws.ClientOption{Addr: "ws://" + addr + "/chat?name=" + name})
+	if err != nil {
+		panic(err)
+	}
+	c.conn = conn
+	go func() {
+		conn.ReadLoop()
+		close(c.done)
+	}()
+	return c
+}

@@ -1,0 +1,80 @@
+package graft
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// The WebSocket half of socketify's extension example (seed 000): an
+// extension adds a send_pm method to connections, built on topics. In Go
+// the method comes from a connection mixin embedded in the user data type,
+// and the sender's name from a property on the connection.
+
+// wsUsername is the connection property the PM extension reads.
+var wsUsername = NewProperty("ws-username", func() string { return "" })
+
+// wsPM is the extension's connection mixin: socketify's @ws.method.
+type wsPM struct{ ConnMixin }
+
+// SendPM sends a private message: on the conversation topic if the other
+// side already joined it, else by subscribing to it and signalling the
+// recipient on signal-NAME, which every connection subscribes to.
+func (m *wsPM) SendPM(to, message string) error {
+	ws := m.Socket()
+	me := wsUsername.Get(ws)
+	pmTopic := "pm-" + to + "+" + me
+	if ws.NumSubscribers(pmTopic) > 0 {
+		return ws.Publish(pmTopic, []byte(message), OpText)
+	}
+	ws.Subscribe(pmTopic)
+	signal, err := json.Marshal(struct {
+		Type     string `json:"type"`
+		Username string `json:"username"`
+		Message  string `json:"message"`
+	}{"pm", me, message})
+	if err != nil {
+		return err
+	}
+	return ws.Publish("signal-"+to, signal, OpText)
+}
+
+// wsChatUser is the app's user data type: it embeds the mixin.
+type wsChatUser struct {
+	wsPM
+	Name string
+}
+
+func TestWSSocketifySendPM(t *testing.T) {
+	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
+		WebSocket(app, "/ws", Behavior[wsChatUser]{
+			Upgrade: func(c *Ctx) (wsChatUser, error) {
+				return wsChatUser{Name: c.Query("username")}, nil
+			},
+			Open: func(ws *Conn[wsChatUser]) {
+				wsUsername.Set(ws, ws.Data().Name)
+				ws.Subscribe("signal-" + ws.Data().Name)
+				ws.Send([]byte("ready"), OpText, false)
+			},
+			Message: func(ws *Conn[wsChatUser], data []byte, op OpCode) {
+				var pm struct{ To, Message string }
+				if err := json.Unmarshal(data, &pm); err != nil {
+					ws.Close(CloseUnsupportedData, "send JSON")
+					return
+				}
+				if err := ws.Data().SendPM(pm.To, pm.Message); err != nil {
+					ws.Close(CloseInternalError, err.Error())
+				}
+			},
+		})
+	})
+	bob := wsDial(t, app.Addr(), "/ws?username=bob")
+	bob.expectMessage(1, []byte("ready"))
+	alice := wsDial(t, app.Addr(), "/ws?username=alice")
+	alice.expectMessage(1, []byte("ready"))
+
+	alice.writeFrame(wsTextFrame(`{"to":"bob","message":"hi"}`))
+	bob.expectMessage(1, []byte(`{"type":"pm","username":"alice","message":"hi"}`))
+	if n := app.NumSubscribers("pm-bob+alice"); n != 1 {
+		t.Fatalf("alice did not join the conversation topic: %d subscribers", n)
+	}
+}
