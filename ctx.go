@@ -119,22 +119,29 @@ func lookupQuery(raw, key string) (string, bool) {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		k, v, _ := strings.Cut(pair, "=")
-		if k == key || (strings.ContainsAny(k, "%+") && unescapeQuery(k) == key) {
-			return unescapeQuery(v), true
+		if k != key {
+			if !strings.ContainsAny(k, "%+") {
+				continue
+			}
+			if uk, ok := unescapeQuery(k); !ok || uk != key {
+				continue
+			}
+		}
+		// A pair that does not decode is skipped, as url.ParseQuery does,
+		// so Query and QueryValues agree.
+		if uv, ok := unescapeQuery(v); ok {
+			return uv, true
 		}
 	}
 	return "", false
 }
 
-func unescapeQuery(s string) string {
+func unescapeQuery(s string) (string, bool) {
 	if !strings.ContainsAny(s, "%+") {
-		return s
+		return s, true
 	}
 	u, err := url.QueryUnescape(s)
-	if err != nil {
-		return s
-	}
-	return u
+	return u, err == nil
 }
 
 // Header returns the first value of the request header name.
@@ -218,13 +225,27 @@ func (c *Ctx) JSON(status int, v any) error {
 	return err
 }
 
-// Stream answers with the bytes read from r, flushing as it goes when the
-// connection supports it.
+// Stream answers with the bytes read from r, flushing after every read so
+// that the client sees data as it is produced (server-sent events, logs).
 func (c *Ctx) Stream(status int, contentType string, r io.Reader) error {
 	c.rw.Header().Set("Content-Type", contentType)
 	c.rw.WriteHeader(status)
-	_, err := io.Copy(&c.rw, r)
-	return err
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := c.rw.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			c.rw.Flush()
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // Redirect answers with a redirect to url; status must be a 3xx code.
@@ -251,7 +272,7 @@ func (c *Ctx) Body() ([]byte, error) {
 	if c.Request.ContentLength > limit {
 		return nil, &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, limit)}
 	}
-	r := http.MaxBytesReader(&c.rw, c.Request.Body, limit)
+	r := http.MaxBytesReader(c.rw.w, c.Request.Body, limit)
 	b, err := io.ReadAll(r)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -366,6 +387,9 @@ func (c *Ctx) release() {
 	c.rw.w = nil
 	c.route = nil
 	c.query = nil
+	c.path = ""
+	clear(c.params.vals[:min(c.params.n, maxParams)])
+	c.params.n = 0
 	c.carrier.Context = nil
 	c.props.reset()
 	for _, r := range c.resetters {
