@@ -218,7 +218,7 @@ func (a *core) serve(c *Ctx, h HandlerFunc) {
 			}
 			logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
 			if !c.rw.hijacked {
-				a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: fmt.Errorf("panic: %v", v)})
+				a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
 			}
 		}
 	}()

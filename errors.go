@@ -123,7 +123,8 @@ func AsHTTPError(err error) *HTTPError {
 // response has already started it only logs.
 func DefaultErrorHandler(c *Ctx, err error) {
 	he := AsHTTPError(err)
-	if he.Status >= 500 {
+	var pe PanicError
+	if he.Status >= 500 && !errors.As(err, &pe) { // panics were logged with their stack
 		c.Logger().Error("graft: handler error", "method", c.Request.Method, "route", c.RoutePattern(), "path", c.Request.URL.Path, "status", he.Status, "err", err)
 	}
 	if c.Written() {
@@ -157,3 +158,13 @@ func WriteProblem(w http.ResponseWriter, he *HTTPError, instance string) {
 func logPanic(l *slog.Logger, method, route, path string, v any, stack []byte) {
 	l.Error("graft: panic in handler", "method", method, "route", route, "path", path, "panic", fmt.Sprint(v), "stack", string(stack))
 }
+
+// PanicError is the error an error handler receives for a handler that
+// panicked; the panic was already logged with its stack.
+type PanicError struct {
+	// Value is what the handler panicked with.
+	Value any
+}
+
+// Error implements error.
+func (e PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
