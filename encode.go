@@ -172,22 +172,55 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) error {
 	}
 }
 
+// jsonDec is a pooled JSON decoder over a resettable reader: reusing the
+// decoder reuses its decoding state, which json.Unmarshal allocates anew
+// on every call. A decoder goes back to the pool only after a clean decode
+// that consumed all its input, so no state carries over; base is the input
+// it consumed before, for error offsets.
+type jsonDec struct {
+	r    bytes.Reader
+	dec  *json.Decoder
+	base int64
+}
+
+var jsonDecPools [2]sync.Pool // [0]: unknown fields allowed, [1]: forbidden
+
+func getJSONDec(forbid bool) *jsonDec {
+	i := 0
+	if forbid {
+		i = 1
+	}
+	if d, ok := jsonDecPools[i].Get().(*jsonDec); ok {
+		return d
+	}
+	d := &jsonDec{}
+	d.dec = json.NewDecoder(&d.r)
+	if forbid {
+		d.dec.DisallowUnknownFields()
+	}
+	return d
+}
+
 // decodeJSONBody decodes b into v (a pointer). Syntax errors are a 400;
 // a value of the wrong JSON type and (when forbidden) an unknown field are
 // recorded in e as field errors, so they are answered 422 together with
 // every other failing field.
-func decodeJSONBody(b []byte, v any, forbidUnknown bool, e *errs) error {
-	var err error
-	if forbidUnknown {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err = dec.Decode(v); err == nil && dec.More() {
+func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
+	d := getJSONDec(forbid)
+	d.r.Reset(b)
+	err := d.dec.Decode(v)
+	if err == nil {
+		if d.dec.More() {
 			return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body holds more than one JSON value"}
 		}
-	} else {
-		err = json.Unmarshal(b, v)
-	}
-	if err == nil {
+		if d.r.Len() == 0 && d.base < 1<<40 {
+			d.base += int64(len(b))
+			i := 0
+			if forbid {
+				i = 1
+			}
+			jsonDecPools[i].Put(d)
+		}
 		return nil
 	}
 	var te *json.UnmarshalTypeError
@@ -203,6 +236,13 @@ func decodeJSONBody(b []byte, v any, forbidUnknown bool, e *errs) error {
 		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
 		e.add("body."+name, "is not a known field", nil)
 		return nil
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		se.Offset -= d.base
+	}
+	if errors.Is(err, io.EOF) {
+		return &HTTPError{Status: http.StatusBadRequest, Detail: "the JSON body is truncated", Err: err}
 	}
 	return jsonError(err)
 }

@@ -454,3 +454,30 @@ func TestEndpointNoBodyLimit(t *testing.T) {
 		t.Errorf("%d, %d bytes", r.status, len(r.body))
 	}
 }
+
+func TestJSONDecoderReuse(t *testing.T) {
+	type body struct {
+		Name string `json:"name"`
+		N    int    `json:"n"`
+	}
+	for i := 0; i < 50; i++ {
+		var b body
+		var e errs
+		in := `{"name":"x` + strings.Repeat("y", i) + `","n":` + string(rune('0'+i%10)) + "}\n\n"
+		if err := decodeJSONBody([]byte(in), &b, i%2 == 0, &e); err != nil || len(e.list) > 0 || len(b.Name) != i+1 || b.N != i%10 {
+			t.Fatalf("round %d: %v %v %+v", i, err, e.list, b)
+		}
+	}
+	var b body
+	var e errs
+	err := decodeJSONBody([]byte(`{"name" 1}`), &b, false, &e)
+	if he, ok := err.(*HTTPError); !ok || he.Status != 400 || !strings.Contains(he.Detail, "at byte 8") {
+		t.Errorf("syntax error after reuse: %v", err)
+	}
+	if err := decodeJSONBody([]byte(`{"n":1} {"n":2}`), &b, false, &e); err == nil {
+		t.Error("two values accepted")
+	}
+	if err := decodeJSONBody([]byte(`{"n":3}`), &b, false, &e); err != nil || b.N != 3 {
+		t.Errorf("after two values: %v %+v", err, b)
+	}
+}
