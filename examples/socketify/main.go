@@ -6,9 +6,11 @@
 //	go run ./examples/socketify --port 8080 --req-res-factory-maxitems 256
 //	curl localhost:8080/user -H 'token: x'          # {"name":"Test"}
 //	curl 'localhost:8080/cart?add=a&add=b'          # ["a","b"]
+//	websocat 'ws://localhost:8080/ws?username=alice' # {"to":"bob","message":"hi"}
 package main
 
 import (
+	"encoding/json"
 	"log"
 	"net/http"
 	"strings"
@@ -59,6 +61,52 @@ func (users) Extend(b *graft.Builder) error {
 // Requires makes the msgpack extension a dependency of this one.
 func (users) Requires() []string { return []string{msgpack.ID} }
 
+// username is the connection property the private-message method reads:
+// socketify's ws.property, on a connection.
+var username = graft.NewProperty("ws.username", func() string { return "" })
+
+// PMSender is the connection-side mixin of the extension: socketify's
+// @ws.method send_pm, built on topic pub/sub.
+type PMSender struct{ graft.ConnMixin }
+
+// SendPM sends message to the user named to. If to already joined the
+// conversation topic the message goes there; otherwise the sender joins it
+// and signals to on signal-TO, which every connection subscribes to.
+func (m *PMSender) SendPM(to, message string) error {
+	ws := m.Socket()
+	me := username.Get(ws)
+	pmTopic := "pm-" + to + "+" + me
+	if ws.NumSubscribers(pmTopic) > 0 {
+		return ws.Publish(pmTopic, []byte(message), graft.OpText)
+	}
+	ws.Subscribe(pmTopic)
+	signal, err := json.Marshal(PM{Type: "pm", Username: me, Message: message})
+	if err != nil {
+		return err
+	}
+	return ws.Publish("signal-"+to, signal, graft.OpText)
+}
+
+// PM is the signal a recipient gets.
+type PM struct {
+	Type     string `json:"type"`
+	Username string `json:"username"`
+	Message  string `json:"message"`
+}
+
+// Session is the typed user data of a WebSocket connection; it embeds the
+// PM mixin, so ws.Data().SendPM is a method.
+type Session struct {
+	PMSender
+	Username string
+}
+
+// incoming is what a client sends.
+type incoming struct {
+	To      string `json:"to"`
+	Message string `json:"message"`
+}
+
 func newApp(cfg graft.Config) *graft.App[Ctx] {
 	app := graft.New[Ctx](cfg)
 	// Extensions are registered before routes, as in socketify.
@@ -76,6 +124,29 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 		cart = append(cart, c.QueryValues()["add"]...)
 		Cart.Set(c, cart)
 		return c.JSON(http.StatusOK, Cart.Get(c))
+	})
+	graft.WebSocket(app, "/ws", graft.Behavior[Session]{
+		Upgrade: func(c *graft.Ctx) (Session, error) {
+			name := c.Query("username")
+			if name == "" {
+				return Session{}, graft.NewError(http.StatusBadRequest, "pass ?username=NAME")
+			}
+			return Session{Username: name}, nil
+		},
+		Open: func(ws *graft.Conn[Session]) {
+			username.Set(ws, ws.Data().Username)
+			ws.Subscribe("signal-" + ws.Data().Username)
+		},
+		Message: func(ws *graft.Conn[Session], data []byte, op graft.OpCode) {
+			var in incoming
+			if err := json.Unmarshal(data, &in); err != nil || in.To == "" {
+				ws.Close(graft.CloseUnsupportedData, `send {"to":"NAME","message":"TEXT"}`)
+				return
+			}
+			if err := ws.Data().SendPM(in.To, in.Message); err != nil {
+				ws.Close(graft.CloseInternalError, "sending failed")
+			}
+		},
 	})
 	return app
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,5 +58,8 @@ func TestHTTP(t *testing.T) {
 			}
 		}
 		srv.Close()
+		if err := app.Stop(context.Background()); err != nil { // the WebSocket hub's goroutine
+			t.Error(err)
+		}
 	}
 }
