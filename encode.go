@@ -175,12 +175,10 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) error {
 // jsonDec is a pooled JSON decoder over a resettable reader: reusing the
 // decoder reuses its decoding state, which json.Unmarshal allocates anew
 // on every call. A decoder goes back to the pool only after a clean decode
-// that consumed all its input, so no state carries over; base is the input
-// it consumed before, for error offsets.
+// that consumed all its input, so no state carries over.
 type jsonDec struct {
-	r    bytes.Reader
-	dec  *json.Decoder
-	base int64
+	r   bytes.Reader
+	dec *json.Decoder
 }
 
 var jsonDecPools [2]sync.Pool // [0]: unknown fields allowed, [1]: forbidden
@@ -213,8 +211,7 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		if d.dec.More() {
 			return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body holds more than one JSON value"}
 		}
-		if d.r.Len() == 0 && d.base < 1<<40 {
-			d.base += int64(len(b))
+		if d.r.Len() == 0 {
 			i := 0
 			if forbid {
 				i = 1
@@ -237,12 +234,14 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		e.add("body."+name, "is not a known field", nil)
 		return nil
 	}
+	// A reused decoder counts offsets from its first input: ask
+	// json.Unmarshal (cold path) for the error with this input's offset.
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		se.Offset -= d.base
-	}
-	if errors.Is(err, io.EOF) {
-		return &HTTPError{Status: http.StatusBadRequest, Detail: "the JSON body is truncated", Err: err}
+		var raw json.RawMessage
+		if uerr := json.Unmarshal(b, &raw); uerr != nil {
+			err = uerr
+		}
 	}
 	return jsonError(err)
 }

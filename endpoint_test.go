@@ -471,7 +471,7 @@ func TestJSONDecoderReuse(t *testing.T) {
 	var b body
 	var e errs
 	err := decodeJSONBody([]byte(`{"name" 1}`), &b, false, &e)
-	if he, ok := err.(*HTTPError); !ok || he.Status != 400 || !strings.Contains(he.Detail, "at byte 8") {
+	if he, ok := err.(*HTTPError); !ok || he.Status != 400 || !strings.Contains(he.Detail, "at byte 9") {
 		t.Errorf("syntax error after reuse: %v", err)
 	}
 	if err := decodeJSONBody([]byte(`{"n":1} {"n":2}`), &b, false, &e); err == nil {
