@@ -1,0 +1,58 @@
+package cookies_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ext/cookies"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Ctx is an app context with the cookie jar methods.
+type Ctx struct {
+	graft.Ctx
+	cookies.Jar
+}
+
+func Example() {
+	app := graft.New[Ctx](graft.Config{})
+	app.Register(cookies.Extension(cookies.Options{Path: "/", HTTPOnly: true}))
+	app.GET("/visits", func(c *Ctx) error {
+		n, _ := strconv.Atoi(c.CookieValue("visits"))
+		c.PutCookie("visits", strconv.Itoa(n+1))
+		return c.Text(200, "visit "+strconv.Itoa(n+1))
+	})
+	app.GET("/logout", func(c *Ctx) error {
+		c.DropCookie("visits")
+		return c.NoContent()
+	})
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/visits", nil)
+	req.Header.Set("Cookie", "visits=2")
+	app.ServeHTTP(rec, req)
+	fmt.Println(rec.Body, rec.Header().Get("Set-Cookie"))
+
+	rec = httptest.NewRecorder()
+	app.ServeHTTP(rec, httptest.NewRequest("GET", "/logout", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Set-Cookie"))
+	// Output:
+	// visit 3 visits=3; Path=/; HttpOnly
+	// 204 visits=; Path=/; Max-Age=0
+}
+
+func TestNoChangeNoHeader(t *testing.T) {
+	app := graft.New[Ctx](graft.Config{})
+	app.Register(cookies.Extension(cookies.Options{}))
+	app.GET("/", func(c *Ctx) error { return c.Text(200, c.CookieValue("a")) })
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Header().Get("Set-Cookie") != "" {
+		t.Fatalf("unexpected Set-Cookie %q", rec.Header().Get("Set-Cookie"))
+	}
+}

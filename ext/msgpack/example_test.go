@@ -1,0 +1,64 @@
+package msgpack_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ext/msgpack"
+	"go.uber.org/goleak"
+	"testing"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Ctx is an app context with the Msgpack response method.
+type Ctx struct {
+	graft.Ctx
+	msgpack.Responder
+}
+
+func Example() {
+	app := graft.New[Ctx](graft.Config{})
+	app.Register(msgpack.Extension())
+	app.GET("/user", func(c *Ctx) error { return c.Msgpack(map[string]string{"name": "Test"}) })
+	app.GET("/render", func(c *Ctx) error { return c.Render(http.StatusOK, []int{1, 2}) })
+
+	for _, path := range []string{"/user", "/render"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", msgpack.MediaType)
+		app.ServeHTTP(rec, req)
+		var v any
+		err := msgpack.Unmarshal(rec.Body.Bytes(), &v)
+		fmt.Println(path, rec.Code, rec.Header().Get("Content-Type"), v, err)
+	}
+	// Output:
+	// /user 200 application/msgpack map[name:Test] <nil>
+	// /render 200 application/msgpack [1 2] <nil>
+}
+
+func TestBindMsgpack(t *testing.T) {
+	app := graft.New[Ctx](graft.Config{})
+	app.Register(msgpack.Extension())
+	app.POST("/echo", func(c *Ctx) error {
+		var v struct{ Name string }
+		if err := c.Bind(&v); err != nil {
+			return err
+		}
+		return c.Text(200, v.Name)
+	})
+	for _, tc := range []struct {
+		body []byte
+		want int
+	}{{mustMarshal(map[string]string{"Name": "Ann"}), 200}, {[]byte{0xc1}, 400}} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/echo", bytesReader(tc.body))
+		req.Header.Set("Content-Type", msgpack.MediaType)
+		app.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("body %x: %d %s", tc.body, rec.Code, rec.Body)
+		}
+	}
+}
