@@ -1,0 +1,243 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/graftgo/graft"
+	"github.com/julienschmidt/httprouter"
+	"github.com/labstack/echo/v4"
+)
+
+// discardWriter is the ResponseWriter of every benchmark: it keeps one
+// header map across requests and throws the body away, so what is measured
+// is the framework, not a recorder.
+type discardWriter struct {
+	header http.Header
+	status int
+	n      int // body bytes, for tests
+}
+
+func newDiscardWriter() *discardWriter { return &discardWriter{header: make(http.Header)} }
+
+func (w *discardWriter) Header() http.Header { return w.header }
+
+func (w *discardWriter) Write(b []byte) (int, error) {
+	w.n += len(b)
+	return len(b), nil
+}
+
+// WriteString is there because net/http's own writer has it: frameworks
+// that check for io.StringWriter take the same path as in production.
+func (w *discardWriter) WriteString(s string) (int, error) {
+	w.n += len(s)
+	return len(s), nil
+}
+
+func (w *discardWriter) WriteHeader(code int) { w.status = code }
+
+// probe is where a GitHub handler reports which route it is and the
+// parameters it read: benchmarks make every router do the parameter work,
+// tests check what was recorded. Recording strings into a fixed array does
+// not allocate.
+type probe struct {
+	route  int
+	params [8]string
+	n      int
+}
+
+func (p *probe) hit(route int) {
+	p.route = route
+	p.n = 0
+}
+
+func (p *probe) add(v string) {
+	if p.n < len(p.params) {
+		p.params[p.n] = v
+	}
+	p.n++
+}
+
+// router is one router under test, loaded with a route set.
+type router struct {
+	name string
+	load func(tb testing.TB, routes []Route, p *probe) http.Handler
+}
+
+var routers = []router{
+	{"graft", loadGraft},
+	{"servemux", loadServeMux},
+	{"gin", loadGin},
+	{"httprouter", loadHTTPRouter},
+	{"echo", loadEcho},
+}
+
+// quietLogger keeps graft's request-time logs (none expected) out of the
+// benchmark output.
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func startGraft(tb testing.TB, app *graft.App[graft.Ctx]) http.Handler {
+	tb.Helper()
+	if err := app.Start(context.Background()); err != nil {
+		tb.Fatalf("graft start: %v", err)
+	}
+	tb.Cleanup(func() { _ = app.Stop(context.Background()) })
+	return app
+}
+
+func loadGraft(tb testing.TB, routes []Route, p *probe) http.Handler {
+	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	for i, r := range routes {
+		names := r.ParamNames()
+		app.Handle(r.Method, r.GraftPath(), func(c *graft.Ctx) error {
+			p.hit(i)
+			for _, n := range names {
+				p.add(c.Param(n))
+			}
+			return nil
+		})
+	}
+	return startGraft(tb, app)
+}
+
+func loadServeMux(_ testing.TB, routes []Route, p *probe) http.Handler {
+	mux := http.NewServeMux()
+	for i, r := range routes {
+		names := r.ParamNames()
+		mux.HandleFunc(r.ServeMuxPattern(), func(_ http.ResponseWriter, req *http.Request) {
+			p.hit(i)
+			for _, n := range names {
+				p.add(req.PathValue(n))
+			}
+		})
+	}
+	return mux
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+func loadGin(_ testing.TB, routes []Route, p *probe) http.Handler {
+	e := gin.New()
+	for i, r := range routes {
+		names := r.ParamNames()
+		e.Handle(r.Method, r.Path, func(c *gin.Context) {
+			p.hit(i)
+			for _, n := range names {
+				p.add(c.Param(n))
+			}
+		})
+	}
+	return e
+}
+
+func loadHTTPRouter(_ testing.TB, routes []Route, p *probe) http.Handler {
+	rt := httprouter.New()
+	for i, r := range routes {
+		names := r.ParamNames()
+		rt.Handle(r.Method, r.Path, func(_ http.ResponseWriter, _ *http.Request, ps httprouter.Params) {
+			p.hit(i)
+			for _, n := range names {
+				p.add(ps.ByName(n))
+			}
+		})
+	}
+	return rt
+}
+
+func loadEcho(_ testing.TB, routes []Route, p *probe) http.Handler {
+	e := echo.New()
+	for i, r := range routes {
+		names := r.ParamNames()
+		e.Add(r.Method, r.Path, func(c echo.Context) error {
+			p.hit(i)
+			for _, n := range names {
+				p.add(c.Param(n))
+			}
+			return nil
+		})
+	}
+	return e
+}
+
+// requests builds one request per route, with ParamValue in every
+// parameter segment.
+func requests(routes []Route) []*http.Request {
+	reqs := make([]*http.Request, len(routes))
+	for i, r := range routes {
+		reqs[i] = httptest.NewRequest(r.Method, r.RequestPath(), nil)
+	}
+	return reqs
+}
+
+// The plaintext and JSON answers of the TechEmpower-style benchmarks.
+const helloText = "Hello, World!"
+
+type helloMessage struct {
+	Message string `json:"message"`
+}
+
+// app is one framework serving GET / (plaintext) and GET /json.
+type app struct {
+	name string
+	load func(tb testing.TB) http.Handler
+}
+
+var apps = []app{
+	{"graft", loadGraftHello},
+	{"nethttp", loadNetHTTPHello},
+	{"gin", loadGinHello},
+	{"echo", loadEchoHello},
+}
+
+func loadGraftHello(tb testing.TB) http.Handler {
+	a := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	a.GET("/", func(c *graft.Ctx) error { return c.Text(http.StatusOK, helloText) })
+	a.GET("/json", func(c *graft.Ctx) error {
+		return c.JSON(http.StatusOK, helloMessage{Message: helloText})
+	})
+	return startGraft(tb, a)
+}
+
+// loadNetHTTPHello is the hand-written baseline: a ServeMux and handlers
+// written the way the standard library's documentation writes them.
+func loadNetHTTPHello(testing.TB) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, helloText)
+	})
+	mux.HandleFunc("GET /json", func(w http.ResponseWriter, _ *http.Request) {
+		b, err := json.Marshal(helloMessage{Message: helloText})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		_, _ = w.Write(b)
+	})
+	return mux
+}
+
+func loadGinHello(testing.TB) http.Handler {
+	e := gin.New()
+	e.GET("/", func(c *gin.Context) { c.String(http.StatusOK, helloText) })
+	e.GET("/json", func(c *gin.Context) { c.JSON(http.StatusOK, helloMessage{Message: helloText}) })
+	return e
+}
+
+func loadEchoHello(testing.TB) http.Handler {
+	e := echo.New()
+	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, helloText) })
+	e.GET("/json", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, helloMessage{Message: helloText})
+	})
+	return e
+}
