@@ -18,7 +18,8 @@ import (
 type wsHub struct {
 	core   *core
 	reg    topic.Registry[subKey]
-	brk    broker.Broker
+	brkSet broker.Broker                 // set by SetBroker before start
+	brk    atomic.Pointer[broker.Broker] // the started broker, nil without one
 	routes []wsPreparer
 
 	mu      sync.Mutex
@@ -107,7 +108,7 @@ func (h *wsHub) addRoute(r wsPreparer) {
 // and closes it at shutdown. Call it before the app starts.
 func (a *core) SetBroker(b broker.Broker) {
 	a.checkNotStarted("setting the WebSocket broker")
-	a.hub().brk = b
+	a.hub().brkSet = b
 }
 
 // Publish sends data to every subscriber of topic: the local ones, and,
@@ -155,14 +156,16 @@ func (h *wsHub) start(ctx context.Context) error {
 		for _, r := range h.routes {
 			r.prepare(cfg)
 		}
-		if h.brk == nil {
-			h.brk = cfg.WebSocket.Broker
+		b := h.brkSet
+		if b == nil {
+			b = cfg.WebSocket.Broker
 		}
-		if h.brk != nil {
-			if err := h.brk.Start(ctx, h.deliver); err != nil {
+		if b != nil {
+			if err := b.Start(ctx, h.deliver); err != nil {
 				h.startErr = fmt.Errorf("graft: starting the WebSocket broker: %w", err)
 				return
 			}
+			h.brk.Store(&b)
 		}
 		if tick := h.tick(); tick > 0 {
 			h.sweepStop, h.sweepEnd = make(chan struct{}), make(chan struct{})
@@ -181,8 +184,8 @@ func (h *wsHub) stop(context.Context) error {
 			<-h.sweepEnd
 		}
 		h.cancel()
-		if h.brk != nil {
-			if err := h.brk.Close(); err != nil {
+		if b := h.broker(); b != nil {
+			if err := b.Close(); err != nil {
 				h.core.logger.Error("graft: closing the WebSocket broker", "err", err)
 			}
 		}
@@ -344,7 +347,8 @@ func (h *wsHub) unsubscribeAll(s *Socket) {
 // syncBus makes the node's bus subscription to topic follow the registry:
 // subscribed exactly when the topic has local subscribers.
 func (h *wsHub) syncBus(topic string) {
-	if h.brk == nil {
+	b := h.broker()
+	if b == nil {
 		return
 	}
 	st := &h.bus[maphash.String(busSeed, topic)%busStripes]
@@ -354,7 +358,7 @@ func (h *wsHub) syncBus(topic string) {
 	_, have := st.subs[topic]
 	switch {
 	case want && !have:
-		if err := h.brk.Subscribe(topic); err != nil {
+		if err := b.Subscribe(topic); err != nil {
 			h.core.logger.Error("graft: subscribing on the broker", "topic", topic, "err", err)
 			return
 		}
@@ -363,7 +367,7 @@ func (h *wsHub) syncBus(topic string) {
 		}
 		st.subs[topic] = struct{}{}
 	case !want && have:
-		if err := h.brk.Unsubscribe(topic); err != nil {
+		if err := b.Unsubscribe(topic); err != nil {
 			h.core.logger.Error("graft: unsubscribing on the broker", "topic", topic, "err", err)
 		}
 		delete(st.subs, topic)
@@ -385,12 +389,21 @@ func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket)
 	}
 }
 
+// broker returns the started broker, or nil.
+func (h *wsHub) broker() broker.Broker {
+	if p := h.brk.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // publishBus hands a message to the broker, if there is one.
 func (h *wsHub) publishBus(topic string, data []byte, op OpCode) error {
-	if h.brk == nil {
+	b := h.broker()
+	if b == nil {
 		return nil
 	}
-	return h.brk.Publish(h.ctx, broker.Message{Topic: topic, Payload: data, Binary: op == OpBinary})
+	return b.Publish(h.ctx, broker.Message{Topic: topic, Payload: data, Binary: op == OpBinary})
 }
 
 // deliver receives the other nodes' messages from the broker.
