@@ -293,4 +293,3 @@ func (c *wsClient) expect(t testing.TB, want string) {
 		t.Fatalf("got %q (%v), want %q", got, err, want)
 	}
 }
-
