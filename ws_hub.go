@@ -374,6 +374,10 @@ func (h *wsHub) syncBus(topic string) {
 	}
 }
 
+// publishInlineMax is the largest number of subscribers a publish writes
+// to from the publishing goroutine.
+const publishInlineMax = 8
+
 // publishLocal sends a message to the local subscribers of topic except
 // skip, framing it once.
 func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket) {
@@ -382,9 +386,17 @@ func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket)
 		return
 	}
 	f := pubFrame{op: op, data: data}
+	// To a few subscribers, writing at once is cheapest. To many, the
+	// publisher only queues, so that the writes run in parallel on the
+	// subscribers' writer goroutines, each of which sends what queued up
+	// meanwhile in one writev.
+	kind := framePublish
+	if len(subs) > publishInlineMax {
+		kind = framePublishAsync
+	}
 	for _, k := range subs {
 		if k.s != skip {
-			k.s.enqueue(f.frameFor(k.s), nil, framePublish, k.gen)
+			k.s.enqueue(f.frameFor(k.s), nil, kind, k.gen)
 		}
 	}
 }

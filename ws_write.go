@@ -31,9 +31,10 @@ type outFrame struct {
 type frameKind uint8
 
 const (
-	frameData    frameKind = iota // Send: backpressure rules
-	framePublish                  // a shared published frame: backpressure rules, generation check
-	frameControl                  // engine writes, pings, pongs: only refused once the write side is shut
+	frameData         frameKind = iota // Send: backpressure rules
+	framePublish                       // a shared published frame: backpressure rules, generation check
+	framePublishAsync                  // the same, always written by the writer goroutine
+	frameControl                       // engine writes, pings, pongs: only refused once the write side is shut
 )
 
 // Send sends a message of kind op (OpText or OpBinary), compressed when
@@ -86,7 +87,7 @@ func (s *Socket) sendControl(op byte, payload []byte) {
 // connection's current life.
 func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) SendStatus {
 	s.mu.Lock()
-	if s.wshut || (kind != frameControl && s.sendClosed) || (kind == framePublish && s.gen != gen) || s.nc == nil {
+	if s.wshut || (kind != frameControl && s.sendClosed) || (kind >= framePublish && kind <= framePublishAsync && s.gen != gen) || s.nc == nil {
 		s.mu.Unlock()
 		putFrameBuf(buf)
 		return SendDropped
@@ -105,7 +106,7 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 	if kind != frameControl && s.set.resetIdleOnSend {
 		s.touch()
 	}
-	if !s.active && len(s.queue) == 0 && s.rc != nil {
+	if !s.active && len(s.queue) == 0 && s.rc != nil && kind != framePublishAsync {
 		n, err := s.writeNow(b)
 		if err != nil {
 			s.mu.Unlock()
@@ -126,7 +127,15 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 	if s.rc == nil && (limit <= 0 || s.buffered <= limit) {
 		st = SendSuccess
 	}
-	if st == SendBackpressure && kind != frameControl {
+	switch {
+	case kind == frameControl:
+	case kind == framePublishAsync:
+		// Queued by choice, not because the client is slow: only a
+		// buffer over the limit calls for a Drain.
+		if limit > 0 && s.buffered > limit {
+			s.needDrain = true
+		}
+	case st == SendBackpressure:
 		s.needDrain = true
 	}
 	if !s.active {
