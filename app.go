@@ -37,7 +37,8 @@ type core struct {
 	flags  *flag.FlagSet
 	errH   ErrorHandler
 
-	root   node
+	root   node              // every route: conflicts, 405 answers, unknown methods
+	mtrees [numMethods]*node // one tree per method, built at start
 	routes []*route
 	top    *scope
 
@@ -183,19 +184,36 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			path, raw = p, true
 		}
 	}
-	if strings.Contains(path, "/.") && hasDotSegment(path) && r.Method != http.MethodConnect {
-		redirectClean(w, r, path, raw)
-		return
-	}
 	c := a.pool.get()
 	c.reset(w, r)
 	c.raw = raw
 	c.path = path
 	h := a.notFound
 	c.rw.hooks = a.topHooks
-	s := search{ps: &c.params, mi: methodIndex(r.Method)}
-	if l := a.root.find(path, &s); l != nil {
-		rt := l.lookupIndex(s.mi)
+	mi := methodIndex(r.Method)
+	var l *leaf
+	if mi >= 0 {
+		l = a.mtrees[mi].lookup(path, &c.params)
+	}
+	var s search
+	if l == nil {
+		// Unknown methods (any-method routes) and the 405 answer need the
+		// tree of every route.
+		c.params.n = 0
+		s = search{ps: &c.params, mi: mi}
+		l = a.root.find(path, &s)
+	}
+	// Paths with dot segments are redirected to their clean form before
+	// any handler or middleware sees them (see redirectClean).
+	if r.Method != http.MethodConnect && (l == nil && strings.IndexByte(path, '.') >= 0 && hasDotSegment(path) ||
+		l != nil && c.params.n > 0 && dotParams(&c.params, l.lookupIndex(mi).wild)) {
+		c.release()
+		a.pool.put(c)
+		redirectClean(w, r, path, raw)
+		return
+	}
+	if l != nil {
+		rt := l.lookupIndex(mi)
 		c.route = rt
 		h = rt.final
 		c.rw.hooks = rt.headerHooks
@@ -362,6 +380,7 @@ func (a *core) build() error {
 		}
 	}
 	a.root.walk(func(l *leaf) { l.computeAllow() })
+	a.mtrees = methodTrees(a.routes)
 	a.topHooks = a.top.hooks()
 	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
 	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })

@@ -12,6 +12,7 @@ type route struct {
 	method     string // "" for any method
 	pattern    string // full pattern, group prefixes included
 	paramNames []string
+	wild       bool   // the pattern ends with a catch-all
 	name       string // handler name, for listings
 	handler    HandlerFunc
 	final      HandlerFunc // handler with middleware and plugins, built at start
@@ -302,7 +303,7 @@ func addRoute(sc *scope, method, pattern string, h HandlerFunc, name string, opt
 	if len(names) > maxParams {
 		setupPanic("route %s %s: more than %d wildcards", methodLabel(method), full, maxParams)
 	}
-	rt := &route{method: method, pattern: full, paramNames: names, name: name, handler: h, sc: sc}
+	rt := &route{method: method, pattern: full, paramNames: names, name: name, handler: h, sc: sc, wild: segs[len(segs)-1].kind == 'w'}
 	for _, o := range opts {
 		o(&rt.settings)
 	}

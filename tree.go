@@ -123,6 +123,9 @@ func parsePattern(pattern string) ([]segment, []string, error) {
 	if pattern == "" || pattern[0] != '/' {
 		return nil, nil, fmt.Errorf("pattern %q must begin with '/'", pattern)
 	}
+	if hasDotSegment(pattern) {
+		return nil, nil, fmt.Errorf("pattern %q has a '.' or '..' segment, which no request reaches (such paths are redirected to their clean form)", pattern)
+	}
 	var segs []segment
 	var names []string
 	seen := map[string]bool{}
@@ -358,6 +361,117 @@ func (n *node) find(path string, s *search) *leaf {
 	return nil
 }
 
+// lookup finds the leaf for path below n (whose own prefix is consumed) in
+// a per-method tree, where every leaf serves the method: static children
+// win over parameters, which win over catch-alls, and a failed branch
+// backtracks. The walk is a loop; it recurses only at nodes where a branch
+// that fails leaves an alternative to try (a static child next to a
+// parameter or catch-all, a parameter next to a catch-all), restoring the
+// recorded wildcard values when it backtracks.
+func (n *node) lookup(path string, ps *params) *leaf {
+walk:
+	for {
+		if path == "" {
+			if n.leaf != nil {
+				return n.leaf
+			}
+			if n.wild != nil && n.wild.leaf != nil {
+				ps.push("")
+				return n.wild.leaf
+			}
+			return nil
+		}
+		c0 := path[0]
+		for i, b := range n.indices {
+			if b != c0 {
+				continue
+			}
+			child := n.children[i]
+			pl := len(child.prefix)
+			if len(path) >= pl && path[pl-1] == child.prefix[pl-1] && path[:pl] == child.prefix {
+				if n.param == nil && n.wild == nil {
+					n, path = child, path[pl:]
+					continue walk
+				}
+				mark := ps.n
+				if l := child.lookup(path[pl:], ps); l != nil {
+					return l
+				}
+				ps.n = mark
+			}
+			break
+		}
+		if n.param != nil {
+			// Segments are short: a plain loop beats the call to IndexByte.
+			end := 0
+			for end < len(path) && path[end] != '/' {
+				end++
+			}
+			if end > 0 {
+				if n.wild == nil || n.wild.leaf == nil {
+					ps.push(path[:end])
+					n, path = n.param, path[end:]
+					continue walk
+				}
+				mark := ps.n
+				ps.push(path[:end])
+				if l := n.param.lookup(path[end:], ps); l != nil {
+					return l
+				}
+				ps.n = mark
+			}
+		}
+		if n.wild != nil && n.wild.leaf != nil {
+			ps.push(path)
+			return n.wild.leaf
+		}
+		return nil
+	}
+}
+
+// methodTrees builds one tree per method from routes: the routes of that
+// method, GET routes in the HEAD tree where no HEAD route has the pattern,
+// and any-method routes in every tree. A request then walks only the routes
+// that can serve it.
+func methodTrees(routes []*route) [numMethods]*node {
+	var trees [numMethods]*node
+	for mi, m := range methodNames {
+		t := &node{}
+		add := func(rt *route, fallback bool) {
+			segs, _, err := parsePattern(rt.pattern)
+			if err != nil {
+				return // validated at registration
+			}
+			l := t.insert(segs, rt.pattern)
+			switch {
+			case rt.method == "":
+				l.any = rt
+			case fallback:
+				if l.byMethod[0] == nil {
+					l.byMethod[0] = rt
+				}
+			default:
+				l.byMethod[mi] = rt
+			}
+		}
+		for _, rt := range routes {
+			switch {
+			case rt.method == m:
+				add(rt, false)
+			case mi == 1 && rt.method == http.MethodGet:
+				add(rt, true)
+			}
+		}
+		for _, rt := range routes {
+			if rt.method == "" {
+				add(rt, false)
+			}
+		}
+		trees[mi] = t
+	}
+	return trees
+}
+
 // walk calls fn for every leaf below n.
 func (n *node) walk(fn func(*leaf)) {
 	if n.leaf != nil {
@@ -446,6 +560,28 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// dotParams reports whether a matched wildcard value is or holds a "." or
+// ".." segment; wild says the last value is a catch-all's (several
+// segments). Checking the values a match captured, rather than scanning
+// every path, keeps the check off static routes: their patterns cannot
+// hold dot segments.
+func dotParams(ps *params, wild bool) bool {
+	n := min(ps.n, maxParams)
+	for i, v := range ps.vals[:n] {
+		if v == "" {
+			continue
+		}
+		if wild && i == n-1 {
+			if strings.Contains(v, ".") && hasDotSegment(v) {
+				return true
+			}
+		} else if v[0] == '.' && (v == "." || v == "..") {
+			return true
+		}
+	}
+	return false
 }
 
 // hasDotSegment reports whether p has a "." or ".." segment.
