@@ -57,9 +57,9 @@ const (
 // registerFlags defines the --ws-* flags on fs.
 func (c *WSConfig) registerFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxPayloadLength, "ws-max-size", orDefault(c.MaxPayloadLength, DefaultWSMaxPayloadLength), "largest WebSocket message accepted, in bytes (bigger: close 1009)")
-	fs.DurationVar(&c.IdleTimeout, "ws-idle-timeout", orDefault(c.IdleTimeout, DefaultWSIdleTimeout), "close WebSockets idle this long (-1ns: never)")
+	fs.DurationVar(&c.IdleTimeout, "ws-idle-timeout", orDefault(c.IdleTimeout, DefaultWSIdleTimeout), "close WebSockets idle this long (negative: never)")
 	fs.IntVar(&c.MaxBackpressure, "ws-max-backpressure", orDefault(c.MaxBackpressure, DefaultWSMaxBackpressure), "bytes a WebSocket may have unsent before Send drops (-1: no limit)")
-	fs.Var((*invertedBool)(&c.DisablePings), "ws-auto-ping", "ping idle WebSockets automatically")
+	fs.Var((*invertedBool)(&c.DisablePings), "ws-auto-ping", "ping idle WebSockets automatically (default true; --ws-auto-ping=false turns pings off)")
 	fs.BoolVar(&c.PerMessageDeflate, "ws-per-message-deflate", c.PerMessageDeflate, "negotiate permessage-deflate compression on WebSockets")
 	fs.DurationVar(&c.MaxLifetime, "ws-max-lifetime", c.MaxLifetime, "close WebSockets this long after they opened (0: never)")
 	fs.BoolVar(&c.CloseOnBackpressureLimit, "ws-close-on-backpressure-limit", c.CloseOnBackpressureLimit, "close a WebSocket, instead of dropping the message, when it is over --ws-max-backpressure")
