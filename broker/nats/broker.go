@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -58,8 +57,7 @@ type Broker struct {
 	nc       *natsgo.Conn                    // nil before Start
 	subs     map[string]*natsgo.Subscription // topic -> subscription (nil before Start)
 	unsubbed uint64                          // messages dropped by subscriptions since removed
-	started  bool
-	closed   bool
+	state    broker.Lifecycle
 
 	bufs sync.Pool // *[]byte envelope buffers for Publish
 }
@@ -124,17 +122,10 @@ func (b *Broker) Conn() *natsgo.Conn {
 	return b.nc
 }
 
-// backoff returns the delay before reconnect attempt n (n ≥ 1):
-// ReconnectWait·2^(n-1), capped at MaxReconnectWait, minus up to 50 % jitter
-// so that nodes cut off together do not reconnect in lockstep.
+// backoff returns the delay before reconnect attempt n (n ≥ 1); see
+// broker.Backoff.
 func (b *Broker) backoff(n int) time.Duration {
-	d := b.opts.MaxReconnectWait
-	if n < 32 {
-		if e := b.opts.ReconnectWait << (n - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	return d - time.Duration(rand.Int64N(int64(d)/2+1))
+	return broker.Backoff(n, b.opts.ReconnectWait, b.opts.MaxReconnectWait)
 }
 
 // Start implements broker.Broker.Start: it connects, waiting until the
@@ -142,16 +133,11 @@ func (b *Broker) backoff(n int) time.Duration {
 // far. After a failed Start, Start may be called again.
 func (b *Broker) Start(ctx context.Context, deliver broker.DeliverFunc) error {
 	b.mu.Lock()
-	switch {
-	case b.closed:
-		b.mu.Unlock()
-		return broker.ErrClosed
-	case b.started:
-		b.mu.Unlock()
-		return broker.ErrStarted
-	}
-	b.started = true
+	err := b.state.Start()
 	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
 
 	b.inbox.SetDeliver(deliver)
 	opts := append([]natsgo.Option{
@@ -181,14 +167,14 @@ func (b *Broker) Start(ctx context.Context, deliver broker.DeliverFunc) error {
 	if err := waitConnected(ctx, nc); err != nil {
 		nc.Close()
 		b.mu.Lock()
-		b.started = false // Start may be tried again
+		b.state.StartFailed() // Start may be tried again
 		b.mu.Unlock()
 		return fmt.Errorf("graft/broker/nats: connect to %s: %w", b.opts.URL, err)
 	}
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed { // Close ran while we were connecting
+	if b.state.Closed() { // Close ran while we were connecting
 		nc.Close()
 		return broker.ErrClosed
 	}
@@ -255,7 +241,7 @@ func (b *Broker) Subscribe(topic string) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
+	if b.state.Closed() {
 		return broker.ErrClosed
 	}
 	if _, ok := b.subs[topic]; ok {
@@ -272,7 +258,7 @@ func (b *Broker) Subscribe(topic string) error {
 func (b *Broker) Unsubscribe(topic string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
+	if b.state.Closed() {
 		return broker.ErrClosed
 	}
 	sub, ok := b.subs[topic]
@@ -304,7 +290,7 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 		return err
 	}
 	b.mu.Lock()
-	nc, closed := b.nc, b.closed
+	nc, closed := b.nc, b.state.Closed()
 	b.mu.Unlock()
 	switch {
 	case closed:
@@ -334,11 +320,10 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 // goroutine to stop.
 func (b *Broker) Close() error {
 	b.mu.Lock()
-	if b.closed {
+	if !b.state.Close() {
 		b.mu.Unlock()
 		return nil
 	}
-	b.closed = true
 	nc := b.nc
 	b.mu.Unlock()
 	if nc == nil {

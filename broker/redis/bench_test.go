@@ -1,14 +1,9 @@
 package redis
 
 import (
-	"encoding/binary"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/graftgo/graft/broker"
+	"github.com/graftgo/graft/broker/brokertest"
 )
 
 // BenchmarkCrossNodeThroughput publishes b.N messages of 128 bytes on node
@@ -16,102 +11,15 @@ import (
 // until deliveries stop for 500 ms, through redis-server on loopback.
 // msgs/s counts messages delivered on B; lost% is what B's queue dropped as
 // a slow consumer (at-most-once: the publisher is not slowed down).
-func BenchmarkCrossNodeThroughput(b *testing.B) { benchThroughput(b, 1) }
+func BenchmarkCrossNodeThroughput(b *testing.B) { brokertest.BenchThroughput(b, redisBus, 1) }
 
 // BenchmarkCrossNodeThroughputParallel is the same with 32 goroutines
 // publishing on node A at once: Publish waits for Redis's reply, so one
 // publisher is bound by the round trip, while concurrent ones share
 // rueidis's auto-pipelined connections.
-func BenchmarkCrossNodeThroughputParallel(b *testing.B) { benchThroughput(b, 32) }
-
-func benchThroughput(b *testing.B, publishers int) {
-	s := startRedis(b, 0)
-	a, _ := startNode(b, s)
-	var got atomic.Int64
-	done := make(chan struct{}, 1)
-	var want int64
-	recv, err := New(Options{Addr: s.addr(), Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer recv.Close()
-	if err := recv.Start(b.Context(), func(broker.Message) {
-		if got.Add(1) == atomic.LoadInt64(&want) {
-			done <- struct{}{}
-		}
-	}); err != nil {
-		b.Fatal(err)
-	}
-	recv.Subscribe("bench")
-	payload := make([]byte, 128)
-	b.ReportAllocs()
-	b.ResetTimer()
-	atomic.StoreInt64(&want, int64(b.N))
-	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range publishers {
-		wg.Go(func() {
-			for next.Add(1) <= int64(b.N) {
-				if err := a.Publish(b.Context(), broker.Message{Topic: "bench", Payload: payload}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	last, end := int64(-1), time.Now()
-	for wait := true; wait; {
-		select {
-		case <-done:
-			wait = false
-			end = time.Now()
-		case <-time.After(500 * time.Millisecond):
-			if n := got.Load(); n == last {
-				wait = false
-			} else {
-				last, end = n, time.Now()
-			}
-		}
-	}
-	n := got.Load()
-	b.ReportMetric(float64(n)/end.Sub(start).Seconds(), "msgs/s")
-	b.ReportMetric(100*float64(int64(b.N)-n)/float64(b.N), "lost%")
-}
+func BenchmarkCrossNodeThroughputParallel(b *testing.B) { brokertest.BenchThroughput(b, redisBus, 32) }
 
 // BenchmarkCrossNodeLatency publishes one message at a time on node A and
 // waits for node B to deliver it; it reports the one-way publish-to-deliver
 // latency percentiles (same process, same clock).
-func BenchmarkCrossNodeLatency(b *testing.B) {
-	s := startRedis(b, 0)
-	a, _ := startNode(b, s)
-	lat := make(chan time.Duration, 1)
-	recv, err := New(Options{Addr: s.addr(), Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer recv.Close()
-	if err := recv.Start(b.Context(), func(m broker.Message) {
-		lat <- time.Duration(time.Now().UnixNano() - int64(binary.LittleEndian.Uint64(m.Payload)))
-	}); err != nil {
-		b.Fatal(err)
-	}
-	recv.Subscribe("bench")
-	payload := make([]byte, 128)
-	lats := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		binary.LittleEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
-		a.Publish(b.Context(), broker.Message{Topic: "bench", Payload: payload})
-		select {
-		case d := <-lat:
-			lats = append(lats, d)
-		case <-time.After(5 * time.Second):
-			b.Fatal("message lost")
-		}
-	}
-	slices.Sort(lats)
-	b.ReportMetric(float64(lats[len(lats)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lats[len(lats)*99/100].Microseconds()), "p99-µs")
-}
+func BenchmarkCrossNodeLatency(b *testing.B) { brokertest.BenchLatency(b, redisBus) }

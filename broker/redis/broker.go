@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -60,11 +59,10 @@ type Broker struct {
 	busMu sync.Mutex
 	sub   rueidis.DedicatedClient // nil while disconnected; guarded by busMu
 
-	mu      sync.Mutex
-	client  rueidis.Client // nil before Start
-	topics  map[string]struct{}
-	started bool
-	closed  bool
+	mu     sync.Mutex
+	client rueidis.Client // nil before Start
+	topics map[string]struct{}
+	state  broker.Lifecycle
 
 	bufs sync.Pool // *[]byte envelope buffers for Publish
 }
@@ -125,16 +123,9 @@ func (b *Broker) ID() broker.NodeID { return b.inbox.Self() }
 // Channel returns the Redis channel topic maps to.
 func (b *Broker) Channel(topic string) string { return b.opts.Prefix + topic }
 
-// backoff returns the delay before attempt n (n ≥ 1): ReconnectWait·2^(n-1)
-// capped at MaxReconnectWait, minus up to 50 % jitter.
+// backoff returns the delay before attempt n (n ≥ 1); see broker.Backoff.
 func (b *Broker) backoff(n int) time.Duration {
-	d := b.opts.MaxReconnectWait
-	if n < 32 {
-		if e := b.opts.ReconnectWait << (n - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	return d - time.Duration(rand.Int64N(int64(d)/2+1))
+	return broker.Backoff(n, b.opts.ReconnectWait, b.opts.MaxReconnectWait)
 }
 
 // Start implements broker.Broker.Start: it connects, retrying until Redis
@@ -143,20 +134,15 @@ func (b *Broker) backoff(n int) time.Duration {
 // again.
 func (b *Broker) Start(ctx context.Context, deliver broker.DeliverFunc) error {
 	b.mu.Lock()
-	switch {
-	case b.closed:
-		b.mu.Unlock()
-		return broker.ErrClosed
-	case b.started:
-		b.mu.Unlock()
-		return broker.ErrStarted
-	}
-	b.started = true
+	err := b.state.Start()
 	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
 
 	fail := func(err error) error {
 		b.mu.Lock()
-		b.started = false
+		b.state.StartFailed()
 		b.mu.Unlock()
 		return fmt.Errorf("graft/broker/redis: connect to %v: %w", b.opts.Client.InitAddress, err)
 	}
@@ -182,7 +168,7 @@ func (b *Broker) Start(ctx context.Context, deliver broker.DeliverFunc) error {
 	}
 
 	b.mu.Lock()
-	if b.closed { // Close ran while we were connecting
+	if b.state.Closed() { // Close ran while we were connecting
 		b.mu.Unlock()
 		b.dropSub(sub)
 		client.Close()
@@ -315,7 +301,7 @@ func (b *Broker) change(topic string, subscribe bool) error {
 	b.busMu.Lock()
 	defer b.busMu.Unlock()
 	b.mu.Lock()
-	if b.closed {
+	if b.state.Closed() {
 		b.mu.Unlock()
 		return broker.ErrClosed
 	}
@@ -354,7 +340,7 @@ func (b *Broker) change(topic string, subscribe bool) error {
 // to answer or ctx to end. It fails while Redis is unreachable.
 func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 	b.mu.Lock()
-	client, closed := b.client, b.closed
+	client, closed := b.client, b.state.Closed()
 	b.mu.Unlock()
 	switch {
 	case closed:
@@ -367,10 +353,14 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 		bp = new([]byte)
 	}
 	*bp = broker.AppendEnvelope((*bp)[:0], b.ID(), m)
-	// BinaryString does not copy; the buffer is reused only after Do,
-	// which returns once Redis has answered.
+	// BinaryString does not copy; the buffer is reused only after Do
+	// has returned Redis's answer. A failed Do (a broken connection, ctx
+	// ended) may return while rueidis is still writing the command, so
+	// the buffer is then left to the garbage collector, not the pool.
 	err := client.Do(ctx, client.B().Publish().Channel(b.Channel(m.Topic)).Message(rueidis.BinaryString(*bp)).Build()).Error()
-	b.bufs.Put(bp)
+	if err == nil {
+		b.bufs.Put(bp)
+	}
 	if err != nil {
 		if errors.Is(err, rueidis.ErrClosing) {
 			return broker.ErrClosed
@@ -385,11 +375,10 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 // connection and the client and waits for the broker's goroutines.
 func (b *Broker) Close() error {
 	b.mu.Lock()
-	if b.closed {
+	if !b.state.Close() {
 		b.mu.Unlock()
 		return nil
 	}
-	b.closed = true
 	client := b.client
 	b.mu.Unlock()
 	if client == nil {
