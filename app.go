@@ -202,11 +202,12 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.params.n = 0
 		s = search{ps: &c.params, mi: mi}
 		l = a.root.find(path, &s)
+		c.params.dot = true // find does not track dots: check what it captured
 	}
 	// Paths with dot segments are redirected to their clean form before
 	// any handler or middleware sees them (see redirectClean).
 	if r.Method != http.MethodConnect && (l == nil && strings.IndexByte(path, '.') >= 0 && hasDotSegment(path) ||
-		l != nil && c.params.n > 0 && dotParams(&c.params, l.lookupIndex(mi).wild)) {
+		l != nil && c.params.dot && dotParams(&c.params, l.lookupIndex(mi).wild)) {
 		c.release()
 		a.pool.put(c)
 		redirectClean(w, r, path, raw)

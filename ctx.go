@@ -371,14 +371,10 @@ func FromContext(ctx context.Context) *Ctx {
 }
 
 // reset prepares the Ctx for a new request.
+// The rest of its state was cleared by release (or is zero in a new Ctx).
 func (c *Ctx) reset(w http.ResponseWriter, r *http.Request) {
 	c.Request = r
 	c.rw.reset(w)
-	c.params.n = 0
-	c.route = nil
-	c.query = nil
-	c.raw = false
-	c.path = ""
 }
 
 // release clears references so that a pooled Ctx keeps nothing alive.
@@ -388,8 +384,10 @@ func (c *Ctx) release() {
 	c.route = nil
 	c.query = nil
 	c.path = ""
+	c.raw = false
 	clear(c.params.vals[:min(c.params.n, maxParams)])
 	c.params.n = 0
+	c.params.dot = false
 	c.carrier.Context = nil
 	c.props.reset()
 	for _, r := range c.resetters {

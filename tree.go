@@ -408,6 +408,9 @@ walk:
 				end++
 			}
 			if end > 0 {
+				if path[0] == '.' {
+					ps.dot = true
+				}
 				if n.wild == nil || n.wild.leaf == nil {
 					ps.push(path[:end])
 					n, path = n.param, path[end:]
@@ -423,6 +426,7 @@ walk:
 		}
 		if n.wild != nil && n.wild.leaf != nil {
 			ps.push(path)
+			ps.dot = true
 			return n.wild.leaf
 		}
 		return nil
@@ -496,6 +500,7 @@ const maxParams = 16
 type params struct {
 	vals [maxParams]string
 	n    int
+	dot  bool // a value starts with '.' or is a catch-all's: check dotParams
 }
 
 func (p *params) push(v string) {

@@ -75,6 +75,7 @@ var routers = []router{
 	{"graft", loadGraft},
 	{"servemux", loadServeMux},
 	{"gin", loadGin},
+	{"gin-recovery", loadGinRecovery},
 	{"httprouter", loadHTTPRouter},
 	{"echo", loadEcho},
 }
@@ -124,7 +125,13 @@ func loadServeMux(_ testing.TB, routes []Route, p *probe) http.Handler {
 func init() { gin.SetMode(gin.ReleaseMode) }
 
 func loadGin(_ testing.TB, routes []Route, p *probe) http.Handler {
+	return ginRoutes(routes, p)
+}
+
+// ginRoutes registers routes on a new gin engine behind middleware mw.
+func ginRoutes(routes []Route, p *probe, mw ...gin.HandlerFunc) *gin.Engine {
 	e := gin.New()
+	e.Use(mw...)
 	for i, r := range routes {
 		names := r.ParamNames()
 		e.Handle(r.Method, r.Path, func(c *gin.Context) {
@@ -135,6 +142,12 @@ func loadGin(_ testing.TB, routes []Route, p *probe) http.Handler {
 		})
 	}
 	return e
+}
+
+// loadGinRecovery is gin with its Recovery middleware: the panic safety
+// graft has built in (gin.Default adds it, with a logger).
+func loadGinRecovery(_ testing.TB, routes []Route, p *probe) http.Handler {
+	return ginRoutes(routes, p, gin.RecoveryWithWriter(io.Discard))
 }
 
 func loadHTTPRouter(_ testing.TB, routes []Route, p *probe) http.Handler {
