@@ -8,5 +8,3 @@ require (
 	github.com/shamaton/msgpack/v2 v2.4.0
 	go.uber.org/goleak v1.3.0
 )
-
-require github.com/stretchr/testify v1.8.4 // indirect
