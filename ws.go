@@ -300,6 +300,10 @@ func (r *wsRoute[T]) serve(c *Ctx) error {
 	s.gc = gc
 	s.subprotocol = gc.SubProtocol()
 	s.deflate = r.set.compression && strings.Contains(req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
+	if s.deflate {
+		// The engine checks no reserved bit once compression is on.
+		s.rsv.start(s, nc, brw.Reader)
+	}
 	if !r.hub.add(s) {
 		s.abort(CloseGoingAway, "server shutting down")
 		s.finishWrites(false)

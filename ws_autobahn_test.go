@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Raw-frame conformance tests mirroring the Autobahn test suite's sections
@@ -231,6 +232,85 @@ func TestWSConformanceCompression(t *testing.T) {
 	plain.expectClose(1002)
 	c.writeFrame(wsCloseFrame(1000, ""))
 	c.expectClose(1000)
+}
+
+// With permessage-deflate negotiated the engine (gws v1.9.1) checks no
+// reserved bit; graft's own check (ws_rsv.go) fails these with 1002, and a
+// message inflating past the limit closes with 1009, not the engine's 1011.
+func TestWSConformanceCompressionLimits(t *testing.T) {
+	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
+		wsEchoRoute(app, "/z", Behavior[struct{}]{Compression: true, MaxPayloadLength: 1 << 20})
+		wsEchoRoute(app, "/zsmall", Behavior[struct{}]{Compression: true})
+	})
+	addr := app.Addr()
+	const ext = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
+	z := wsDeflate(t, []byte("compressed"))
+	var cases []wsConformanceCase
+	for _, rsv := range []byte{1, 2, 3, 5, 6, 7} {
+		cases = append(cases,
+			wsConformanceCase{name: "text rsv " + wsItoa(int(rsv)), send: []wsFrame{{fin: true, rsv: rsv, op: 1, payload: z}}, expect: []wsStep{wsCloseWithCode(1002)}},
+			wsConformanceCase{name: "binary rsv " + wsItoa(int(rsv)), send: []wsFrame{{fin: true, rsv: rsv, op: 2, payload: z}}, expect: []wsStep{wsCloseWithCode(1002)}},
+		)
+	}
+	for _, rsv := range []byte{1, 2, 3, 4, 5, 6, 7} {
+		cases = append(cases,
+			wsConformanceCase{name: "ping rsv " + wsItoa(int(rsv)), send: []wsFrame{{fin: true, rsv: rsv, op: 9, payload: []byte("p")}}, expect: []wsStep{wsCloseWithCode(1002)}},
+			wsConformanceCase{name: "pong rsv " + wsItoa(int(rsv)), send: []wsFrame{{fin: true, rsv: rsv, op: 10}}, expect: []wsStep{wsCloseWithCode(1002)}},
+			wsConformanceCase{name: "close rsv " + wsItoa(int(rsv)), send: []wsFrame{{fin: true, rsv: rsv, op: 8, payload: []byte{3, 0xe8}}}, expect: []wsStep{wsCloseWithCode(1002)}},
+			wsConformanceCase{name: "continuation rsv " + wsItoa(int(rsv)), send: []wsFrame{{rsv: 4, op: 1, payload: z[:3]}, {fin: true, rsv: rsv, op: 0, payload: z[3:]}}, expect: []wsStep{wsCloseWithCode(1002)}},
+		)
+	}
+	long := bytes.Repeat([]byte("0123456789abcdef"), 1<<12) // 64 KiB, 8-byte length
+	cases = append(cases,
+		wsConformanceCase{name: "rsv after valid messages", send: []wsFrame{{fin: true, rsv: 4, op: 1, payload: z}, wsTextFrame("ok"), wsBinFrame(long), {fin: true, rsv: 2, op: 1, payload: []byte("x")}}, expect: []wsStep{wsEchoMsg("compressed"), wsEchoMsg("ok"), wsEchoBin(long), wsCloseWithCode(1002)}},
+		wsConformanceCase{name: "rsv after ping", send: []wsFrame{wsPingFrame("p"), {fin: true, rsv: 4, op: 9}}, expect: []wsStep{wsPong("p"), wsCloseWithCode(1002)}},
+		wsConformanceCase{name: "compressed fragments are fine", send: []wsFrame{{rsv: 4, op: 1, payload: z[:3]}, wsPingFrame("p"), {fin: true, op: 0, payload: z[3:]}}, expect: []wsStep{wsPong("p"), wsEchoMsg("compressed")}},
+	)
+	t.Run("reserved bits", func(t *testing.T) { wsRunConformance(t, addr, "/z", cases, ext) })
+
+	// A header split byte by byte over separate writes, then a bad one.
+	t.Run("split headers", func(t *testing.T) {
+		c := wsDial(t, addr, "/z", ext)
+		var stream []byte
+		stream = append(stream, wsEncodeClientFrame(wsFrame{fin: true, rsv: 4, op: 1, payload: z})...)
+		stream = append(stream, wsEncodeClientFrame(wsBinFrame(long))...)
+		stream = append(stream, wsEncodeClientFrame(wsFrame{fin: true, op: 2, payload: long[:300]})...)
+		for i := range stream {
+			n := 1
+			if i > 20 && i < len(stream)-400 {
+				continue // the long payload in one piece below
+			}
+			if _, err := c.conn.Write(stream[i : i+n]); err != nil {
+				t.Fatal(err)
+			}
+			if i == 20 {
+				if _, err := c.conn.Write(stream[21 : len(stream)-400]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		c.expectMessage(1, []byte("compressed"))
+		c.expectMessage(2, long)
+		c.expectMessage(2, long[:300])
+		bad := wsEncodeClientFrame(wsFrame{fin: true, rsv: 1, op: 2, payload: []byte("x")})
+		for i := range bad {
+			if _, err := c.conn.Write(bad[i : i+1]); err != nil {
+				break
+			}
+		}
+		c.expectClose(1002)
+	})
+
+	// Section 9 with compression: the limit (16 KiB here) applies to the
+	// inflated size.
+	bomb := wsDeflate(t, bytes.Repeat([]byte{'a'}, 64<<10))
+	lim := []wsConformanceCase{
+		{name: "inflated at the limit", send: []wsFrame{{fin: true, rsv: 4, op: 2, payload: wsDeflate(t, bytes.Repeat([]byte{'a'}, 16<<10))}}, expect: []wsStep{wsEchoBin(bytes.Repeat([]byte{'a'}, 16<<10))}},
+		{name: "inflated over the limit", send: []wsFrame{{fin: true, rsv: 4, op: 2, payload: bomb}}, expect: []wsStep{wsCloseWithCode(1009)}},
+		{name: "fragments inflated over the limit", send: []wsFrame{{rsv: 4, op: 2, payload: bomb[:len(bomb)/2]}, {fin: true, op: 0, payload: bomb[len(bomb)/2:]}}, expect: []wsStep{wsCloseWithCode(1009)}},
+	}
+	t.Run("limits", func(t *testing.T) { wsRunConformance(t, addr, "/zsmall", lim, ext) })
 }
 
 func wsItoa(n int) string { return strconv.Itoa(n) }

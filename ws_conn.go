@@ -98,6 +98,7 @@ type Socket struct {
 	nc    net.Conn
 	rc    syscall.RawConn // nil when non-blocking writes are not possible (TLS)
 	wire  wireConn
+	rsv   rsvCheck // in front of the engine's reads with compression
 	props Props
 
 	id          uint64
@@ -297,6 +298,7 @@ func (s *Socket) reset() {
 	s.sniffCode, s.sniffReason, s.endErr = 0, "", nil
 	s.subprotocol, s.deflate = "", false
 	s.rawBuf, s.rawErr = nil, nil
+	s.rsv = rsvCheck{}
 	s.mu.Unlock()
 	s.cbMu.Lock()
 	s.closedCB = false
@@ -429,11 +431,11 @@ type wireConn struct {
 // Write queues b, a whole frame or handshake response from the engine.
 func (w *wireConn) Write(b []byte) (int, error) {
 	s := w.s
-	if len(b) >= 2 && b[0] == 0x88 {
-		s.sniffClose(b)
-	}
 	buf := getFrameBuf(len(b))
 	*buf = append((*buf)[:0], b...)
+	if len(b) >= 2 && b[0] == 0x88 {
+		s.sniffClose(*buf)
+	}
 	if s.enqueue(*buf, buf, frameControl, 0) == SendDropped {
 		return 0, net.ErrClosed
 	}
@@ -446,7 +448,12 @@ func (w *wireConn) Close() error {
 	return nil
 }
 
-// sniffClose records the code of a close frame the engine writes.
+// inflateTooLarge is the reason gws gives, with 1011, when a compressed
+// message inflates past the payload limit.
+const inflateTooLarge = "gws: message too large"
+
+// sniffClose records the code of a close frame the engine writes, and turns
+// the engine's 1011 for an oversized inflated message into 1009.
 func (s *Socket) sniffClose(b []byte) {
 	n := int(b[1] & 0x7f)
 	if n < 2 || len(b) < 2+n {
@@ -454,6 +461,11 @@ func (s *Socket) sniffClose(b []byte) {
 	}
 	code := int(b[2])<<8 | int(b[3])
 	s.mu.Lock()
+	if code == 1011 && !s.closeSet && string(b[4:2+n]) == inflateTooLarge {
+		// gws v1.9.1 reports a compressed message that inflates past the
+		// limit as an internal error; RFC 6455 wants 1009.
+		code, b[3] = CloseMessageTooBig, byte(CloseMessageTooBig&0xff)
+	}
 	if s.sniffCode == 0 {
 		s.sniffCode, s.sniffReason = code, string(b[4:2+n])
 	}
