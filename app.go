@@ -230,21 +230,27 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve runs h, turns its error into a response and recovers a panic into a
 // 500 answer that is logged with the route and stack.
 func (a *core) serve(c *Ctx, h HandlerFunc) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
-				panic(v)
-			}
-			logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
-			if !c.rw.hijacked {
-				a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
-			}
-		}
-	}()
+	defer a.recoverPanic(c)
 	if err := h(c); err != nil {
 		if !c.rw.hijacked {
 			a.errH(c, err)
 		}
+	}
+}
+
+// recoverPanic is serve's deferred call: a method value rather than a
+// closure, so the defer captures nothing.
+func (a *core) recoverPanic(c *Ctx) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+		panic(v)
+	}
+	logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
+	if !c.rw.hijacked {
+		a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
 	}
 }
 
