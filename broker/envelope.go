@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // NodeID identifies one broker instance (one graft node) on the bus, so that
@@ -108,3 +109,24 @@ func DecodeEnvelope(b []byte) (origin NodeID, m Message, err error) {
 	m.Binary = b[2]&flagBinary != 0
 	return origin, m, nil
 }
+
+// EnvelopeBuffers pools the byte slices bus implementations encode
+// envelopes into for Publish, so a publish allocates no buffer. The zero
+// value is ready to use.
+type EnvelopeBuffers struct {
+	pool sync.Pool // *[]byte
+}
+
+// Encode returns a pooled buffer holding the envelope of m, sent by origin.
+// Give it back with Release once the bus no longer reads it.
+func (e *EnvelopeBuffers) Encode(origin NodeID, m Message) *[]byte {
+	bp, _ := e.pool.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	*bp = AppendEnvelope((*bp)[:0], origin, m)
+	return bp
+}
+
+// Release returns a buffer from Encode to the pool.
+func (e *EnvelopeBuffers) Release(bp *[]byte) { e.pool.Put(bp) }

@@ -59,7 +59,7 @@ type Broker struct {
 	unsubbed uint64                          // messages dropped by subscriptions since removed
 	state    broker.Lifecycle
 
-	bufs sync.Pool // *[]byte envelope buffers for Publish
+	bufs broker.EnvelopeBuffers
 }
 
 var (
@@ -298,13 +298,9 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 	case nc == nil:
 		return broker.ErrNotStarted
 	}
-	bp, _ := b.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	*bp = broker.AppendEnvelope((*bp)[:0], b.ID(), m)
+	bp := b.bufs.Encode(b.ID(), m)
 	err = nc.Publish(subject, *bp) // copies into the connection's buffer
-	b.bufs.Put(bp)
+	b.bufs.Release(bp)
 	if err != nil {
 		if errors.Is(err, natsgo.ErrConnectionClosed) {
 			return broker.ErrClosed

@@ -64,7 +64,7 @@ type Broker struct {
 	topics map[string]struct{}
 	state  broker.Lifecycle
 
-	bufs sync.Pool // *[]byte envelope buffers for Publish
+	bufs broker.EnvelopeBuffers
 }
 
 var (
@@ -348,25 +348,19 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 	case client == nil:
 		return broker.ErrNotStarted
 	}
-	bp, _ := b.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	*bp = broker.AppendEnvelope((*bp)[:0], b.ID(), m)
+	bp := b.bufs.Encode(b.ID(), m)
 	// BinaryString does not copy; the buffer is reused only after Do
 	// has returned Redis's answer. A failed Do (a broken connection, ctx
 	// ended) may return while rueidis is still writing the command, so
 	// the buffer is then left to the garbage collector, not the pool.
 	err := client.Do(ctx, client.B().Publish().Channel(b.Channel(m.Topic)).Message(rueidis.BinaryString(*bp)).Build()).Error()
-	if err == nil {
-		b.bufs.Put(bp)
-	}
 	if err != nil {
 		if errors.Is(err, rueidis.ErrClosing) {
 			return broker.ErrClosed
 		}
 		return fmt.Errorf("graft/broker/redis: publish on %q: %w", m.Topic, err)
 	}
+	b.bufs.Release(bp)
 	b.inbox.CountPublished()
 	return nil
 }
