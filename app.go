@@ -204,17 +204,20 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l = a.root.find(path, &s)
 		c.params.dot = true // find does not track dots: check what it captured
 	}
+	var rt *route
+	if l != nil {
+		rt = l.lookupIndex(mi)
+	}
 	// Paths with dot segments are redirected to their clean form before
 	// any handler or middleware sees them (see redirectClean).
-	if r.Method != http.MethodConnect && (l == nil && strings.IndexByte(path, '.') >= 0 && hasDotSegment(path) ||
-		l != nil && c.params.dot && dotParams(&c.params, l.lookupIndex(mi).wild)) {
+	if r.Method != http.MethodConnect && (rt == nil && strings.IndexByte(path, '.') >= 0 && hasDotSegment(path) ||
+		rt != nil && c.params.dot && dotParams(&c.params, rt.wild)) {
 		c.release()
 		a.pool.put(c)
 		redirectClean(w, r, path, raw)
 		return
 	}
-	if l != nil {
-		rt := l.lookupIndex(mi)
+	if rt != nil {
 		c.route = rt
 		h = rt.final
 		c.rw.hooks = rt.headerHooks

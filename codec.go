@@ -27,11 +27,11 @@ func newCodecs() *codecs {
 	return &codecs{encoders: map[string]EncodeFunc{}, decoders: map[string]DecodeFunc{}}
 }
 
-// defaultCodecs holds JSON, the mother encoder and decoder of every app.
+// defaultCodecs holds JSON, the mother encoder of every app. JSON bodies
+// with no decoder registered are read by Ctx.BindJSON.
 func defaultCodecs() *codecs {
 	c := newCodecs()
 	c.setEncoder("application/json", json.Marshal)
-	c.decoders["application/json"] = json.Unmarshal
 	return c
 }
 
@@ -149,7 +149,8 @@ func (c *Ctx) Accepts(mt string) bool {
 }
 
 // Bind decodes the request body into v with the decoder registered for its
-// Content-Type (JSON when none is given). An unknown media type is a 415
+// Content-Type (JSON when none is given; without a registered JSON decoder,
+// as BindJSON does). An unknown media type is a 415
 // error, a body over the limit 413, undecodable input 400.
 func (c *Ctx) Bind(v any) error {
 	ct := c.Request.Header.Get("Content-Type")
@@ -160,10 +161,10 @@ func (c *Ctx) Bind(v any) error {
 			return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("malformed Content-Type %q", ct)}
 		}
 	}
-	if mt == "application/json" || isJSONMediaType(mt) {
+	dec := c.codecTable().decoders[mt]
+	if dec == nil && (mt == "application/json" || isJSONMediaType(mt)) {
 		return c.BindJSON(v)
 	}
-	dec := c.codecTable().decoders[mt]
 	if dec == nil {
 		return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %s is not supported here", mt)}
 	}

@@ -460,3 +460,40 @@ func TestWrapEncoderWithoutMotherFails(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestBindUsesRegisteredJSONDecoder(t *testing.T) {
+	var rec recorder
+	strict := rec.ext("t.jsondec")
+	strict.extend = func(b *graft.Builder) error {
+		b.Decoder("application/json", func(data []byte, v any) error {
+			*(v.(*map[string]string)) = map[string]string{"via": "extension"}
+			return nil
+		})
+		return nil
+	}
+	app := graft.New[graft.Ctx](graft.Config{})
+	v2 := app.Group("/v2")
+	v2.Register(strict)
+	echo := func(c *graft.Ctx) error {
+		m := map[string]string{}
+		if err := c.Bind(&m); err != nil {
+			return err
+		}
+		return c.JSON(200, m)
+	}
+	app.POST("/in", echo)
+	v2.POST("/in", echo)
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	for path, want := range map[string]string{"/in": `{"a":"b"}`, "/v2/in": `{"via":"extension"}`} {
+		res, err := srv.Client().Post(srv.URL+path, "application/json", strings.NewReader(`{"a":"b"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(b) != want {
+			t.Errorf("%s: %s, want %s", path, b, want)
+		}
+	}
+}
