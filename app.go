@@ -37,8 +37,8 @@ type core struct {
 	flags  *flag.FlagSet
 	errH   ErrorHandler
 
-	root   node              // every route: conflicts, 405 answers, unknown methods
-	mtrees [numMethods]*node // one tree per method, built at start
+	root   node               // every route: conflicts, 405 answers, unknown methods
+	mtrees [numMethods]*fnode // one compiled tree per method, built at start
 	routes []*route
 	top    *scope
 
@@ -186,7 +186,6 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := a.pool.get()
 	c.reset(w, r)
-	c.raw = raw
 	c.path = path
 	h := a.notFound
 	c.rw.hooks = a.topHooks
@@ -219,6 +218,10 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt != nil {
 		c.route = rt
+		c.pnames = rt.paramNames
+		if raw {
+			c.params.unescape()
+		}
 		h = rt.final
 		c.rw.hooks = rt.headerHooks
 	} else if s.miss != nil {

@@ -438,16 +438,10 @@ func storeFunc(t reflect.Type) func(p unsafe.Pointer, v any) {
 
 // pathValue returns wildcard i of the matched route, percent-decoded.
 func pathValue(c *Ctx, i int) string {
-	if i >= c.params.n {
+	if i >= min(c.params.n, maxParams) {
 		return ""
 	}
-	v := c.params.vals[i]
-	if c.raw && strings.IndexByte(v, '%') >= 0 {
-		if u, err := url.PathUnescape(v); err == nil {
-			return u
-		}
-	}
-	return v
+	return c.params.vals[i]
 }
 
 // bindParams binds the path, query, header, cookie and form values of the

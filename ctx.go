@@ -29,10 +29,10 @@ type Ctx struct {
 	rw        responseWriter
 	params    params
 	route     *route
+	pnames    []string // route.paramNames, copied at dispatch for Param
 	app       *core
 	self      unsafe.Pointer // the app's context value that embeds this Ctx
-	path      string         // the path the router matched (escaped form when raw)
-	raw       bool           // path is the escaped form: unescape params
+	path      string         // the path the router matched (escaped form when it holds %2F)
 	query     url.Values
 	props     Props      // extension properties
 	resetters []Resetter // stateful mixins of the app's context type
@@ -77,18 +77,11 @@ func (c *Ctx) Logger() *slog.Logger { return c.app.logger }
 // Param returns the value of the path wildcard name, percent-decoded, or ""
 // if the route has no such wildcard.
 func (c *Ctx) Param(name string) string {
-	if c.route == nil {
-		return ""
-	}
-	for i, n := range c.route.paramNames {
-		if n == name && i < c.params.n {
-			v := c.params.vals[i]
-			if c.raw && strings.IndexByte(v, '%') >= 0 {
-				if u, err := url.PathUnescape(v); err == nil {
-					return u
-				}
-			}
-			return v
+	// Small enough to inline: the names of the matched route are copied
+	// into the Ctx at dispatch, where the values of a raw path are decoded.
+	for i, n := range c.pnames {
+		if n == name {
+			return c.params.vals[i]
 		}
 	}
 	return ""
@@ -382,10 +375,14 @@ func (c *Ctx) release() {
 	c.Request = nil
 	c.rw.w = nil
 	c.route = nil
+	c.pnames = nil
 	c.query = nil
 	c.path = ""
-	c.raw = false
-	clear(c.params.vals[:min(c.params.n, maxParams)])
+	// A loop, not clear: routes have few wildcards, and clear's call
+	// costs more than the stores.
+	for i := range min(c.params.n, maxParams) {
+		c.params.vals[i] = ""
+	}
 	c.params.n = 0
 	c.params.dot = false
 	c.carrier.Context = nil

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -368,7 +369,7 @@ func (n *node) find(path string, s *search) *leaf {
 // that fails leaves an alternative to try (a static child next to a
 // parameter or catch-all, a parameter next to a catch-all), restoring the
 // recorded wildcard values when it backtracks.
-func (n *node) lookup(path string, ps *params) *leaf {
+func (n *fnode) lookup(path string, ps *params) *leaf {
 walk:
 	for {
 		if path == "" {
@@ -382,13 +383,17 @@ walk:
 			return nil
 		}
 		c0 := path[0]
-		for i, b := range n.indices {
+		for i := 0; i < len(n.indices); i++ {
+			b := n.indices[i]
 			if b != c0 {
 				continue
 			}
-			child := n.children[i]
+			child := &n.kids[i]
 			pl := len(child.prefix)
-			if len(path) >= pl && path[pl-1] == child.prefix[pl-1] && path[:pl] == child.prefix {
+			// The first byte matched in indices; check the last before
+			// comparing the middle, which one- and two-byte prefixes (the
+			// "/" after every parameter) do not have.
+			if len(path) >= pl && path[pl-1] == child.prefix[pl-1] && (pl <= 2 || path[1:pl-1] == child.prefix[1:pl-1]) {
 				if n.param == nil && n.wild == nil {
 					n, path = child, path[pl:]
 					continue walk
@@ -437,8 +442,8 @@ walk:
 // method, GET routes in the HEAD tree where no HEAD route has the pattern,
 // and any-method routes in every tree. A request then walks only the routes
 // that can serve it.
-func methodTrees(routes []*route) [numMethods]*node {
-	var trees [numMethods]*node
+func methodTrees(routes []*route) [numMethods]*fnode {
+	var trees [numMethods]*fnode
 	for mi, m := range methodNames {
 		t := &node{}
 		add := func(rt *route, fallback bool) {
@@ -471,9 +476,118 @@ func methodTrees(routes []*route) [numMethods]*node {
 				add(rt, false)
 			}
 		}
-		trees[mi] = t
+		trees[mi] = compile(t)
 	}
 	return trees
+}
+
+// fnode is a node of a compiled per-method tree, the form lookup walks:
+// the nodes of one tree live in one array in breadth-first order, so the
+// static children of a node are consecutive (kids, indexed like indices)
+// and sit next to each other in memory, and the prefixes live in one
+// string. A lookup then follows no pointer array and touches few cache
+// lines.
+type fnode struct {
+	prefix  string
+	indices string // first byte of each kid's prefix
+	kids    []fnode
+	param   *fnode
+	wild    *fnode
+	leaf    *leaf
+}
+
+// compile lays the tree below root out as fnodes (see fnode). Static
+// children are ordered by the number of routes below them, most first, as
+// httprouter and gin do: the first bytes a lookup scans are those of the
+// busiest subtrees.
+func compile(root *node) *fnode {
+	root.sortByWeight()
+	count := 0
+	root.each(func(*node) { count++ })
+	// all never grows past count, so pointers into it stay valid.
+	all := make([]fnode, 1, count)
+	take := func(k int) []fnode {
+		n := len(all)
+		all = all[:n+k]
+		return all[n : n+k : n+k]
+	}
+	type pair struct {
+		src *node
+		dst *fnode
+	}
+	order := []pair{{root, &all[0]}} // breadth-first
+	for i := 0; i < len(order); i++ {
+		src, dst := order[i].src, order[i].dst
+		dst.indices = string(src.indices)
+		dst.leaf = src.leaf
+		dst.kids = take(len(src.children))
+		for j, c := range src.children {
+			order = append(order, pair{c, &dst.kids[j]})
+		}
+		if src.param != nil {
+			dst.param = &take(1)[0]
+			order = append(order, pair{src.param, dst.param})
+		}
+		if src.wild != nil {
+			dst.wild = &take(1)[0]
+			order = append(order, pair{src.wild, dst.wild})
+		}
+	}
+	var b strings.Builder
+	for _, p := range order {
+		b.WriteString(p.src.prefix)
+	}
+	text := b.String()
+	for _, p := range order {
+		p.dst.prefix, text = text[:len(p.src.prefix)], text[len(p.src.prefix):]
+	}
+	return &all[0]
+}
+
+// sortByWeight orders the static children of n and of every node below it
+// by the number of leaves below them, most first, and returns the number of
+// leaves below n.
+func (n *node) sortByWeight() int {
+	total := 0
+	if n.leaf != nil {
+		total++
+	}
+	w := make([]int, len(n.children))
+	for i, c := range n.children {
+		w[i] = c.sortByWeight()
+		total += w[i]
+	}
+	if n.param != nil {
+		total += n.param.sortByWeight()
+	}
+	if n.wild != nil {
+		total += n.wild.sortByWeight()
+	}
+	order := make([]int, len(n.children))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return w[b] - w[a] })
+	kids, idx := make([]*node, len(order)), make([]byte, len(order))
+	for i, o := range order {
+		kids[i], idx[i] = n.children[o], n.indices[o]
+	}
+	n.children, n.indices = kids, idx
+	return total
+}
+
+// each calls fn for n and every node below it.
+func (n *node) each(fn func(*node)) {
+	fn(n)
+	for _, c := range n.children {
+		c.each(fn)
+	}
+	if n.param != nil {
+		n.param.each(fn)
+	}
+	if n.wild != nil {
+		n.wild.each(fn)
+	}
 }
 
 // walk calls fn for every leaf below n.
@@ -501,6 +615,19 @@ type params struct {
 	vals [maxParams]string
 	n    int
 	dot  bool // a value starts with '.' or is a catch-all's: check dotParams
+}
+
+// unescape percent-decodes the values of a match made on the escaped form
+// of a path (see slashEscapedPath), where "%2F" stayed inside a segment.
+// A value that does not decode is kept as it is.
+func (p *params) unescape() {
+	for i, v := range p.vals[:min(p.n, maxParams)] {
+		if strings.IndexByte(v, '%') >= 0 {
+			if u, err := url.PathUnescape(v); err == nil {
+				p.vals[i] = u
+			}
+		}
+	}
 }
 
 func (p *params) push(v string) {
