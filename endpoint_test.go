@@ -481,3 +481,32 @@ func TestJSONDecoderReuse(t *testing.T) {
 		t.Errorf("after two values: %v %+v", err, b)
 	}
 }
+
+// TestEndpointEscapedSlash binds wildcards of a path holding "%2F": the
+// slash stays inside its segment and the bound value is decoded, as
+// Ctx.Param returns it.
+func TestEndpointEscapedSlash(t *testing.T) {
+	type in struct {
+		Dir  string `path:"dir"`
+		Name string `path:"name"`
+	}
+	type out struct {
+		Body string
+	}
+	app := New[Ctx](Config{})
+	Get(app, "/files/{dir}/{name}", func(_ context.Context, i *in) (*out, error) {
+		return &out{Body: i.Dir + "|" + i.Name}, nil
+	})
+	app.GET("/raw/{dir}/{name}", func(c *Ctx) error { return c.Text(http.StatusOK, c.Param("dir")+"|"+c.Param("name")) })
+	srv := epServer(t, app)
+	for path, want := range map[string]string{
+		"/files/a%2Fb/c%20d": "a/b|c d",
+		"/files/x/y%25z":     "x|y%z",
+		"/raw/a%2Fb/c%20d":   "a/b|c d",
+		"/raw/a%2F%2e%2e/n":  "a/..|n",
+	} {
+		if r := epDo(t, srv, "GET", path, "", ""); r.status != http.StatusOK || strings.TrimSpace(r.body) != want {
+			t.Errorf("GET %s = %d %s, want 200 %s", path, r.status, r.body, want)
+		}
+	}
+}
