@@ -592,18 +592,11 @@ func (n *node) each(fn func(*node)) {
 
 // walk calls fn for every leaf below n.
 func (n *node) walk(fn func(*leaf)) {
-	if n.leaf != nil {
-		fn(n.leaf)
-	}
-	for _, c := range n.children {
-		c.walk(fn)
-	}
-	if n.param != nil {
-		n.param.walk(fn)
-	}
-	if n.wild != nil {
-		n.wild.walk(fn)
-	}
+	n.each(func(x *node) {
+		if x.leaf != nil {
+			fn(x.leaf)
+		}
+	})
 }
 
 // maxParams bounds the wildcards of one pattern so that a Ctx can keep their
