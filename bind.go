@@ -618,8 +618,14 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		}
 	default:
 		forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
+		d0 := len(e.list)
 		if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
 			return err
+		}
+		if d1 := len(e.list); d1 > d0 && b.check != nil {
+			b.check(fp, e)
+			e.dropShadowed(d0, d1)
+			return nil
 		}
 	}
 	if b.check != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -200,9 +201,9 @@ func getJSONDec(forbid bool) *jsonDec {
 }
 
 // decodeJSONBody decodes b into v (a pointer). Syntax errors are a 400;
-// a value of the wrong JSON type and (when forbidden) an unknown field are
-// recorded in e as field errors, so they are answered 422 together with
-// every other failing field.
+// values of the wrong JSON type and (when forbidden) unknown fields are
+// recorded in e as field errors, all of them (see jsonProblems), so they
+// are answered 422 together with every other failing field.
 func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 	d := getJSONDec(forbid)
 	d.r.Reset(b)
@@ -221,7 +222,11 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		return nil
 	}
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
+	isType := errors.As(err, &te)
+	if (isType || strings.HasPrefix(err.Error(), "json: unknown field ")) && jsonProblems(b, reflect.TypeOf(v).Elem(), forbid, e) {
+		return nil // every unknown field and wrong type, not only the first
+	}
+	if isType {
 		loc := "body"
 		if te.Field != "" {
 			loc += "." + te.Field

@@ -144,6 +144,8 @@ func TestEndpointBinding(t *testing.T) {
 			fields: []string{"body.age"}},
 		{name: "unknown field forbidden", path: "/users/3", ctype: "application/json", body: `{"name":"Ada","admin":true}`, hdr: []string{"X-Token", "abc"}, status: 422,
 			fields: []string{"body.admin"}},
+		{name: "every unknown field and wrong type", path: "/users/3", ctype: "application/json", body: `{"name":"Ada","admin":true,"age":"old","tags":["ok",7],"zz":{"a":1}}`, hdr: []string{"X-Token", "abc"}, status: 422,
+			fields: []string{"body.admin", "body.age", "body.tags[1]", "body.zz"}},
 		{name: "plugin field never read", path: "/users/3?Bus=1&bus=1", ctype: "application/json", body: good, hdr: []string{"X-Token", "abc", "Bus", "1"}, status: 201, want: `"bus":false`},
 	}
 	for _, tc := range cases {

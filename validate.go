@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,26 @@ func (e *errs) add(loc, msg string, v any) {
 		loc = b.String()
 	}
 	e.list = append(e.list, FieldError{Location: loc, Message: msg, Value: v})
+}
+
+// dropShadowed removes the failures recorded after index d1 that sit at or
+// below a location of a decoding failure recorded in [d0, d1): a value
+// that did not decode was left zero, so what validation says of it is
+// noise (a wrong-typed tag would also fail its pattern).
+func (e *errs) dropShadowed(d0, d1 int) {
+	decoded := e.list[d0:d1]
+	kept := e.list[:d1]
+	for _, fe := range e.list[d1:] {
+		shadowed := slices.ContainsFunc(decoded, func(d FieldError) bool {
+			rest, ok := strings.CutPrefix(fe.Location, d.Location)
+			return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
+		})
+		if !shadowed {
+			kept = append(kept, fe)
+		}
+	}
+	clear(e.list[len(kept):])
+	e.list = kept
 }
 
 // check validates the value at p; its location is compiled into it.

@@ -1,0 +1,294 @@
+package graft
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// jsonProblems records in e every unknown field (when forbid) and every
+// value of the wrong JSON type in the JSON document b decoded into a value
+// of type t, each at its location ("body.user.tags[2]"). encoding/json
+// stops reporting at the first such problem; this walk, run only after a
+// decode failed (the cold path), lets a 422 list them all, as it does for
+// validation failures. It follows encoding/json's rules for field names
+// (tags, embedded structs, exact then case-insensitive match) and reports
+// false when it finds nothing, so that the caller falls back to the
+// decoder's own error.
+func jsonProblems(b []byte, t reflect.Type, forbid bool, e *errs) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	n := len(e.list)
+	w := jsonWalk{forbid: forbid, e: e, fields: map[reflect.Type][]jsonField{}}
+	w.value(v, t, "body", 0)
+	return len(e.list) > n
+}
+
+// maxJSONWalkDepth bounds the recursion of jsonWalk; deeper values are not
+// checked (encoding/json has already refused documents nested past 10 000).
+const maxJSONWalkDepth = 64
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// jsonField is a struct field as encoding/json sees it.
+type jsonField struct {
+	name   string
+	typ    reflect.Type
+	quoted bool // the ",string" option: the value is a JSON string
+}
+
+type jsonWalk struct {
+	forbid bool
+	e      *errs
+	fields map[reflect.Type][]jsonField
+}
+
+// value checks the decoded JSON value v against type t at loc.
+func (w *jsonWalk) value(v any, t reflect.Type, loc string, depth int) {
+	if v == nil || depth > maxJSONWalkDepth {
+		return // null fits every type
+	}
+	for t.Kind() == reflect.Pointer {
+		if t.Implements(jsonUnmarshalerType) {
+			return
+		}
+		t = t.Elem()
+	}
+	pt := reflect.PointerTo(t)
+	if t.Implements(jsonUnmarshalerType) || pt.Implements(jsonUnmarshalerType) {
+		return // the type decides what it accepts
+	}
+	if t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType) {
+		if _, ok := v.(string); !ok {
+			w.wrongType(loc, "a string", v)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			w.wrongType(loc, "an object", v)
+			return
+		}
+		fields := w.structFields(t)
+		for _, k := range sortedKeys(obj) {
+			f := matchJSONField(fields, k)
+			switch {
+			case f == nil && w.forbid:
+				w.e.add(loc+"."+k, "is not a known field", nil)
+			case f != nil && f.quoted:
+				if _, ok := obj[k].(string); !ok && obj[k] != nil {
+					w.wrongType(loc+"."+f.name, "a string", obj[k])
+				}
+			case f != nil:
+				w.value(obj[k], f.typ, loc+"."+f.name, depth+1)
+			}
+		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			w.wrongType(loc, "an object", v)
+			return
+		}
+		for _, k := range sortedKeys(obj) {
+			w.value(obj[k], t.Elem(), loc+"."+k, depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			if _, ok := v.(string); !ok { // []byte is base64 text
+				w.wrongType(loc, "a string", v)
+			}
+			return
+		}
+		arr, ok := v.([]any)
+		if !ok {
+			w.wrongType(loc, "an array", v)
+			return
+		}
+		for i, x := range arr {
+			if t.Kind() == reflect.Array && i >= t.Len() {
+				break // encoding/json drops the extra elements
+			}
+			w.value(x, t.Elem(), loc+"["+strconv.Itoa(i)+"]", depth+1)
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			w.wrongType(loc, "a string", v)
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			w.wrongType(loc, "a boolean", v)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if n, ok := v.(json.Number); !ok {
+			w.wrongType(loc, "an integer", v)
+		} else if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
+			w.wrongType(loc, "an integer", v)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if n, ok := v.(json.Number); !ok {
+			w.wrongType(loc, "an integer", v)
+		} else if _, err := strconv.ParseUint(string(n), 10, t.Bits()); err != nil {
+			w.wrongType(loc, "an integer", v)
+		}
+	case reflect.Float32, reflect.Float64:
+		if n, ok := v.(json.Number); !ok {
+			w.wrongType(loc, "a number", v)
+		} else if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
+			w.wrongType(loc, "a number", v)
+		}
+	}
+}
+
+// wrongType records a value of the wrong JSON type, described as
+// encoding/json describes it ("string", "number 1.5").
+func (w *jsonWalk) wrongType(loc, want string, v any) {
+	var got string
+	switch x := v.(type) {
+	case string:
+		got = "string"
+	case bool:
+		got = "bool"
+	case json.Number:
+		got = "number " + string(x)
+	case []any:
+		got = "array"
+	default:
+		got = "object"
+	}
+	w.e.add(loc, "must be "+want, got)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// matchJSONField finds the field a key decodes into: an exact name first,
+// then a case-insensitive one, as encoding/json does.
+func matchJSONField(fields []jsonField, key string) *jsonField {
+	for i := range fields {
+		if fields[i].name == key {
+			return &fields[i]
+		}
+	}
+	for i := range fields {
+		if strings.EqualFold(fields[i].name, key) {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+// structFields lists the fields encoding/json decodes into for struct type
+// t: exported fields under their JSON names, fields of embedded structs
+// promoted unless a shallower field or a tagged one at the same depth has
+// the name, names that stay ambiguous dropped.
+func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
+	if fs, ok := w.fields[t]; ok {
+		return fs
+	}
+	type cand struct {
+		jsonField
+		depth  int
+		tagged bool
+	}
+	var cands []cand
+	var visit func(t reflect.Type, depth int)
+	visit = func(t reflect.Type, depth int) {
+		if depth > 16 {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, skip := jsonName(f)
+			if skip {
+				continue
+			}
+			ft := f.Type
+			if f.Anonymous && name == "" {
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					visit(ft, depth+1)
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			tagged := name != ""
+			if !tagged {
+				name = f.Name
+			}
+			cands = append(cands, cand{jsonField{name: name, typ: f.Type, quoted: quotedOption(f) && isQuotable(f.Type)}, depth, tagged})
+		}
+	}
+	visit(t, 0)
+	var fields []jsonField
+	for i, c := range cands {
+		dominant, ambiguous := true, false
+		for j, o := range cands {
+			if i == j || o.name != c.name {
+				continue
+			}
+			switch {
+			case o.depth < c.depth, o.depth == c.depth && o.tagged && !c.tagged:
+				dominant = false
+			case o.depth == c.depth && o.tagged == c.tagged:
+				ambiguous = true
+			}
+		}
+		if dominant && !ambiguous {
+			fields = append(fields, c.jsonField)
+		}
+	}
+	w.fields[t] = fields
+	return fields
+}
+
+// quotedOption reports the ",string" option of a field's json tag.
+func quotedOption(f reflect.StructField) bool {
+	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == "string" {
+			return true
+		}
+	}
+	return false
+}
+
+// isQuotable reports whether ",string" applies to a field of type t:
+// strings, numbers and booleans (through one pointer), as in encoding/json.
+func isQuotable(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
