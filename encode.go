@@ -235,7 +235,7 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		return nil
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+		name := unknownFieldName(msg)
 		e.add("body."+name, "is not a known field", nil)
 		return nil
 	}

@@ -32,6 +32,16 @@ func jsonProblems(b []byte, t reflect.Type, forbid bool, e *errs) bool {
 	return len(e.list) > n
 }
 
+// unknownFieldName returns the key named by encoding/json's error
+// `json: unknown field "KEY"` (quoted with %q).
+func unknownFieldName(msg string) string {
+	q := strings.TrimPrefix(msg, "json: unknown field ")
+	if k, err := strconv.Unquote(q); err == nil {
+		return k
+	}
+	return strings.Trim(q, `"`)
+}
+
 // maxJSONWalkDepth bounds the recursion of jsonWalk; deeper values are not
 // checked (encoding/json has already refused documents nested past 10 000).
 const maxJSONWalkDepth = 64

@@ -100,9 +100,9 @@ func TestJSONProblems(t *testing.T) {
 			var match func(loc string) bool
 			switch {
 			case errors.As(err, &te):
-				match = func(loc string) bool { return indexRE.ReplaceAllString(loc, "") == "body."+te.Field }
+				match = func(loc string) bool { return sameTypeErrorField(loc, te.Field) }
 			case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
-				key := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+				key := unknownFieldName(err.Error())
 				match = func(loc string) bool { return strings.HasSuffix(loc, "."+key) }
 			default:
 				t.Fatalf("encoding/json: %v", err)
@@ -115,6 +115,26 @@ func TestJSONProblems(t *testing.T) {
 }
 
 var indexRE = regexp.MustCompile(`\[[0-9]+\]`)
+
+// sameTypeErrorField reports whether the walk's location loc is the field
+// an UnmarshalTypeError names: encoding/json leaves indexes out of the path
+// and puts the Go names of embedded structs in ("jpBase.id", where the
+// walk, like the JSON, says "body.id"), so the paths are compared from
+// the end, as far as the shorter goes.
+func sameTypeErrorField(loc, field string) bool {
+	ours := strings.Split(strings.TrimPrefix(indexRE.ReplaceAllString(loc, ""), "body."), ".")
+	theirs := strings.Split(field, ".")
+	if field == "" {
+		return loc == "body"
+	}
+	for len(ours) > 0 && len(theirs) > 0 {
+		if ours[len(ours)-1] != theirs[len(theirs)-1] {
+			return false
+		}
+		ours, theirs = ours[:len(ours)-1], theirs[:len(theirs)-1]
+	}
+	return true
+}
 
 // TestJSONProblemsNone: a document encoding/json decodes without complaint
 // gives the walk nothing to report, so the decoder's error stays the
@@ -129,4 +149,44 @@ func TestJSONProblemsNone(t *testing.T) {
 			t.Errorf("%s: problems %+v", doc, e.list)
 		}
 	}
+}
+
+// FuzzJSONProblems holds the walk to encoding/json on any document: when
+// the decoder accepts it the walk finds nothing, and when the decoder
+// reports a wrong type or an unknown field the walk reports that one too.
+func FuzzJSONProblems(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"a","age":3,"inner":{"code":1,"tags":["x"]},"list":[{"code":1}],"labels":{"a":1},"count":"5"}`,
+		`{"NAME":1,"Age":-1,"x":{"y":[1]},"list":[{"code":"c"}],"pair":[1,2,3]}`,
+		`{"id":1e3,"Shadow":"s","raw":"AQI=","any":[{}],"msg":{"a":null}}`,
+	} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, doc string, forbid bool) {
+		dec := json.NewDecoder(strings.NewReader(doc))
+		if forbid {
+			dec.DisallowUnknownFields()
+		}
+		var v jpDoc
+		err := dec.Decode(&v)
+		var e errs
+		found := jsonProblems([]byte(doc), reflect.TypeFor[jpDoc](), forbid, &e)
+		var te *json.UnmarshalTypeError
+		switch {
+		case err == nil:
+			if found {
+				t.Fatalf("encoding/json accepts %s; the walk reports %+v", doc, e.list)
+			}
+		case errors.As(err, &te):
+			if !slices.ContainsFunc(e.list, func(fe FieldError) bool { return sameTypeErrorField(fe.Location, te.Field) }) {
+				t.Fatalf("encoding/json: %v; the walk reports %+v", err, e.list)
+			}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			key := unknownFieldName(err.Error())
+			if !slices.ContainsFunc(e.list, func(fe FieldError) bool { return strings.HasSuffix(fe.Location, "."+key) }) {
+				t.Fatalf("encoding/json: %v; the walk reports %+v", err, e.list)
+			}
+		}
+	})
 }
