@@ -8,7 +8,6 @@ import (
 
 	"github.com/graftgo/graft"
 	_ "github.com/ncruces/go-sqlite3/driver" // database/sql driver "sqlite3"
-	_ "github.com/ncruces/go-sqlite3/embed"  // the SQLite build
 )
 
 // SQLite is a router-level extension (webpp's `router.sqlite`): registered
