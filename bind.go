@@ -604,6 +604,7 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		}
 		return nil
 	}
+	before := len(e.list) // failures recorded by other sources
 	switch {
 	case b.raw == 1:
 		*(*[]byte)(fp) = bytes.Clone(buf.Bytes())
@@ -618,18 +619,16 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		}
 	default:
 		forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
-		d0 := len(e.list)
 		if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
 			return err
 		}
-		if d1 := len(e.list); d1 > d0 && b.check != nil {
-			b.check(fp, e)
-			e.dropShadowed(d0, d1)
-			return nil
-		}
 	}
 	if b.check != nil {
+		decoded := len(e.list) // failures the decoder recorded end here
 		b.check(fp, e)
+		if decoded > before {
+			e.dropShadowed(before, decoded)
+		}
 	}
 	return nil
 }

@@ -70,12 +70,9 @@ func (w *jsonWalk) value(v any, t reflect.Type, loc string, depth int) {
 		return // null fits every type
 	}
 	for t.Kind() == reflect.Pointer {
-		if t.Implements(jsonUnmarshalerType) {
-			return
-		}
 		t = t.Elem()
 	}
-	pt := reflect.PointerTo(t)
+	pt := reflect.PointerTo(t) // methods sit on T or *T, never deeper
 	if t.Implements(jsonUnmarshalerType) || pt.Implements(jsonUnmarshalerType) {
 		return // the type decides what it accepts
 	}
@@ -141,25 +138,32 @@ func (w *jsonWalk) value(v any, t reflect.Type, loc string, depth int) {
 		if _, ok := v.(bool); !ok {
 			w.wrongType(loc, "a boolean", v)
 		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if n, ok := v.(json.Number); !ok {
-			w.wrongType(loc, "an integer", v)
-		} else if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
-			w.wrongType(loc, "an integer", v)
-		}
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if n, ok := v.(json.Number); !ok {
-			w.wrongType(loc, "an integer", v)
-		} else if _, err := strconv.ParseUint(string(n), 10, t.Bits()); err != nil {
-			w.wrongType(loc, "an integer", v)
-		}
-	case reflect.Float32, reflect.Float64:
-		if n, ok := v.(json.Number); !ok {
-			w.wrongType(loc, "a number", v)
-		} else if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
-			w.wrongType(loc, "a number", v)
+	default:
+		if isJSONNumberKind(t.Kind()) {
+			if n, ok := v.(json.Number); !ok || !numberFits(string(n), t) {
+				w.wrongType(loc, jsonKind(t.Kind().String()), v)
+			}
 		}
 	}
+}
+
+// isJSONNumberKind reports the kinds encoding/json decodes a JSON number
+// into.
+func isJSONNumberKind(k reflect.Kind) bool { return isNumberKind(k) || k == reflect.Uintptr }
+
+// numberFits reports whether the JSON number s decodes into t (a number
+// kind): integers must be integral and in range, floats in range.
+func numberFits(s string, t reflect.Type) bool {
+	var err error
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		_, err = strconv.ParseInt(s, 10, t.Bits())
+	case reflect.Float32, reflect.Float64:
+		_, err = strconv.ParseFloat(s, t.Bits())
+	default:
+		_, err = strconv.ParseUint(s, 10, t.Bits())
+	}
+	return err == nil
 }
 
 // wrongType records a value of the wrong JSON type, described as
@@ -248,7 +252,7 @@ func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
 			if !tagged {
 				name = f.Name
 			}
-			cands = append(cands, cand{jsonField{name: name, typ: f.Type, quoted: quotedOption(f) && isQuotable(f.Type)}, depth, tagged})
+			cands = append(cands, cand{jsonField{name: name, typ: f.Type, quoted: hasJSONOption(f, "string") && isQuotable(f.Type)}, depth, tagged})
 		}
 	}
 	visit(t, 0)
@@ -274,31 +278,12 @@ func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
 	return fields
 }
 
-// quotedOption reports the ",string" option of a field's json tag.
-func quotedOption(f reflect.StructField) bool {
-	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-	for opts != "" {
-		var o string
-		o, opts, _ = strings.Cut(opts, ",")
-		if o == "string" {
-			return true
-		}
-	}
-	return false
-}
-
 // isQuotable reports whether ",string" applies to a field of type t:
 // strings, numbers and booleans (through one pointer), as in encoding/json.
 func isQuotable(t reflect.Type) bool {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch t.Kind() {
-	case reflect.String, reflect.Bool,
-		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		return true
-	}
-	return false
+	k := t.Kind()
+	return k == reflect.String || k == reflect.Bool || isJSONNumberKind(k)
 }

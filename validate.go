@@ -616,13 +616,20 @@ func jsonName(f reflect.StructField) (name string, omitEmpty, skip bool) {
 	if tag == "-" {
 		return "", false, true
 	}
-	name, opts, _ := strings.Cut(tag, ",")
+	name, _, _ = strings.Cut(tag, ",")
+	return name, hasJSONOption(f, "omitempty") || hasJSONOption(f, "omitzero"), false
+}
+
+// hasJSONOption reports whether the json tag of f lists option opt after
+// the name ("string" in `json:"n,string"`).
+func hasJSONOption(f reflect.StructField, opt string) bool {
+	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 	for opts != "" {
 		var o string
 		o, opts, _ = strings.Cut(opts, ",")
-		if o == "omitempty" || o == "omitzero" {
-			omitEmpty = true
+		if o == opt {
+			return true
 		}
 	}
-	return name, omitEmpty, false
+	return false
 }
