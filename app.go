@@ -320,6 +320,12 @@ func (a *core) start(ctx context.Context) (err error) {
 			err = fmt.Errorf("graft: start-up panicked: %v", v)
 		}
 		if err != nil {
+			// Singletons resolved so far (by endpoints, plugins, hooks)
+			// hold resources: close the graph as Stop would, before the
+			// stop hooks of what started.
+			if cerr := a.graph.Close(); cerr != nil {
+				a.logger.Error("graft: closing the dependency graph after a failed start", "err", cerr)
+			}
 			a.rollback(ctx)
 			a.state.Store(stateStopped)
 		}

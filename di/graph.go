@@ -230,20 +230,34 @@ func (g *Graph) RequestBound(t reflect.Type) (bool, error) {
 // joined as *CleanupError. Close is idempotent. Scopes still open must be
 // closed by their owners.
 func (g *Graph) Close() error {
-	if g.closed.Swap(true) {
+	// closed is set under cmu, so that a singleton finishing its build
+	// while the graph closes either hands its cleanup to this Close or
+	// sees the graph closed (addCleanup).
+	g.cmu.Lock()
+	if g.closed.Load() {
+		g.cmu.Unlock()
 		return nil
 	}
-	g.cmu.Lock()
+	g.closed.Store(true)
 	cs := g.cleanups
 	g.cleanups = nil
 	g.cmu.Unlock()
 	return runCleanups(cs)
 }
 
-func (g *Graph) addCleanup(t reflect.Type, fn func()) {
+// addCleanup records the cleanup of a value owned by the graph. When the
+// graph closed while the value was being built, no Close will run it: it
+// runs now, and addCleanup reports false.
+func (g *Graph) addCleanup(t reflect.Type, fn func()) bool {
 	g.cmu.Lock()
+	if g.closed.Load() {
+		g.cmu.Unlock()
+		_ = runCleanup(cleanup{typ: t, fn: fn})
+		return false
+	}
 	g.cleanups = append(g.cleanups, cleanup{typ: t, fn: fn})
 	g.cmu.Unlock()
+	return true
 }
 
 // runCleanups runs cs in reverse order, recovering panics.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graftgo/graft/di"
 )
@@ -211,5 +212,50 @@ func TestPanickingCleanupDoesNotStopOthers(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "di: cleanup of *di_test.B: panic: B cleanup") {
 		t.Fatalf("message %q", err)
+	}
+}
+
+// A singleton whose build finishes after Graph.Close must not keep its
+// resource: its cleanup runs at once and the resolution fails.
+func TestSingletonBuiltDuringCloseIsCleanedUp(t *testing.T) {
+	g := di.New()
+	entered, release := make(chan struct{}), make(chan struct{})
+	cleaned := make(chan struct{}, 1)
+	di.Provide(g, di.Singleton, di.Func0C(func() (*A, func(), error) {
+		close(entered)
+		<-release
+		return &A{}, func() { cleaned <- struct{}{} }, nil
+	}))
+	if err := g.Build(); err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan error, 1)
+	go func() {
+		s := g.NewScope(nil)
+		defer s.Close()
+		_, err := di.Resolve[*A](s)
+		res <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting for the constructor to start")
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	select {
+	case err := <-res:
+		if !errors.Is(err, di.ErrClosed) {
+			t.Fatalf("resolution finishing after Close: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting for the resolution to return")
+	}
+	select {
+	case <-cleaned:
+	default:
+		t.Fatal("the cleanup of a singleton built while the graph closed never ran")
 	}
 }

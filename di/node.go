@@ -149,11 +149,13 @@ func (n *node[T]) singleton() (T, error) {
 	if err != nil {
 		return v, err
 	}
+	if c != nil && !g.addCleanup(n.typ, c) {
+		// The graph closed during the build; the value was cleaned up.
+		var z T
+		return z, ErrClosed
+	}
 	p.val = v
 	p.done.Store(true)
-	if c != nil {
-		g.addCleanup(n.typ, c)
-	}
 	return v, nil
 }
 
