@@ -139,6 +139,12 @@ func (op *outPlan) write(c *Ctx, p unsafe.Pointer) error {
 	}
 	if op.hasStatus {
 		if s := *(*int)(unsafe.Add(p, op.statusOff)); s != 0 {
+			if s < 100 || s > 999 {
+				// net/http panics on such a code; answer 500 before any
+				// header of Out is set, and let the error handler log it
+				// with the route.
+				return &HTTPError{Status: http.StatusInternalServerError, Err: fmt.Errorf("graft: Out.Status %d is not an HTTP status (100-999)", s)}
+			}
 			status = s
 		}
 	}

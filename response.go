@@ -2,6 +2,7 @@ package graft
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -37,10 +38,15 @@ func (rw *responseWriter) reset(w http.ResponseWriter) {
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
 
 // WriteHeader sends the status line once; later calls are ignored, as
-// net/http does, but without its log noise.
+// net/http does, but without its log noise. A code outside 100–999 panics
+// as net/http does, before the writer counts as written, so the recovered
+// panic can still answer 500.
 func (rw *responseWriter) WriteHeader(code int) {
 	if rw.wrote || rw.hijacked {
 		return
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %d", code))
 	}
 	rw.wrote = true
 	rw.status = code
