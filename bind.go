@@ -624,11 +624,11 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		}
 	}
 	if b.check != nil {
-		decoded := len(e.list) // failures the decoder recorded end here
+		// Failures the decoder recorded, in list[before:], hide what
+		// validation finds at or below their locations.
+		e.shadow0, e.shadow1 = before, len(e.list)
 		b.check(fp, e)
-		if decoded > before {
-			e.dropShadowed(before, decoded)
-		}
+		e.shadow0, e.shadow1 = 0, 0
 	}
 	return nil
 }

@@ -178,7 +178,7 @@ func TestBindJSON(t *testing.T) {
 		{"malformed", "app", "/bind", "application/json", strings.NewReader(`{"name" 1}`), 400, "malformed JSON at byte"},
 		{"truncated JSON", "app", "/bind", "application/json", strings.NewReader(`{"name":`), 400, "truncated"},
 		{"empty", "app", "/bind", "application/json", strings.NewReader(``), 400, "empty"},
-		{"two values", "app", "/bind", "application/json", strings.NewReader(`{} {}`), 400, "more than one JSON value"},
+		{"two values", "app", "/bind", "application/json", strings.NewReader(`{} {}`), 400, "data after the JSON value"},
 		{"wrong type", "app", "/bind", "application/json", strings.NewReader(`{"age":"x"}`), 400, "body.age: expected int"},
 		{"unknown field", "strict", "/bind", "application/json", strings.NewReader(`{"name":"a","extra":1}`), 400, `unknown field \"extra\" is not allowed`},
 		{"over default limit", "app", "/bind", "application/json", strings.NewReader(big), 413, "exceeds the limit of 1048576 bytes"},

@@ -298,15 +298,17 @@ func DecodeJSON(b []byte, v any, disallowUnknown bool) error {
 	if len(b) == 0 {
 		return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON document"}
 	}
+	b = trimJSONSpace(b)
 	dec := json.NewDecoder(strings.NewReader(unsafe.String(unsafe.SliceData(b), len(b))))
 	if disallowUnknown {
 		dec.DisallowUnknownFields()
 	}
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+	err := dec.Decode(v)
+	if valueRead(err) && dec.InputOffset() != int64(len(b)) {
+		return trailingData(dec.InputOffset())
 	}
-	if dec.More() {
-		return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body holds more than one JSON value"}
+	if err != nil {
+		return jsonError(err)
 	}
 	return nil
 }

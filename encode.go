@@ -200,25 +200,33 @@ func getJSONDec(forbid bool) *jsonDec {
 	return d
 }
 
-// decodeJSONBody decodes b into v (a pointer). Syntax errors are a 400;
-// values of the wrong JSON type and (when forbidden) unknown fields are
-// recorded in e as field errors, all of them (see jsonProblems), so they
-// are answered 422 together with every other failing field.
+// decodeJSONBody decodes b into v (a pointer). Syntax errors and data
+// after the value are a 400; values of the wrong JSON type and (when
+// forbidden) unknown fields are recorded in e as field errors, all of them
+// (see jsonProblems), so they are answered 422 together with every other
+// failing field.
+//
+// The decoder comes from a pool, so it must go back holding nothing of this
+// request: trailing whitespace is cut before decoding, and the decoder is
+// returned only when the decode was clean and consumed every byte, which
+// leaves its read buffer empty.
 func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
+	b = trimJSONSpace(b)
 	d := getJSONDec(forbid)
 	d.r.Reset(b)
+	start := d.dec.InputOffset()
 	err := d.dec.Decode(v)
+	if valueRead(err) {
+		if n := d.dec.InputOffset() - start; n != int64(len(b)) {
+			return trailingData(n)
+		}
+	}
 	if err == nil {
-		if d.dec.More() {
-			return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body holds more than one JSON value"}
+		i := 0
+		if forbid {
+			i = 1
 		}
-		if d.r.Len() == 0 {
-			i := 0
-			if forbid {
-				i = 1
-			}
-			jsonDecPools[i].Put(d)
-		}
+		jsonDecPools[i].Put(d)
 		return nil
 	}
 	var te *json.UnmarshalTypeError
@@ -249,6 +257,33 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		}
 	}
 	return jsonError(err)
+}
+
+// valueRead reports whether a Decode that returned err read a whole JSON
+// value: it did unless the input was malformed or ended early.
+func valueRead(err error) bool {
+	var se *json.SyntaxError
+	return err == nil || !(errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
+}
+
+// trailingData is the 400 for bytes after the JSON value, n being the
+// offset of the first of them.
+func trailingData(n int64) *HTTPError {
+	return &HTTPError{Status: http.StatusBadRequest, Detail: fmt.Sprintf("malformed JSON: data after the JSON value at byte %d; send exactly one JSON value", n)}
+}
+
+// trimJSONSpace cuts the JSON whitespace at the end of b.
+func trimJSONSpace(b []byte) []byte {
+	n := len(b)
+	for n > 0 {
+		switch b[n-1] {
+		case ' ', '\t', '\r', '\n':
+			n--
+			continue
+		}
+		break
+	}
+	return b[:n]
 }
 
 // jsonKind names a Go kind in JSON terms for messages.

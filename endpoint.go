@@ -384,7 +384,7 @@ func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 		}
 	}
 	if len(e.list) > 0 {
-		return &HTTPError{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields; see errors", Errors: e.list}
+		return &HTTPError{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields; see errors", Errors: e.list, ErrorsTruncated: e.truncated}
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ type HTTPError struct {
 	Type string
 	// Errors lists field-level problems (validation), if any.
 	Errors []FieldError
+	// ErrorsTruncated reports that Errors was cut: the request had more
+	// failing fields than one answer lists (graft lists at most 100).
+	ErrorsTruncated bool
 	// Header holds extra response headers, e.g. Allow or WWW-Authenticate.
 	Header http.Header
 	// Err is the underlying cause, logged but never sent to the client.
@@ -82,6 +85,9 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// ErrorsTruncated is true when the request had more failing fields
+	// than Errors lists.
+	ErrorsTruncated bool `json:"errorsTruncated,omitempty"`
 }
 
 // Problem converts the error to its problem details document.
@@ -90,7 +96,7 @@ func (e *HTTPError) Problem(instance string) Problem {
 	if t == "" {
 		t = "about:blank"
 	}
-	return Problem{Type: t, Title: e.title(), Status: e.Status, Detail: e.Detail, Instance: instance, Errors: e.Errors}
+	return Problem{Type: t, Title: e.title(), Status: e.Status, Detail: e.Detail, Instance: instance, Errors: e.Errors, ErrorsTruncated: e.ErrorsTruncated}
 }
 
 // ErrorHandler turns an error returned by a handler (or a recovered panic)

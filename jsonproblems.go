@@ -66,7 +66,7 @@ type jsonWalk struct {
 
 // value checks the decoded JSON value v against type t at loc.
 func (w *jsonWalk) value(v any, t reflect.Type, loc string, depth int) {
-	if v == nil || depth > maxJSONWalkDepth {
+	if v == nil || depth > maxJSONWalkDepth || w.e.truncated {
 		return // null fits every type
 	}
 	for t.Kind() == reflect.Pointer {

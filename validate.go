@@ -5,7 +5,6 @@ import (
 	"math"
 	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,17 +82,46 @@ func (c *Constraints) empty() bool {
 		c.Pattern == "" && len(c.Enum) == 0 && c.Format == ""
 }
 
+// maxFieldErrors caps the failures one answer lists; past it the answer
+// says the list was cut (Problem.ErrorsTruncated). With the caps on the
+// length of a location and of an echoed value, it bounds the size of a 422
+// whatever the request holds.
+const maxFieldErrors = 100
+
+// maxErrorLocation and maxErrorValue cap, in bytes, the location and an
+// echoed string value of one FieldError.
+const (
+	maxErrorLocation = 256
+	maxErrorValue    = 128
+)
+
 // errs collects field errors; it allocates only on the first failure. It
 // lives in the per-request state, so passing it around costs nothing.
+//
+// Work stays linear in the request: once maxFieldErrors are listed, a
+// further failure only marks the list truncated, and after that every add
+// returns at once. Failures in list[shadow0:shadow1] are decoding failures
+// (a value of the wrong JSON type, left zero): what validation says at or
+// below their locations is noise and is not recorded.
 type errs struct {
-	list []FieldError
-	idx  [8]int // indexes of the slices being walked, for "[]" in locations
-	n    int
+	list      []FieldError
+	idx       [8]int // indexes of the slices being walked, for "[]" in locations
+	n         int
+	truncated bool
+	shadow0   int
+	shadow1   int
 }
 
 // add records a failure at loc, filling each "[]" of the location template
 // with the index of the slice element being checked.
 func (e *errs) add(loc, msg string, v any) {
+	if e.truncated || (e.shadow1 > e.shadow0 && e.shadowed(loc)) {
+		return
+	}
+	if len(e.list) >= maxFieldErrors {
+		e.truncated = true
+		return
+	}
 	if strings.Contains(loc, "[]") {
 		var b strings.Builder
 		k := 0
@@ -113,27 +141,97 @@ func (e *errs) add(loc, msg string, v any) {
 		b.WriteString(loc)
 		loc = b.String()
 	}
-	e.list = append(e.list, FieldError{Location: loc, Message: msg, Value: v})
+	e.list = append(e.list, FieldError{Location: clipString(loc, maxErrorLocation), Message: msg, Value: boundValue(v)})
 }
 
-// dropShadowed removes the failures recorded after index d1 that sit at or
-// below a location of a decoding failure recorded in [d0, d1): a value
-// that did not decode was left zero, so what validation says of it is
-// noise (a wrong-typed tag would also fail its pattern).
-func (e *errs) dropShadowed(d0, d1 int) {
-	decoded := e.list[d0:d1]
-	kept := e.list[:d1]
-	for _, fe := range e.list[d1:] {
-		shadowed := slices.ContainsFunc(decoded, func(d FieldError) bool {
-			rest, ok := strings.CutPrefix(fe.Location, d.Location)
-			return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
-		})
-		if !shadowed {
-			kept = append(kept, fe)
+// shadowed reports whether the location template loc, with its "[]" filled
+// as add would fill them, sits at or below the location of a decoding
+// failure. It compares in place, without building the location.
+func (e *errs) shadowed(loc string) bool {
+	for _, d := range e.list[e.shadow0:e.shadow1] {
+		if locUnder(loc, &e.idx, min(e.n, len(e.idx)), d.Location) {
+			return true
 		}
 	}
-	clear(e.list[len(kept):])
-	e.list = kept
+	return false
+}
+
+// locUnder reports whether template t, its k-th "[]" holding idx[k] for
+// k < n, expands to prefix or to a location below it (prefix followed by
+// "." or "[").
+func locUnder(t string, idx *[8]int, n int, prefix string) bool {
+	var digits [20]byte
+	j, k := 0, 0 // position in prefix, index of the next "[]"
+	for i := 0; i < len(t); i++ {
+		if t[i] == '[' && i+1 < len(t) && t[i+1] == ']' {
+			var seg []byte
+			if k < n {
+				seg = strconv.AppendInt(digits[:0], int64(idx[k]), 10)
+			}
+			k++
+			i++
+			if j == len(prefix) {
+				return true // the expansion goes on with "["
+			}
+			if prefix[j] != '[' {
+				return false
+			}
+			j++
+			for _, c := range seg {
+				if j == len(prefix) || prefix[j] != c {
+					return false
+				}
+				j++
+			}
+			if j == len(prefix) || prefix[j] != ']' {
+				return false
+			}
+			j++
+			continue
+		}
+		if j == len(prefix) {
+			return t[i] == '.' || t[i] == '['
+		}
+		if prefix[j] != t[i] {
+			return false
+		}
+		j++
+	}
+	return j == len(prefix)
+}
+
+// clipString cuts s to at most n bytes on a rune boundary, marking the cut
+// with an ellipsis.
+func clipString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// maxErrorValues caps the values echoed for a multi-valued param.
+const maxErrorValues = 8
+
+// boundValue caps the size of a value echoed in a FieldError.
+func boundValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return clipString(x, maxErrorValue)
+	case []string:
+		if len(x) > maxErrorValues {
+			x = x[:maxErrorValues]
+		}
+		out := make([]string, len(x))
+		for i, s := range x {
+			out[i] = clipString(s, maxErrorValue)
+		}
+		return out
+	}
+	return v
 }
 
 // check validates the value at p; its location is compiled into it.
