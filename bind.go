@@ -535,6 +535,11 @@ func (f *paramField) message(err error) string {
 // defaultMaxMemory is the part of a multipart body held in memory.
 const defaultMaxMemory = 32 << 20
 
+// newFormMeta describes a form endpoint's limits.
+func newFormMeta(multipart bool) *FormMeta {
+	return &FormMeta{Multipart: multipart, MaxMemory: defaultMaxMemory}
+}
+
 // parseForm parses an urlencoded or multipart body: 415 for another media
 // type, 413 over the body limit, 400 when malformed.
 func (pl *inPlan) parseForm(c *Ctx) error {

@@ -203,7 +203,7 @@ func newSignature(method, route string, in *inPlan, out *outPlan) *Signature {
 		}
 	}
 	if in.form {
-		fm := &FormMeta{Multipart: in.multipart, MaxMemory: defaultMaxMemory}
+		fm := newFormMeta(in.multipart)
 		for _, p := range in.params {
 			if p.In == InForm {
 				fm.Fields = append(fm.Fields, p.Param)

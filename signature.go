@@ -101,17 +101,36 @@ func (s *Signature) Params() []Param {
 }
 
 // AddParam adds a request param the endpoint (or a plugin in front of it)
-// reads, to the list of its location. Plugins call it at start-up.
+// reads, to the list of its location: PathParams, QueryParams,
+// HeaderParams, CookieParams, or Form.Fields for InForm (Form is made when
+// the endpoint had none; a File param makes it multipart). Plugins call it
+// at start-up. A param without a known location, an InBody param (the
+// body is described by Body, not by params) and a form field on an
+// endpoint that reads a Body panic, which stops start-up naming the
+// endpoint and the plugin.
 func (s *Signature) AddParam(p Param) {
 	switch p.In {
 	case InPath:
 		s.PathParams = append(s.PathParams, p)
 	case InQuery:
 		s.QueryParams = append(s.QueryParams, p)
+	case InHeader:
+		s.HeaderParams = append(s.HeaderParams, p)
 	case InCookie:
 		s.CookieParams = append(s.CookieParams, p)
+	case InForm:
+		if s.Body != nil {
+			setupPanic("AddParam: form field %q on %s %s, which reads a %s body; a request has one body: add a form field only to form endpoints", p.Name, s.Method, s.Route, s.Body.Type)
+		}
+		if s.Form == nil {
+			s.Form = newFormMeta(false)
+		}
+		s.Form.Multipart = s.Form.Multipart || p.File
+		s.Form.Fields = append(s.Form.Fields, p)
+	case InBody:
+		setupPanic("AddParam: param %q with location body on %s %s; the body is not a param: describe it with Signature.Body", p.Name, s.Method, s.Route)
 	default:
-		s.HeaderParams = append(s.HeaderParams, p)
+		setupPanic("AddParam: param %q on %s %s has location %q; use InPath, InQuery, InHeader, InCookie or InForm", p.Name, s.Method, s.Route, p.In)
 	}
 }
 
