@@ -249,7 +249,7 @@ func TestLocUnder(t *testing.T) {
 		{"body.names", "body.name", 0, false},
 		{"body.tags[]", "body.tags[]", 0, true},
 	} {
-		if got := locUnder(tc.tmpl, &idx, tc.n, tc.prefix); got != tc.want {
+		if got := locUnder(tc.tmpl, &idx, nil, tc.n, tc.prefix); got != tc.want {
 			t.Errorf("locUnder(%q, n=%d, %q) = %v", tc.tmpl, tc.n, tc.prefix, got)
 		}
 	}

@@ -1,12 +1,16 @@
 package graft
 
 import (
+	"cmp"
+	"encoding"
 	"fmt"
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -105,7 +109,8 @@ const (
 // below their locations is noise and is not recorded.
 type errs struct {
 	list      []FieldError
-	idx       [8]int // indexes of the slices being walked, for "[]" in locations
+	idx       [8]int           // indexes of the slices and arrays being walked, for "[]" in locations
+	keys      [8]reflect.Value // keys of the map entries being walked, for "{}"
 	n         int
 	truncated bool
 	shadow0   int
@@ -113,7 +118,8 @@ type errs struct {
 }
 
 // add records a failure at loc, filling each "[]" of the location template
-// with the index of the slice element being checked.
+// with the index of the element being checked and each "{}" with the key
+// of the map entry being checked.
 func (e *errs) add(loc, msg string, v any) {
 	if e.truncated || (e.shadow1 > e.shadow0 && e.shadowed(loc)) {
 		return
@@ -122,21 +128,30 @@ func (e *errs) add(loc, msg string, v any) {
 		e.truncated = true
 		return
 	}
-	if strings.Contains(loc, "[]") {
+	if strings.Contains(loc, "[]") || strings.Contains(loc, "{}") {
 		var b strings.Builder
 		k := 0
 		for {
 			i := strings.Index(loc, "[]")
-			if i < 0 {
+			j := strings.Index(loc, "{}")
+			if i < 0 && j < 0 {
 				break
 			}
-			b.WriteString(loc[:i+1])
-			if k < e.n && k < len(e.idx) {
-				b.WriteString(strconv.Itoa(e.idx[k]))
+			if i < 0 || j >= 0 && j < i {
+				b.WriteString(loc[:j])
+				if k < e.n && k < len(e.keys) {
+					b.WriteString(mapKeyString(e.keys[k]))
+				}
+				loc = loc[j+2:]
+			} else {
+				b.WriteString(loc[:i+1])
+				if k < e.n && k < len(e.idx) {
+					b.WriteString(strconv.Itoa(e.idx[k]))
+				}
+				b.WriteByte(']')
+				loc = loc[i+2:]
 			}
 			k++
-			b.WriteByte(']')
-			loc = loc[i+2:]
 		}
 		b.WriteString(loc)
 		loc = b.String()
@@ -149,20 +164,33 @@ func (e *errs) add(loc, msg string, v any) {
 // failure. It compares in place, without building the location.
 func (e *errs) shadowed(loc string) bool {
 	for _, d := range e.list[e.shadow0:e.shadow1] {
-		if locUnder(loc, &e.idx, min(e.n, len(e.idx)), d.Location) {
+		if locUnder(loc, &e.idx, &e.keys, min(e.n, len(e.idx)), d.Location) {
 			return true
 		}
 	}
 	return false
 }
 
-// locUnder reports whether template t, its k-th "[]" holding idx[k] for
-// k < n, expands to prefix or to a location below it (prefix followed by
-// "." or "[").
-func locUnder(t string, idx *[8]int, n int, prefix string) bool {
+// locUnder reports whether template t, its k-th "[]" holding idx[k] and
+// its k-th "{}" the map key keys[k] for k < n, expands to prefix or to a
+// location below it (prefix followed by "." or "[").
+func locUnder(t string, idx *[8]int, keys *[8]reflect.Value, n int, prefix string) bool {
 	var digits [20]byte
-	j, k := 0, 0 // position in prefix, index of the next "[]"
+	j, k := 0, 0 // position in prefix, index of the next "[]" or "{}"
 	for i := 0; i < len(t); i++ {
+		if t[i] == '{' && i+1 < len(t) && t[i+1] == '}' {
+			var key string
+			if k < n && keys != nil {
+				key = mapKeyString(keys[k])
+			}
+			k++
+			i++
+			if !strings.HasPrefix(prefix[j:], key) {
+				return false
+			}
+			j += len(key)
+			continue
+		}
 		if t[i] == '[' && i+1 < len(t) && t[i+1] == ']' {
 			var seg []byte
 			if k < n {
@@ -198,6 +226,24 @@ func locUnder(t string, idx *[8]int, n int, prefix string) bool {
 		j++
 	}
 	return j == len(prefix)
+}
+
+// mapKeyString formats a map key as encoding/json names it in an object
+// (the failure path only).
+func mapKeyString(k reflect.Value) string {
+	if !k.IsValid() {
+		return ""
+	}
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	if m, ok := k.Interface().(encoding.TextMarshaler); ok {
+		b, err := m.MarshalText()
+		if err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprint(k.Interface())
 }
 
 // clipString cuts s to at most n bytes on a rune boundary, marking the cut
@@ -477,6 +523,18 @@ func compileValidator(t reflect.Type, loc string, depth int) (check, error) {
 			return nil, err
 		}
 		return eachElem(t, inner), nil
+	case reflect.Array:
+		inner, err := compileValidator(t.Elem(), loc+"[]", depth+1)
+		if err != nil || inner == nil {
+			return nil, err
+		}
+		return eachArrayElem(t, inner), nil
+	case reflect.Map:
+		inner, err := compileValidator(t.Elem(), loc+".{}", depth+1)
+		if err != nil || inner == nil {
+			return nil, err
+		}
+		return eachEntry(t, inner), nil
 	case reflect.Struct:
 		if t == timeType {
 			return nil, nil
@@ -501,6 +559,71 @@ func eachElem(t reflect.Type, inner check) check {
 			inner(unsafe.Add(h.data, uintptr(i)*size), e)
 		}
 		e.n--
+	}
+}
+
+// eachArrayElem runs inner on every element of an array of type t.
+func eachArrayElem(t reflect.Type, inner check) check {
+	n, size := t.Len(), t.Elem().Size()
+	return func(p unsafe.Pointer, e *errs) {
+		k := e.n
+		e.n++
+		for i := 0; i < n; i++ {
+			if k < len(e.idx) {
+				e.idx[k] = i
+			}
+			inner(unsafe.Add(p, uintptr(i)*size), e)
+		}
+		e.n--
+	}
+}
+
+// mapEntry is the scratch a map check copies each entry into: map values
+// are not addressable, and reflect copies them into these without
+// allocating. It is pooled per map type.
+type mapEntry struct {
+	it   reflect.MapIter
+	k, v reflect.Value
+}
+
+// eachEntry runs inner on the value of every entry of a map of type t,
+// recording the key for the "{}" of error locations. Entries are copied
+// into pooled scratch, so nothing is allocated per entry; the failures are
+// sorted by location (the failure path only), since map order is random.
+func eachEntry(t reflect.Type, inner check) check {
+	pool := &sync.Pool{New: func() any {
+		return &mapEntry{k: reflect.New(t.Key()).Elem(), v: reflect.New(t.Elem()).Elem()}
+	}}
+	return func(p unsafe.Pointer, e *errs) {
+		m := reflect.NewAt(t, p).Elem()
+		if m.Len() == 0 {
+			return
+		}
+		me := pool.Get().(*mapEntry)
+		before := len(e.list)
+		k := e.n
+		e.n++
+		me.it.Reset(m)
+		vp := me.v.Addr().UnsafePointer()
+		for me.it.Next() {
+			me.v.SetIterValue(&me.it)
+			if k < len(e.keys) {
+				me.k.SetIterKey(&me.it)
+				e.keys[k] = me.k
+			}
+			inner(vp, e)
+		}
+		e.n--
+		if k < len(e.keys) {
+			e.keys[k] = reflect.Value{}
+		}
+		if len(e.list) > before+1 {
+			slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })
+		}
+		me.it.Reset(reflect.Value{})
+		me.k.SetZero()
+		me.v.SetZero()
+		pool.Put(me)
 	}
 }
 
@@ -625,14 +748,15 @@ func ownCheck(t reflect.Type, c Constraints, loc string) (check, error) {
 				ec(q, e)
 			}
 		}, nil
-	case reflect.Slice, reflect.Map:
+	case reflect.Slice, reflect.Map, reflect.Array:
 		return lengthCheck(t, c, loc)
 	}
 	return scalarCheck(t, c, loc)
 }
 
-// lengthCheck checks the length of a slice or map; the other constraints
-// (enum, pattern, min…) apply to each element of a slice.
+// lengthCheck checks the length of a slice, array or map; the other
+// constraints (enum, pattern, min…) apply to each element (each value of a
+// map).
 func lengthCheck(t reflect.Type, c Constraints, loc string) (check, error) {
 	lo, hi := -1, -1
 	if c.MinLength != nil {
@@ -645,21 +769,38 @@ func lengthCheck(t reflect.Type, c Constraints, loc string) (check, error) {
 	ec.MinLength, ec.MaxLength = nil, nil
 	var elem check
 	if !ec.empty() {
-		if t.Kind() != reflect.Slice {
-			return nil, fmt.Errorf("only minLength/maxLength apply to %s", t)
+		var err error
+		var inner check
+		switch t.Kind() {
+		case reflect.Map:
+			if inner, err = scalarCheck(t.Elem(), ec, loc+".{}"); err == nil {
+				elem = eachEntry(t, inner)
+			}
+		case reflect.Array:
+			if inner, err = scalarCheck(t.Elem(), ec, loc+"[]"); err == nil {
+				elem = eachArrayElem(t, inner)
+			}
+		default:
+			if inner, err = scalarCheck(t.Elem(), ec, loc+"[]"); err == nil {
+				elem = eachElem(t, inner)
+			}
 		}
-		inner, err := scalarCheck(t.Elem(), ec, loc+"[]")
 		if err != nil {
 			return nil, err
 		}
-		elem = eachElem(t, inner)
 	}
-	isMap := t.Kind() == reflect.Map
+	kind := t.Kind()
+	if kind == reflect.Array && lo < 0 && hi < 0 {
+		return elem, nil
+	}
 	return func(p unsafe.Pointer, e *errs) {
 		var n int
-		if isMap {
+		switch kind {
+		case reflect.Map:
 			n = reflect.NewAt(t, p).Elem().Len()
-		} else {
+		case reflect.Array:
+			n = t.Len()
+		default:
 			n = (*sliceHeader)(p).len
 		}
 		if lo >= 0 && n < lo {
