@@ -328,14 +328,21 @@ func writeEncoded(c *Ctx, status int, v any) error {
 		_, err = c.rw.Write(b)
 		return err
 	}
+	return writeJSONAs(c, status, v, hdrJSON)
+}
+
+// writeJSONAs writes v as JSON with status; ctype is the Content-Type
+// sent unless a header field set one.
+func writeJSONAs(c *Ctx, status int, v any, ctype []string) error {
 	e := jsonEncPool.Get().(*jsonEnc)
 	if err := e.enc.Encode(v); err != nil {
 		e.buf.Reset()
 		jsonEncPool.Put(e)
 		return fmt.Errorf("graft: encoding JSON response: %w", err)
 	}
+	h := c.rw.Header()
 	if _, ok := h["Content-Type"]; !ok {
-		h["Content-Type"] = hdrJSON
+		h["Content-Type"] = ctype
 	}
 	c.rw.WriteHeader(status)
 	_, err := c.rw.Write(e.buf.Bytes())

@@ -79,6 +79,7 @@ type endpoint struct {
 	hasFixed  bool
 	exts      []*extBinder // request structs that providers take
 	call      Endpoint     // plugin chain; nil when no plugin wrapped
+	outcomes  []declared   // what Respond may answer, fixed at start-up
 }
 
 // extBinder binds a request struct a provider takes (a transitive param).
@@ -196,6 +197,7 @@ func register[In, Out any](r Router, method, pattern string, h Handler[In, Out],
 	ep := &endpoint{in: in, out: out, app: sc.core}
 	ep.sig = newSignature(method, full, in, out)
 	ri := AddRoute(r, method, pattern, notAssembled, handlerName(h), opts...)
+	addOutcomes(ep.sig, ri)
 	ri.SetMeta(sigKey{}, ep.sig)
 	ri.OnAssemble(func(ri *RouteInfo) error {
 		if err := ep.assemble(ri); err != nil {
@@ -208,6 +210,9 @@ func register[In, Out any](r Router, method, pattern string, h Handler[In, Out],
 		}
 		if funcPtr(call) != funcPtr(Endpoint(base)) {
 			ep.call = call
+		}
+		if err := ep.compileOutcomes(); err != nil {
+			return fmt.Errorf("graft: endpoint %s %s: %w", methodLabel(ri.Method()), ri.Pattern(), err)
 		}
 		ri.SetHandler(handlerFor(ep, h))
 		return nil
@@ -309,7 +314,7 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 		return func(c *Ctx) error {
 			out, err := h(c.Request.Context(), new(In))
 			if err != nil {
-				return err
+				return ep.answer(c, err)
 			}
 			return ep.out.write(c, unsafe.Pointer(out))
 		}
@@ -335,7 +340,7 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 		if ep.call != nil {
 			o, err := ep.call(ctx, c, &st.in)
 			if err != nil {
-				return err
+				return ep.answer(c, err)
 			}
 			switch o := o.(type) {
 			case *Out:
@@ -348,7 +353,7 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 		}
 		out, err := h(ctx, &st.in)
 		if err != nil {
-			return err
+			return ep.answer(c, err)
 		}
 		return ep.out.write(c, unsafe.Pointer(out))
 	}

@@ -3,6 +3,8 @@ package graft
 import (
 	"encoding"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/textproto"
 	"reflect"
@@ -26,12 +28,83 @@ type outHeader struct {
 	get func(p unsafe.Pointer) []string // nil: not set
 }
 
+// outBody is the compiled plan of a response body: Out's Body field, or the
+// body of a declared outcome (Responds).
 type outBody struct {
 	typ     reflect.Type
-	off     uintptr
-	ptrWord unsafe.Pointer
-	raw     int  // 1: []byte, 2: string: written as is
-	ptr     bool // a nil pointer body writes no body
+	off     uintptr // of the Body field in Out; 0 for an outcome's body
+	kind    bodyKind
+	ptrWord unsafe.Pointer // encoded bodies: type word of *typ
+	ptr     bool           // a nil pointer (or interface) body writes no body
+	// ctype is the Content-Type sent when no header field set one. For an
+	// encoded body nil means JSON or msgpack chosen by Accept; otherwise
+	// the body is JSON sent with this media type (problem+json, a +json
+	// type from a mediaType tag).
+	ctype   []string
+	media   string // for the signature
+	encoder string // for the signature: json, problem, raw, stream, sse
+	// stream writes a body of kind bodySSE (see sse.go).
+	stream func(c *Ctx, status int, bp unsafe.Pointer) error
+}
+
+// bodyKind says how a response body is written.
+type bodyKind uint8
+
+const (
+	bodyEncoded bodyKind = iota // JSON or msgpack by Accept
+	bodyBytes                   // []byte, written as is
+	bodyString                  // a string kind, written as is
+	bodyReader                  // an io.Reader, copied
+	bodySSE                     // an event stream
+)
+
+var (
+	typeBytes  = reflect.TypeFor[[]byte]()
+	typeReader = reflect.TypeFor[io.Reader]()
+)
+
+// newOutBody compiles the plan of a body of type t; media is its declared
+// media type ("" for the default of its kind).
+func newOutBody(t reflect.Type, media string) (*outBody, error) {
+	b := &outBody{typ: t, ptr: t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface}
+	if media != "" {
+		if _, _, err := mime.ParseMediaType(media); err != nil {
+			return nil, fmt.Errorf("mediaType %q is not a media type: %v", media, err)
+		}
+	}
+	switch {
+	case t == typeBytes:
+		b.kind, b.encoder, b.media = bodyBytes, "raw", "application/octet-stream"
+	case t.Kind() == reflect.String:
+		b.kind, b.encoder, b.media = bodyString, "raw", "text/plain; charset=utf-8"
+	case t.Implements(typeReader):
+		b.kind, b.encoder, b.media = bodyReader, "stream", "application/octet-stream"
+	case t.Kind() == reflect.Interface:
+		return nil, fmt.Errorf("a body of interface type %s cannot be encoded; use a concrete type, or io.Reader for a stream", t)
+	default:
+		b.kind, b.encoder, b.media = bodyEncoded, "json", mediaJSON
+		b.ptrWord = typeWord(reflect.PointerTo(t))
+		if t == reflect.TypeFor[Problem]() {
+			b.encoder, b.media = "problem", mediaProblem
+			b.ctype = []string{mediaProblem}
+		}
+		if media != "" {
+			if !isJSONMediaType(media) {
+				return nil, fmt.Errorf("a %s body is encoded as JSON or msgpack, not as %q; use []byte, string or io.Reader for other media types", t, media)
+			}
+			b.media, b.ctype = media, []string{media}
+		}
+		return b, nil
+	}
+	switch {
+	case media != "":
+		b.media, b.ctype = media, []string{media}
+	case b.kind == bodyString:
+		b.ctype = hdrText
+	default:
+		b.ctype = hdrOctet
+	}
+	return b, nil
 }
 
 var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
@@ -75,15 +148,11 @@ func compileOut(t reflect.Type) (*outPlan, error) {
 				op.defStatus = n
 			}
 		case f.Name == "Body":
-			b := &outBody{typ: f.Type, off: f.Offset, ptr: f.Type.Kind() == reflect.Pointer}
-			switch {
-			case f.Type == reflect.TypeFor[[]byte]():
-				b.raw = 1
-			case f.Type.Kind() == reflect.String:
-				b.raw = 2
-			default:
-				b.ptrWord = typeWord(reflect.PointerTo(f.Type))
+			b, err := newOutBody(f.Type, f.Tag.Get("mediaType"))
+			if err != nil {
+				return nil, fmt.Errorf("output field Body: %w", err)
 			}
+			b.off = f.Offset
 			op.body = b
 		default:
 			return nil, fmt.Errorf("output field %s is neither Status, Body nor tagged header; tag it, rename it or unexport it", f.Name)
@@ -161,18 +230,55 @@ func (op *outPlan) write(c *Ctx, p unsafe.Pointer) error {
 		c.rw.WriteHeader(status)
 		return nil
 	}
-	bp := unsafe.Add(p, b.off)
-	switch {
-	case b.raw == 1:
-		return writeRaw(c, status, *(*[]byte)(bp), hdrOctet)
-	case b.raw == 2:
+	return b.write(c, status, unsafe.Add(p, b.off))
+}
+
+// write answers status with the body at bp.
+func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
+	switch b.kind {
+	case bodyBytes:
+		return writeRaw(c, status, *(*[]byte)(bp), b.ctype)
+	case bodyString:
 		s := *(*string)(bp)
-		return writeRaw(c, status, unsafe.Slice(unsafe.StringData(s), len(s)), hdrText)
-	case b.ptr && *(*unsafe.Pointer)(bp) == nil:
+		return writeRaw(c, status, unsafe.Slice(unsafe.StringData(s), len(s)), b.ctype)
+	case bodyReader:
+		return b.copyReader(c, status, bp)
+	case bodySSE:
+		return b.stream(c, status, bp)
+	}
+	if b.ptr && *(*unsafe.Pointer)(bp) == nil {
 		c.rw.WriteHeader(status)
 		return nil
 	}
+	if b.ctype != nil {
+		return writeJSONAs(c, status, eface(b.ptrWord, bp), b.ctype)
+	}
 	return writeEncoded(c, status, eface(b.ptrWord, bp))
+}
+
+// copyReader streams an io.Reader body (a nil one writes the status
+// alone) and closes it when it is an io.Closer. The status is sent before
+// the first byte, so a failed read ends the response early; the error is
+// returned to be logged.
+func (b *outBody) copyReader(c *Ctx, status int, bp unsafe.Pointer) error {
+	v := reflect.NewAt(b.typ, bp).Elem()
+	if b.ptr && v.IsNil() {
+		c.rw.WriteHeader(status)
+		return nil
+	}
+	r := v.Interface().(io.Reader)
+	if cl, ok := r.(io.Closer); ok {
+		defer cl.Close()
+	}
+	h := c.rw.Header()
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = b.ctype
+	}
+	c.rw.WriteHeader(status)
+	if _, err := c.rw.ReadFrom(r); err != nil {
+		return fmt.Errorf("graft: streaming the response body: %w", err)
+	}
+	return nil
 }
 
 // writeRaw writes a []byte or string body as is.
@@ -227,15 +333,7 @@ func newSignature(method, route string, in *inPlan, out *outPlan) *Signature {
 		ret.Headers = append(ret.Headers, h.Param)
 	}
 	if b := out.body; b != nil {
-		ret.Type = b.typ
-		switch b.raw {
-		case 1:
-			ret.MediaType, ret.Encoder = "application/octet-stream", "raw"
-		case 2:
-			ret.MediaType, ret.Encoder = "text/plain; charset=utf-8", "raw"
-		default:
-			ret.MediaType, ret.Encoder = mediaJSON, "json"
-		}
+		ret.Type, ret.MediaType, ret.Encoder = b.typ, b.media, b.encoder
 	}
 	s.Returns = append(s.Returns, ret)
 	problem := func(status int, why string) {

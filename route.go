@@ -35,7 +35,8 @@ type settings struct {
 	mws       []Middleware
 	bodyLimit int64
 	label     string
-	plugins   []Plugin // typed-endpoint plugins (plugin.go)
+	plugins   []Plugin      // typed-endpoint plugins (plugin.go)
+	outcomes  []outcomeDecl // typed-endpoint outcomes (outcome.go)
 }
 
 // Option configures a route or a group.
