@@ -319,6 +319,7 @@ func (a *core) start(ctx context.Context) (err error) {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("graft: start-up panicked: %v", v)
 		}
+		a.graph.Seal("the app started: register providers before Start, in a lifespan start hook or in a plugin's Apply")
 		if err != nil {
 			// Singletons resolved so far (by endpoints, plugins, hooks)
 			// hold resources: close the graph as Stop would, before the

@@ -30,12 +30,14 @@ type inPlan struct {
 	plugins   []PluginParam
 	form      bool
 	multipart bool
+	embeds    []string // embedded structs being flattened, for messages
 }
 
 // paramField is one request value bound into a field.
 type paramField struct {
 	Param
 	loc     string // "query.limit"
+	path    string // Go field path, through embedded structs ("Paging.Limit")
 	key     string // name to look up (canonical for headers)
 	off     uintptr
 	pathIdx int
@@ -57,6 +59,7 @@ type bodyField struct {
 	check    check
 	msgpack  bool
 	required bool
+	path     string // Go field path ("Body", "Envelope.Body")
 }
 
 // depField is an `inject:""` field.
@@ -147,7 +150,10 @@ func (pl *inPlan) addFields(t reflect.Type, base uintptr, pathNames []string, pa
 			return fmt.Errorf("field %s has %d source tags; give it exactly one of %s", f.Name, n, strings.Join(sourceTags, ", "))
 		}
 		if f.Anonymous && src == "" && f.Type.Kind() == reflect.Struct {
-			if err := pl.addFields(f.Type, base+f.Offset, pathNames, paramsOnly); err != nil {
+			pl.embeds = append(pl.embeds, f.Name)
+			err := pl.addFields(f.Type, base+f.Offset, pathNames, paramsOnly)
+			pl.embeds = pl.embeds[:len(pl.embeds)-1]
+			if err != nil {
 				return err
 			}
 			continue
@@ -203,6 +209,13 @@ func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name
 		off:   off,
 	}
 	pf.Default, pf.hasDef = f.Tag.Lookup("default")
+	if in == InHeader {
+		pf.key = textproto.CanonicalMIMEHeaderKey(name)
+	}
+	if other := pl.boundTo(in, pf.key); other != "" {
+		return fmt.Errorf("fields %s and %s both read %s %q; a request value binds one field: rename one tag or drop a field", other, pl.fieldPath(f.Name), in, name)
+	}
+	pf.path = pl.fieldPath(f.Name)
 	locName := name
 	switch in {
 	case InPath:
@@ -212,7 +225,6 @@ func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name
 		}
 		pf.Required = true
 	case InHeader:
-		pf.key = textproto.CanonicalMIMEHeaderKey(name)
 		locName = strings.ToLower(name)
 	case InForm:
 		pl.form = true
@@ -256,7 +268,7 @@ func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name
 	}
 	if pf.hasDef {
 		if err := checkDefault(pf); err != nil {
-			return fmt.Errorf("field %s: default:%q: %w", f.Name, pf.Default, err)
+			return fmt.Errorf("field %s: default:%q: %w", pf.path, pf.Default, err)
 		}
 	}
 	if in == InForm {
@@ -266,19 +278,58 @@ func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name
 	return nil
 }
 
-// checkDefault parses a default value once, so a bad one fails at setup.
+// checkDefault parses a default value once and validates it against the
+// field's own constraints, so a bad one fails at setup.
 func checkDefault(pf *paramField) error {
 	v := reflect.New(pf.Type)
+	var err error
 	if pf.multi {
-		return pf.setAll(v.UnsafePointer(), strings.Split(pf.Default, ","))
+		err = pf.setAll(v.UnsafePointer(), strings.Split(pf.Default, ","))
+	} else {
+		err = pf.set(v.UnsafePointer(), pf.Default)
 	}
-	return pf.set(v.UnsafePointer(), pf.Default)
+	if err != nil || pf.check == nil {
+		return err
+	}
+	var e errs
+	pf.check(v.UnsafePointer(), &e)
+	if len(e.list) > 0 {
+		fe := e.list[0]
+		return fmt.Errorf("the default breaks the field's own constraints (%s %s); make the default valid or the constraints wider", fe.Location, fe.Message)
+	}
+	return nil
+}
+
+// fieldPath names field name of the struct being flattened by its path
+// from In ("Paging.Limit").
+func (pl *inPlan) fieldPath(name string) string {
+	if len(pl.embeds) == 0 {
+		return name
+	}
+	return strings.Join(pl.embeds, ".") + "." + name
+}
+
+// boundTo returns the path of the field already bound to the request
+// value key at in, or "".
+func (pl *inPlan) boundTo(in Location, key string) string {
+	for _, l := range [][]*paramField{pl.params, pl.files} {
+		for _, p := range l {
+			if p.In == in && p.key == key {
+				return p.path
+			}
+		}
+	}
+	return ""
 }
 
 func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
+	if pl.body != nil {
+		return fmt.Errorf("fields %s and %s are both the request body (an embedded struct's Body is shadowed in Go, but both would bind); a request has one body: rename or remove one", pl.body.path, pl.fieldPath(f.Name))
+	}
 	t := f.Type
 	bf := &bodyField{BodyParam: BodyParam{Field: f.Name, Type: t, Required: t.Kind() != reflect.Pointer}, off: off}
 	bf.required = bf.Required
+	bf.path = pl.fieldPath(f.Name)
 	switch {
 	case t == reflect.TypeFor[[]byte]():
 		bf.raw, bf.MediaTypes = 1, []string{"application/octet-stream"}

@@ -44,6 +44,9 @@
 //	v, err := r.Resolve(s)
 //
 // Generic code can use ResolverFor[T] at setup and Resolve[T](s) anywhere.
+// An owner that has compiled what it resolves calls Graph.Seal: later
+// registrations panic naming the type and call site instead of being
+// silently ignored (graft seals the app's graph when start-up ends).
 // A provider's error comes back as a *BuildError naming the type being
 // built; a provider's panic is recovered into one as well.
 package di

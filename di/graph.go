@@ -25,6 +25,7 @@ type Graph struct {
 
 	plan   atomic.Pointer[plan] // nil: must (re)compile
 	closed atomic.Bool
+	sealed string // why registration is over (Seal); g.mu
 
 	cmu      sync.Mutex
 	cleanups []cleanup // singleton cleanups, in creation order
@@ -51,8 +52,12 @@ func New() *Graph {
 // ExternalSource or from Scope.SetExternal. A provider registered for the
 // same type takes precedence.
 func (g *Graph) External(types ...reflect.Type) {
+	site := callerSite()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	for _, t := range types {
+		g.checkSealedLocked("external type "+typeName(t), site)
+	}
 	for _, t := range types {
 		if t == nil || g.externals[t] {
 			continue
@@ -70,8 +75,10 @@ func (g *Graph) ExternalFunc(pred func(reflect.Type) bool) {
 	if pred == nil {
 		return
 	}
+	site := callerSite()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.checkSealedLocked("an external type predicate", site)
 	g.extFuncs = append(g.extFuncs, pred)
 	g.plan.Store(nil)
 }
@@ -89,10 +96,36 @@ func (g *Graph) isExternalLocked(t reflect.Type) bool {
 	return false
 }
 
+// Seal ends registration: from now on Provide, Override, Value,
+// OverrideValue, ProvideFunc, OverrideFunc, External and ExternalFunc
+// panic with a message naming the type, the call site and reason. An owner
+// that has compiled what it resolves (graft, once the app started) seals
+// the graph so that a late registration, which would change nothing that
+// was already resolved, fails instead of being ignored. Seal is idempotent;
+// the first reason stays.
+func (g *Graph) Seal(reason string) {
+	if reason == "" {
+		reason = "the graph was sealed"
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.sealed == "" {
+		g.sealed = reason
+	}
+}
+
+// checkSealedLocked panics when registration is over; g.mu held.
+func (g *Graph) checkSealedLocked(what, site string) {
+	if g.sealed != "" {
+		panic(fmt.Sprintf("di: %s at %s after registration ended: %s", what, site, g.sealed))
+	}
+}
+
 func (g *Graph) register(p providerI, override bool) {
 	m := p.info()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.checkSealedLocked("a provider of "+typeName(m.typ), m.site)
 	g.plan.Store(nil)
 	if m.err != "" {
 		g.regErrs = append(g.regErrs, &RegistrationError{Site: m.site, Msg: m.err})
