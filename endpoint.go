@@ -19,7 +19,7 @@ type Handler[In, Out any] func(ctx context.Context, in *In) (*Out, error)
 // Endpoint is the handler shape plugins wrap: the request context, the
 // pooled Ctx and the bound input (a *In, boxed) in, the output (a *Out,
 // boxed, or nil) out. A plugin that wraps next must pass in through (it may
-// fill In's plugin fields first, see PluginSetter) and may return its own
+// fill In's plugin fields first, see PluginField) and may return its own
 // output instead of next's: a value that is not the endpoint's *Out is
 // answered as JSON with the default status.
 type Endpoint func(ctx context.Context, c *Ctx, in any) (any, error)
@@ -77,9 +77,11 @@ type endpoint struct {
 	resolvers []di.Resolver
 	fixed     []any
 	hasFixed  bool
-	exts      []*extBinder // request structs that providers take
-	call      Endpoint     // plugin chain; nil when no plugin wrapped
-	outcomes  []declared   // what Respond may answer, fixed at start-up
+	exts      []*extBinder       // request structs that providers take
+	call      Endpoint           // plugin chain; nil when no plugin wrapped
+	outcomes  []declared         // what Respond may answer, fixed at start-up
+	preBind   []func(*Ctx) error // plugins' hooks run before binding (Signature.PreBind)
+	pbinds    []*pluginBind      // params plugins bind into plugin fields
 }
 
 // extBinder binds a request struct a provider takes (a transitive param).
@@ -96,6 +98,7 @@ type request struct {
 	ep  *endpoint
 	e   errs
 	ext []any
+	raw string // a plugin param's raw value while its constraints are checked
 }
 
 // reqState is what one request of a typed endpoint allocates.
@@ -208,6 +211,9 @@ func register[In, Out any](r Router, method, pattern string, h Handler[In, Out],
 		if err != nil {
 			return err
 		}
+		if err := ep.finishPlugins(ri); err != nil {
+			return err
+		}
 		if funcPtr(call) != funcPtr(Endpoint(base)) {
 			ep.call = call
 		}
@@ -312,6 +318,9 @@ func (ep *endpoint) assemble(ri *RouteInfo) error {
 func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 	if ep.static && ep.call == nil {
 		return func(c *Ctx) error {
+			if err := ep.runPreBind(c); err != nil {
+				return err
+			}
 			out, err := h(c.Request.Context(), new(In))
 			if err != nil {
 				return ep.answer(c, err)
@@ -320,6 +329,9 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 		}
 	}
 	return func(c *Ctx) error {
+		if err := ep.runPreBind(c); err != nil {
+			return err
+		}
 		st := new(reqState[In])
 		rq := &st.req
 		rq.c, rq.ep = c, ep
@@ -359,12 +371,17 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 	}
 }
 
-// bind fills the input at p from the request: the form, params, the
-// request structs providers take, the body. Media type, size and syntax problems end
+// bind fills the input at p from the request: the params plugins bind,
+// the form, params, the request structs providers take, the body. Media type, size and syntax problems end
 // it at once (415, 413, 400); every field problem is collected into one 422.
 func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 	pl := ep.in
 	e := &rq.e
+	for _, b := range ep.pbinds {
+		if err := b.bind(c, p, rq); err != nil {
+			return err
+		}
+	}
 	if pl.form {
 		if err := pl.parseForm(c); err != nil {
 			return err

@@ -114,7 +114,7 @@ func epFields(t *testing.T, body string) []string {
 
 func TestEndpointBinding(t *testing.T) {
 	app := New[Ctx](Config{BodyLimit: 512})
-	Post(app, "/users/{id}", createUser)
+	Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	srv := epServer(t, app)
 
 	good := `{"name":"Ada","age":36,"email":"ada@example.com","role":"admin","tags":["x","y"]}`
@@ -174,7 +174,7 @@ func TestEndpointBinding(t *testing.T) {
 
 func TestEndpointMsgpack(t *testing.T) {
 	app := New[Ctx](Config{})
-	Post(app, "/users/{id}", createUser)
+	Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	srv := epServer(t, app)
 	in, _ := msgpack.Marshal(userBody{Name: "Ada", Age: 36})
 	req, _ := http.NewRequest("POST", srv.URL+"/users/9", bytes.NewReader(in))
@@ -407,7 +407,7 @@ func TestEndpointSetupMistakes(t *testing.T) {
 
 func TestSignature(t *testing.T) {
 	app := New[Ctx](Config{})
-	ri := Post(app, "/users/{id}", createUser)
+	ri := Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	static := Get(app, "/health", func(context.Context, *struct{}) (*struct{ Body string }, error) { return nil, nil })
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 
 	"github.com/graftgo/graft"
@@ -103,17 +102,15 @@ type TimeOut struct{ Body string }
 // endpoints that declare what it supplies.
 func ExamplePluginFunc() {
 	clockPlugin := graft.PluginFunc(func(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
-		for _, p := range sig.Plugins {
-			if p.Type == reflect.TypeFor[*Clock]() {
-				set := graft.PluginSetter[*Clock](p)
-				clock := &Clock{now: "12:00"}
-				return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
-					set(in, clock)
-					return next(ctx, c, in)
-				}, nil
-			}
+		f := graft.PluginField[*Clock](sig)
+		if f == nil {
+			return next, nil // nothing to do: the endpoint is served as it is
 		}
-		return next, nil // nothing to do: the endpoint is served as it is
+		clock := &Clock{now: "12:00"}
+		return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
+			f.Set(in, clock)
+			return next(ctx, c, in)
+		}, nil
 	})
 	app := graft.New[graft.Ctx](graft.Config{})
 	api := app.Group("/api", graft.Plugins(clockPlugin))

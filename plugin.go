@@ -155,8 +155,11 @@ next:
 func applyPlugins(ri *RouteInfo, ep *endpoint, base Endpoint) (Endpoint, error) {
 	ps := endpointPlugins(ri)
 	h := base
+	st := &ep.sig.plug
 	for i := len(ps) - 1; i >= 0; i-- {
+		nPre, nBind := len(st.preBind), len(st.binds)
 		next, err := applyOne(ps[i], ep.graph, h, ep.sig)
+		st.preBind, st.binds = moveToFront(st.preBind, nPre), moveToFront(st.binds, nBind)
 		if err != nil {
 			return nil, fmt.Errorf("graft: endpoint %s %s: plugin %s: %w", methodLabel(ri.Method()), ri.Pattern(), pluginName(ps[i]), err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +29,13 @@ func (p *tracePlugin) Apply(_ *di.Graph, next Endpoint, _ *Signature) (Endpoint,
 }
 
 type okOut struct{ Body string }
+
+// nilBus fills createIn's plugin field with nil, so that tests can see the
+// request's "Bus" values never reach it.
+var nilBus = PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
+	PluginField[*struct{}](sig)
+	return next, nil
+})
 
 func TestPluginOrderAndDedup(t *testing.T) {
 	var mu sync.Mutex
@@ -63,16 +69,14 @@ type pluginIn struct {
 func TestPluginFillsPluginField(t *testing.T) {
 	bus := &busT{}
 	inject := PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
-		for _, p := range sig.Plugins {
-			if p.Type == reflect.TypeFor[*busT]() && p.Tag == "bus" {
-				set := PluginSetter[*busT](p)
-				return func(ctx context.Context, c *Ctx, in any) (any, error) {
-					set(in, bus)
-					return next(ctx, c, in)
-				}, nil
-			}
+		f := PluginFieldTagged[*busT](sig, "bus")
+		if f == nil {
+			return next, nil
 		}
-		return next, nil
+		return func(ctx context.Context, c *Ctx, in any) (any, error) {
+			f.Set(in, bus)
+			return next(ctx, c, in)
+		}, nil
 	})
 	app := New[Ctx](Config{})
 	app.UsePlugins(inject)

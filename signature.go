@@ -30,10 +30,11 @@ const (
 // Dependencies, TransitiveParams and Scoped are filled at start-up, after
 // the lifespan hooks ran, because only then is the graph complete. Plugins
 // receive the Signature at start-up and may add to it (an auth plugin adds
-// the Authorization header param and a 401 return); what they add is
-// documentation of what they read and answer: the binder only binds the
-// fields of In. OpenAPI generation reads the final Signature through
-// SignatureOf.
+// the Authorization header param and a 401 return). A param added with
+// AddParam documents what a plugin reads itself; one added with
+// PluginFieldRef.Bind is bound into the plugin field it fills, with the
+// plugin's decoder. Plugins may also run code before binding (PreBind).
+// OpenAPI generation reads the final Signature through SignatureOf.
 type Signature struct {
 	// Method is the HTTP method, e.g. "POST".
 	Method string
@@ -64,6 +65,8 @@ type Signature struct {
 
 	// Returns lists the responses; the first is the default (success).
 	Returns []Return
+
+	plug pluginState // what plugins added at start-up: pre-bind hooks, bound params
 }
 
 // Static reports whether the endpoint reads nothing from the request and
@@ -222,7 +225,8 @@ type Dependency struct {
 }
 
 // PluginParam is a `plugin:""` field of In: binding never reads it from the
-// request and OpenAPI never shows it; a plugin fills it (see PluginSetter).
+// request and OpenAPI never shows it; a plugin fills it (see PluginField).
+// A plugin field that no applied plugin fills stops start-up.
 type PluginParam struct {
 	// Name is the Go field name.
 	Name string
@@ -260,25 +264,6 @@ func SignatureOf(ri *RouteInfo) *Signature {
 	v, _ := ri.Meta(sigKey{})
 	s, _ := v.(*Signature)
 	return s
-}
-
-// PluginSetter returns a function that sets the plugin field p in the
-// bound input a plugin receives. T must be the field's type; a mismatch
-// panics at start-up, when the plugin calls PluginSetter.
-//
-//	set := graft.PluginSetter[*EventBus](p)
-//	return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
-//		set(in, bus)
-//		return next(ctx, c, in)
-//	}, nil
-func PluginSetter[T any](p PluginParam) func(in any, v T) {
-	if t := reflect.TypeFor[T](); t != p.Type {
-		setupPanic("PluginSetter[%s] for plugin field %s of type %s: use the field's type", t, p.Name, p.Type)
-	}
-	off := p.offset
-	return func(in any, v T) {
-		*(*T)(unsafe.Add(efaceData(in), off)) = v
-	}
 }
 
 // efaceData returns the data word of an interface value: the pointer

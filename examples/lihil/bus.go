@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"reflect"
 	"sync"
 
 	"github.com/graftgo/graft"
@@ -50,24 +49,19 @@ func (b *EventBus) Publish(ctx context.Context, event any) error {
 	return nil
 }
 
-var eventBusType = reflect.TypeFor[*EventBus]()
-
 // BusPlugin is the seed's bus_plugin: it looks for a *EventBus plugin param
 // in the endpoint's signature and wraps the endpoint to inject one; an
 // endpoint without such a param is returned unchanged, at no cost.
 func BusPlugin(term *BusTerminal) graft.Plugin {
 	return graft.NamedPlugin("bus", graft.PluginFunc(func(g *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
-		for _, p := range sig.Plugins {
-			if p.Type != eventBusType {
-				continue
-			}
-			set := graft.PluginSetter[*EventBus](p)
-			bus := term.CreateEventBus(g) // stateless: one per endpoint will do
-			return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
-				set(in, bus)
-				return next(ctx, c, in)
-			}, nil
+		field := graft.PluginField[*EventBus](sig)
+		if field == nil {
+			return next, nil
 		}
-		return next, nil
+		bus := term.CreateEventBus(g) // stateless: one per endpoint will do
+		return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
+			field.Set(in, bus)
+			return next(ctx, c, in)
+		}, nil
 	}))
 }

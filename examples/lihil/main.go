@@ -16,7 +16,6 @@ import (
 	"flag"
 	"log"
 	"net/http"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,8 +104,6 @@ type Limits struct {
 	Since       time.Time `json:"since"`
 }
 
-var limitsType = reflect.TypeFor[*Limits]()
-
 // LimitsIn asks the limit plugin for its settings.
 type LimitsIn struct {
 	Limits *Limits `plugin:""`
@@ -137,19 +134,14 @@ func limitPluginFactory(maxRequests *int) graft.Plugin {
 		}
 		sig.AddReturn(graft.Return{Status: http.StatusTooManyRequests, MediaType: "application/problem+json", Encoder: "problem", Description: "over --max-requests"})
 		return graft.PluginFunc(func(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
-			var setLimits func(any, *Limits)
-			for _, p := range sig.Plugins {
-				if p.Type == limitsType {
-					setLimits = graft.PluginSetter[*Limits](p)
-				}
-			}
+			limits := graft.PluginField[*Limits](sig) // nil when the endpoint has no *Limits field
 			return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
 				n := counter.n.Add(1)
 				if n > int64(limit) {
 					return nil, graft.Errorf(http.StatusTooManyRequests, "this server answers %d requests; restart it with a higher --max-requests", limit)
 				}
-				if setLimits != nil {
-					setLimits(in, &Limits{MaxRequests: limit, Served: n, Since: counter.Started})
+				if limits != nil {
+					limits.Set(in, &Limits{MaxRequests: limit, Served: n, Since: counter.Started})
 				}
 				return next(ctx, c, in)
 			}, nil
