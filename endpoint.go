@@ -319,7 +319,7 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 	if ep.static && ep.call == nil {
 		return func(c *Ctx) error {
 			if err := ep.runPreBind(c); err != nil {
-				return err
+				return ep.answer(c, err)
 			}
 			out, err := h(c.Request.Context(), new(In))
 			if err != nil {
@@ -330,14 +330,14 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 	}
 	return func(c *Ctx) error {
 		if err := ep.runPreBind(c); err != nil {
-			return err
+			return ep.answer(c, err)
 		}
 		st := new(reqState[In])
 		rq := &st.req
 		rq.c, rq.ep = c, ep
 		p := unsafe.Pointer(&st.in)
 		if err := ep.bind(c, p, rq); err != nil {
-			return err
+			return ep.answer(c, err) // a plugin param's decoder may answer an outcome
 		}
 		if ep.scoped {
 			s := ep.graph.NewScope(rq)

@@ -24,7 +24,8 @@ type pluginState struct {
 // the request: before the form or body is parsed, before params are bound
 // and before a dependency scope is created or any provider is called. A
 // hook that returns an error ends the request with it (an *HTTPError
-// chooses the status, e.g. 401); nil lets the request through.
+// chooses the status, e.g. 401; a Respond answers an outcome the plugin
+// declared with AddReturn); nil lets the request through.
 //
 // Plugins call PreBind from Apply. The hooks of the outermost plugin run
 // first, in the order it added them. An endpoint without hooks pays
@@ -133,9 +134,10 @@ func (f *PluginFieldRef[T]) Get(in any) T {
 // pattern, enum, format) are checked on the raw value before decode.
 //
 // Plugin params are bound first, before the form, the other params and the
-// body. An *HTTPError from decode ends the request at once with its status
-// (a 401), before the body is read; any other error is a 422 entry at the
-// param's location, whose message is the error's text. The raw value is
+// body. An *HTTPError (or a Respond of a declared outcome) from decode ends
+// the request at once with its status (a 401), before the body is read;
+// any other error is a 422 entry at the param's location, whose message is
+// the error's text. The raw value is
 // never echoed in a 422 (it may be a credential).
 //
 // Bind panics (a start-up error naming the endpoint and the plugin when
@@ -247,6 +249,10 @@ func (b *pluginBind) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 		var he *HTTPError
 		if errors.As(err, &he) {
 			return he
+		}
+		var o outcomeErr
+		if errors.As(err, &o) {
+			return err
 		}
 		e.add(b.loc, err.Error(), nil)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -458,4 +459,43 @@ func (b *benchRequest) next() *http.Request {
 	b.body.Reset(benchJSON)
 	b.r.Body = readCloser{b.body}
 	return b.r
+}
+
+type challenge struct {
+	Realm string `json:"realm"`
+}
+
+// A pre-bind hook and a plugin param's decoder may answer an outcome the
+// plugin declared (AddReturn with a body type) with Respond.
+func TestPreBindRespondsDeclaredOutcome(t *testing.T) {
+	auth := PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
+		sig.AddReturn(Return{Status: http.StatusUnauthorized, Type: reflect.TypeFor[challenge](), MediaType: mediaJSON, Encoder: "json"})
+		sig.PreBind(func(c *Ctx) error {
+			if c.Query("pre") != "" {
+				return Respond(http.StatusUnauthorized, challenge{Realm: "pre"})
+			}
+			return nil
+		})
+		if f := PluginField[*tenant](sig); f != nil {
+			f.Bind(Param{Name: "t", In: InQuery}, func(_ *Ctx, raw string) (*tenant, error) {
+				if raw == "x" {
+					return nil, fmt.Errorf("wrapped: %w", Respond(http.StatusUnauthorized, challenge{Realm: "bind"}))
+				}
+				return &tenant{id: raw}, nil
+			})
+		}
+		return next, nil
+	})
+	app := New[Ctx](Config{})
+	Post(app, "/t/{id}", tenantHandler, Plugins(auth))
+	srv := epServer(t, app)
+	for _, tc := range []struct{ path, want string }{
+		{"/t/1?pre=1", `{"realm":"pre"}`},
+		{"/t/1?t=x", `{"realm":"bind"}`},
+	} {
+		r := epDo(t, srv, "POST", tc.path, "application/json", `{"n":`)
+		if r.status != 401 || strings.TrimSpace(r.body) != tc.want {
+			t.Errorf("%s: %d %s, want 401 %s", tc.path, r.status, r.body, tc.want)
+		}
+	}
 }
