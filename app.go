@@ -44,6 +44,7 @@ type core struct {
 
 	ctxType reflect.Type
 	newCtx  func() *Ctx
+	mixins  *mixinLayout // the mixins of ctxType, nil for graft.Ctx itself
 	pool    *pool[Ctx]
 
 	graph    *di.Graph // dependency graph of typed endpoints and plugins (endpoint.go)
@@ -474,10 +475,11 @@ func ctxMaker[C any](a *core) (func() *Ctx, error) {
 		return nil, fmt.Errorf("graft: context type %s must embed graft.Ctx (by value, as a direct field): add `graft.Ctx` as its first field", t)
 	}
 	off := f.Offset
-	binders, err := mixinPlan(t)
+	layout, err := mixinPlan(t, off)
 	if err != nil {
 		return nil, err
 	}
+	a.mixins = layout
 	return func() *Ctx {
 		v := new(C)
 		p := unsafe.Pointer(v)
@@ -486,9 +488,7 @@ func ctxMaker[C any](a *core) (func() *Ctx, error) {
 		c.self = p
 		c.rw.c = c
 		c.props.init()
-		for _, b := range binders {
-			b(p, c)
-		}
+		layout.bind(p, c)
 		return c
 	}, nil
 }

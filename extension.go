@@ -277,6 +277,9 @@ func (a *core) startExtensions(ctx context.Context) error {
 	if len(s.errs) > 0 {
 		return errors.Join(s.errs...)
 	}
+	if err := a.resolveOwners(); err != nil {
+		return err
+	}
 	for _, r := range s.recs {
 		if p, ok := r.ext.(Provisioner); ok {
 			if err := guard(func() error { return p.Provision(ctx) }); err != nil {

@@ -22,6 +22,15 @@ import (
 //		}
 //		return r.Ctx().Bytes(200, "application/msgpack", b)
 //	}
+//
+// Mixins are bound wherever they sit in the context type: embedded or in a
+// named field, inside another mixin, at any depth, as long as every struct
+// on the way is held by value. A mixin behind a pointer, in a slice, array,
+// map or interface cannot be bound and is rejected by New with the path of
+// the field.
+//
+// A mixin that needs its extension registered (to read the extension's
+// configuration or resources) embeds MixinOf instead.
 type Mixin struct {
 	base *Ctx
 }
@@ -29,53 +38,223 @@ type Mixin struct {
 // Ctx returns the request context the mixin is bound to.
 func (m *Mixin) Ctx() *Ctx { return m.base }
 
-func (m *Mixin) bindCtx(c *Ctx) { m.base = c }
+// MixinOf is Mixin for a mixin that belongs to an extension of type E: the
+// app checks at start-up that an extension of that type is registered (and
+// fails naming the field, the extension and the fix when none is), and the
+// mixin reaches the registered value through Extension:
+//
+//	type Jar struct{ graft.MixinOf[*Extension] }
+//
+//	func (j *Jar) Cookie(name string) string {
+//		if j.Extension().Signed { … }
+//	}
+type MixinOf[E Extension] struct {
+	Mixin
+	owner *ownerRef
+}
 
-// ctxBinder is implemented by every type that embeds Mixin.
-type ctxBinder interface{ bindCtx(*Ctx) }
+// Extension returns the extension the mixin belongs to: the one registered
+// on the scope of the request's route (the nearest enclosing one), or the
+// zero E for a request outside every scope that registered one (possible
+// only when the extension is registered on groups, not on the app).
+func (m *MixinOf[E]) Extension() E {
+	v, _ := m.owner.find(m.base).(E)
+	return v
+}
+
+func (m *MixinOf[E]) ownerType() reflect.Type { return reflect.TypeFor[E]() }
+
+func (m *MixinOf[E]) bindOwner(r *ownerRef) { m.owner = r }
+
+// ownedMixin is implemented by every MixinOf instantiation.
+type ownedMixin interface {
+	ownerType() reflect.Type
+	bindOwner(r *ownerRef)
+}
+
+// ownerRef holds the extensions a MixinOf field belongs to, filled at
+// start-up: one value when a single scope registered it, else one per
+// scope, looked up along the request's scope chain.
+type ownerRef struct {
+	typ     reflect.Type
+	field   string // path of the field in the context type, for messages
+	single  any
+	byScope map[*scope]any
+}
+
+func (r *ownerRef) find(c *Ctx) any {
+	if r == nil {
+		return nil
+	}
+	if r.byScope == nil {
+		return r.single
+	}
+	sc := c.app.top
+	if c.route != nil {
+		sc = c.route.sc
+	}
+	for s := sc; s != nil; s = s.parent {
+		if v, ok := r.byScope[s]; ok {
+			return v
+		}
+	}
+	return nil
+}
 
 // Resetter is implemented by mixins that keep per-request state; ResetState
-// runs when the context goes back to its pool.
+// runs when the context goes back to its pool. Along each path into the
+// context type, the outermost value whose pointer has a ResetState method is
+// called (a mixin that embeds another resetting mixin, and declares its own
+// ResetState, resets what it embeds itself, as Go composition goes).
 type Resetter interface{ ResetState() }
 
-// mixinPlan finds the mixins embedded in the context type t and returns, for
-// each, a function that binds it to the Ctx of a new value. It fails when two
-// mixins (or a mixin and graft.Ctx) define the same method and t does not
-// settle the clash by declaring the method itself.
-func mixinPlan(t reflect.Type) ([]func(p unsafe.Pointer, c *Ctx), error) {
-	resetterT := reflect.TypeFor[Resetter]()
-	var binders []func(unsafe.Pointer, *Ctx)
-	owners := map[string][]string{}
-	binderT := reflect.TypeFor[ctxBinder]()
-	mixinMethods := map[string]bool{}
-	for m := range reflect.PointerTo(reflect.TypeFor[Mixin]()).Methods() {
-		mixinMethods[m.Name] = true
+// mixinLayout is what the app knows of a context type's mixins, found once
+// by reflection: where each Mixin sits, which values reset, which belong to
+// an extension.
+type mixinLayout struct {
+	bases     []uintptr     // offsets of every Mixin
+	resetters []fieldOfType // outermost Resetters
+	owned     []ownedField  // MixinOf fields
+}
+
+type fieldOfType struct {
+	off uintptr
+	typ reflect.Type
+}
+
+type ownedField struct {
+	off uintptr
+	typ reflect.Type
+	ref *ownerRef
+}
+
+// bind binds the mixins of the context value at p to c.
+func (l *mixinLayout) bind(p unsafe.Pointer, c *Ctx) {
+	for _, off := range l.bases {
+		(*Mixin)(unsafe.Add(p, off)).base = c
 	}
+	for _, o := range l.owned {
+		reflect.NewAt(o.typ, unsafe.Add(p, o.off)).Interface().(ownedMixin).bindOwner(o.ref)
+	}
+	for _, r := range l.resetters {
+		c.resetters = append(c.resetters, reflect.NewAt(r.typ, unsafe.Add(p, r.off)).Interface().(Resetter))
+	}
+}
+
+var (
+	mixinType     = reflect.TypeFor[Mixin]()
+	ctxType       = reflect.TypeFor[Ctx]()
+	resetterType  = reflect.TypeFor[Resetter]()
+	ownedType     = reflect.TypeFor[ownedMixin]()
+	connMixinType = reflect.TypeFor[ConnMixin]()
+)
+
+// mixinPlan finds the mixins in the context type t. It fails when a mixin
+// cannot be bound (behind a pointer, in a container), naming the field, and
+// when two mixins (or a mixin and graft.Ctx) define the same method and t
+// does not settle the clash by declaring the method itself.
+func mixinPlan(t reflect.Type, ctxOff uintptr) (*mixinLayout, error) {
+	l := &mixinLayout{}
+	var walk func(ft reflect.Type, off uintptr, path string, resetCovered bool) error
+	walk = func(ft reflect.Type, off uintptr, path string, resetCovered bool) error {
+		if ft == mixinType {
+			l.bases = append(l.bases, off)
+			return nil
+		}
+		if ft == ctxType {
+			if path == "Ctx" && off == ctxOff {
+				return nil // the context itself
+			}
+			return fmt.Errorf("graft: context type %s holds a second graft.Ctx at %s; embed graft.Ctx once, as the first field", t, path)
+		}
+		if ft.Kind() != reflect.Struct {
+			if at := mixinInside(ft, mixinType, map[reflect.Type]bool{}); at != "" {
+				return fmt.Errorf("graft: context type %s: the mixin %s at %s cannot be bound (it is behind a %s); hold mixins by value in structs", t, at, path, ft.Kind())
+			}
+			return nil
+		}
+		pt := reflect.PointerTo(ft)
+		if path != "" && pt.Implements(ownedType) {
+			o := reflect.New(ft).Interface().(ownedMixin)
+			l.owned = append(l.owned, ownedField{off: off, typ: ft, ref: &ownerRef{typ: o.ownerType(), field: path}})
+		}
+		if path != "" && !resetCovered && pt.Implements(resetterType) {
+			l.resetters = append(l.resetters, fieldOfType{off: off, typ: ft})
+			resetCovered = true
+		}
+		for i := range ft.NumField() {
+			f := ft.Field(i)
+			p := f.Name
+			if path != "" {
+				p = path + "." + f.Name
+			}
+			if err := walk(f.Type, off+f.Offset, p, resetCovered); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(t, 0, "", false); err != nil {
+		return nil, err
+	}
+	if err := methodClashes(t, "graft: context type", ctxType); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// mixinInside returns the name of a type holding a target (Mixin or
+// ConnMixin) reachable inside t through pointers and containers, or "".
+func mixinInside(t, target reflect.Type, seen map[reflect.Type]bool) string {
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map, reflect.Chan:
+		if t.Kind() == reflect.Map {
+			if s := mixinInside(t.Key(), target, seen); s != "" {
+				return s
+			}
+		}
+		return mixinInside(t.Elem(), target, seen)
+	case reflect.Struct:
+		if t == target {
+			return t.String()
+		}
+		for i := range t.NumField() {
+			if s := mixinInside(t.Field(i).Type, target, seen); s != "" {
+				if t.Field(i).Type == target {
+					return t.String()
+				}
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// frameworkMethods are methods every mixin promotes (Ctx, Socket,
+// Extension, ResetState): not clashes.
+var frameworkMethods = map[string]bool{"Ctx": true, "Socket": true, "Extension": true, "ResetState": true}
+
+// methodClashes reports methods that two embedded fields of t promote at
+// the same depth (so neither wins and the method is lost) unless t declares
+// the method itself. base is the framework type t embeds (graft.Ctx), whose
+// methods count as an owner too; what names clash is a promoted method of
+// the same name through two embedded fields.
+func methodClashes(t reflect.Type, what string, base reflect.Type) error {
+	owners := map[string][]string{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.Anonymous {
+		if !f.Anonymous || f.Type.Kind() == reflect.Pointer {
 			continue
 		}
-		ft := f.Type
-		pt := reflect.PointerTo(ft)
-		if ft.Kind() == reflect.Pointer {
-			return nil, fmt.Errorf("graft: context type %s embeds %s by pointer; embed mixins by value so the pooled context owns them", t, ft)
-		}
-		for m := range pt.Methods() {
-			if ft != reflect.TypeFor[Ctx]() && (mixinMethods[m.Name] || m.Name == "ResetState") {
+		for m := range reflect.PointerTo(f.Type).Methods() {
+			if f.Type != base && frameworkMethods[m.Name] {
 				continue
 			}
-			owners[m.Name] = append(owners[m.Name], ft.String())
-		}
-		if pt.Implements(binderT) && ft != reflect.TypeFor[Ctx]() {
-			off, ftype, resets := f.Offset, ft, pt.Implements(resetterT)
-			binders = append(binders, func(p unsafe.Pointer, c *Ctx) {
-				m := reflect.NewAt(ftype, unsafe.Add(p, off)).Interface()
-				m.(ctxBinder).bindCtx(c)
-				if resets {
-					c.resetters = append(c.resetters, m.(Resetter))
-				}
-			})
+			owners[m.Name] = append(owners[m.Name], f.Type.String())
 		}
 	}
 	own := map[string]bool{}
@@ -88,9 +267,68 @@ func mixinPlan(t reflect.Type) ([]func(p unsafe.Pointer, c *Ctx), error) {
 			clashes = append(clashes, fmt.Sprintf("%s (defined by %s)", name, strings.Join(who, " and ")))
 		}
 	}
-	if len(clashes) > 0 {
-		sort.Strings(clashes)
-		return nil, fmt.Errorf("graft: context type %s: ambiguous methods %s; declare the method on %s to choose, or drop one of the extensions", t, strings.Join(clashes, ", "), t)
+	if len(clashes) == 0 {
+		return nil
 	}
-	return binders, nil
+	sort.Strings(clashes)
+	return fmt.Errorf("%s %s: ambiguous methods %s; declare the method on %s to choose, or drop one of the extensions", what, t, strings.Join(clashes, ", "), t)
+}
+
+// resolveOwners fills every MixinOf field's extensions from the registered
+// ones, reporting the fields whose extension is missing.
+func (a *core) resolveOwners() error {
+	if a.mixins == nil {
+		return nil
+	}
+	var errs []string
+	for _, o := range a.mixins.owned {
+		r := o.ref
+		r.single, r.byScope = nil, nil
+		var found []*extRecord
+		for _, rec := range a.exts.recs {
+			if et := reflect.TypeOf(rec.ext); et == r.typ || (r.typ.Kind() == reflect.Interface && et.Implements(r.typ)) {
+				found = append(found, rec)
+			}
+		}
+		switch {
+		case len(found) == 0:
+			errs = append(errs, fmt.Sprintf("the mixin at %s belongs to an extension of type %s%s, which is not registered; register it with app.Register before the routes", r.field, r.typ, ownerIDHint(r.typ)))
+		case len(found) == 1 && found[0].sc == a.top:
+			r.single = found[0].ext
+		default:
+			r.byScope = map[*scope]any{}
+			for _, rec := range found {
+				r.byScope[rec.sc] = rec.ext
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("graft: context type %s: %s", a.ctxType, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// ownerIDHint names the ID of an extension type when its zero value can
+// tell it, for messages.
+func ownerIDHint(t reflect.Type) (hint string) {
+	defer func() {
+		if recover() != nil {
+			hint = ""
+		}
+	}()
+	if t.Kind() == reflect.Interface {
+		return ""
+	}
+	var v reflect.Value
+	if t.Kind() == reflect.Pointer {
+		v = reflect.New(t.Elem())
+	} else {
+		v = reflect.New(t).Elem()
+	}
+	if e, ok := v.Interface().(Extension); ok {
+		if id := e.ID(); id != "" {
+			return " (id " + id + ")"
+		}
+	}
+	return ""
 }

@@ -173,7 +173,11 @@ type wsRoute[T any] struct {
 func WebSocket[T any](r Router, pattern string, b Behavior[T]) *RouteInfo {
 	sc := r.routerScope()
 	h := sc.core.hub()
-	wr := &wsRoute[T]{b: b, hub: h, mixins: connMixinOffsets(reflect.TypeFor[T]())}
+	offs, err := connMixinOffsets(reflect.TypeFor[T]())
+	if err != nil {
+		setupPanic("WebSocket route %s: %v", pattern, err)
+	}
+	wr := &wsRoute[T]{b: b, hub: h, mixins: offs}
 	wr.ev.r = wr
 	for _, o := range b.AllowedOrigins {
 		if _, err := path.Match(o, ""); err != nil {
@@ -415,26 +419,44 @@ func selectSubprotocol(server []string, offered []string) string {
 }
 
 // connMixinOffsets finds every ConnMixin inside T's struct fields (embedded
-// or not, at any depth, by value) and returns its offset in T.
-func connMixinOffsets(t reflect.Type) []uintptr {
+// or not, at any depth, by value) and returns its offset in T. A ConnMixin
+// that cannot be bound (behind a pointer, in a container) and methods that
+// two embedded mixins define alike are errors naming the field or methods.
+func connMixinOffsets(t reflect.Type) ([]uintptr, error) {
 	var offs []uintptr
-	target := reflect.TypeFor[ConnMixin]()
-	var walk func(t reflect.Type, base uintptr)
-	walk = func(t reflect.Type, base uintptr) {
-		if t == target {
+	var walk func(t reflect.Type, base uintptr, path string) error
+	walk = func(t reflect.Type, base uintptr, path string) error {
+		if t == connMixinType {
 			offs = append(offs, base)
-			return
+			return nil
 		}
 		if t.Kind() != reflect.Struct {
-			return
+			if at := mixinInside(t, connMixinType, map[reflect.Type]bool{}); at != "" {
+				return fmt.Errorf("WebSocket data type %s: the connection mixin %s at %s cannot be bound (it is behind a %s); hold mixins by value in structs", t, at, path, t.Kind())
+			}
+			return nil
 		}
 		for i := range t.NumField() {
 			f := t.Field(i)
-			walk(f.Type, base+f.Offset)
+			p := f.Name
+			if path != "" {
+				p = path + "." + f.Name
+			}
+			if err := walk(f.Type, base+f.Offset, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(t, 0, ""); err != nil {
+		return nil, err
+	}
+	if t.Kind() == reflect.Struct {
+		if err := methodClashes(t, "WebSocket data type", nil); err != nil {
+			return nil, err
 		}
 	}
-	walk(t, 0)
-	return offs
+	return offs, nil
 }
 
 // noSession replaces gws's per-connection session map: graft keeps

@@ -50,20 +50,16 @@ func (e *extension) Extend(b *graft.Builder) error {
 			}
 		}
 	})
-	b.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
-		return func(c *graft.Ctx) error {
-			optsProp.Set(c, &e.opts)
-			return next(c)
-		}
-	})
 	return nil
 }
 
-// optsProp carries the options of the extension in force for the request.
-var optsProp = graft.NewProperty[*Options]("cookies.options", nil)
-
-// Jar is a context mixin giving handlers cookie methods.
-type Jar struct{ graft.Mixin }
+// Jar is a context mixin giving handlers cookie methods. It belongs to the
+// cookies extension: an app whose context type embeds a Jar fails to start
+// until the extension is registered, and the Jar reads the options of the
+// extension registered for the request's scope.
+type Jar struct {
+	graft.MixinOf[*extension]
+}
 
 // CookieValue returns the value of the request cookie name, or "".
 func (j *Jar) CookieValue(name string) string {
@@ -71,12 +67,21 @@ func (j *Jar) CookieValue(name string) string {
 	return v
 }
 
+// options returns the options in force for the request, nil outside the
+// scopes that registered the extension.
+func (j *Jar) options() *Options {
+	if e := j.Extension(); e != nil {
+		return &e.opts
+	}
+	return nil
+}
+
 // PutCookie queues a cookie to be set on the response with the extension's
 // attributes.
 func (j *Jar) PutCookie(name, value string) {
 	c := j.Ctx()
 	ck := &http.Cookie{Name: name, Value: value}
-	if o := optsProp.Get(c); o != nil {
+	if o := j.options(); o != nil {
 		ck.Path, ck.Domain, ck.Secure, ck.HttpOnly, ck.SameSite = o.Path, o.Domain, o.Secure, o.HTTPOnly, o.SameSite
 		if o.MaxAge > 0 {
 			ck.MaxAge = int(o.MaxAge / time.Second)
@@ -90,7 +95,7 @@ func (j *Jar) PutCookie(name, value string) {
 func (j *Jar) DropCookie(name string) {
 	c := j.Ctx()
 	ck := &http.Cookie{Name: name, MaxAge: -1}
-	if o := optsProp.Get(c); o != nil {
+	if o := j.options(); o != nil {
 		ck.Path, ck.Domain = o.Path, o.Domain
 	}
 	p := pending.Get(c)
