@@ -30,7 +30,9 @@ type authMixin struct {
 	counterMixin
 }
 
-func (a *authMixin) Who() string { return a.Ctx().Query("who") + "/" + a.counterMixin.Ctx().Request.Method }
+func (a *authMixin) Who() string {
+	return a.Ctx().Query("who") + "/" + a.counterMixin.Ctx().Request.Method
+}
 
 type helper struct {
 	Inner counterMixin // a mixin in a named field
@@ -95,7 +97,7 @@ func TestUnbindableMixinsFailAtNew(t *testing.T) {
 // greetExt is an extension with configuration its mixin reads.
 type greetExt struct{ Word string }
 
-func (*greetExt) ID() string                   { return "test.greet" }
+func (*greetExt) ID() string                    { return "test.greet" }
 func (*greetExt) Extend(b *graft.Builder) error { return nil }
 
 type greetMixin struct {
