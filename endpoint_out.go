@@ -109,12 +109,20 @@ func newOutBody(t reflect.Type, media string) (*outBody, error) {
 
 var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 
+// NoContent is the Out of an endpoint that answers 204 No Content:
+// Handler[In, graft.NoContent] returns nil (or &graft.NoContent{}) on
+// success. Its signature's default return has no body type.
+type NoContent struct{}
+
 // compileOut compiles the response plan of the Out type t.
 func compileOut(t reflect.Type) (*outPlan, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("output type %s must be a struct with Status, header fields and Body", t)
 	}
 	op := &outPlan{typ: t, defStatus: http.StatusOK}
+	if t == reflect.TypeFor[NoContent]() {
+		op.defStatus = http.StatusNoContent
+	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
