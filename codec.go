@@ -130,22 +130,51 @@ func (c *Ctx) Render(status int, v any) error {
 	return c.Bytes(status, mt, b)
 }
 
-// Accepts reports whether the request's Accept header accepts media type mt.
+// Accepts reports whether the request's Accept header accepts media type
+// mt. The most specific range that covers mt decides (type/subtype over
+// type/*, over */*), and a quality of zero (q=0, q=0.0, q=0.000) means
+// "not acceptable". No Accept header accepts everything.
 func (c *Ctx) Accepts(mt string) bool {
 	accept := c.Request.Header.Get("Accept")
 	if accept == "" {
 		return true
 	}
-	for _, part := range strings.Split(accept, ",") {
+	best, q := -1, 0.0
+	for part := range strings.SplitSeq(accept, ",") {
 		r, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || params["q"] == "0" {
+		if err != nil || !mediaMatch(r, mt) {
 			continue
 		}
-		if mediaMatch(r, mt) {
-			return true
+		if sp := rangeSpecificity(r); sp > best {
+			best, q = sp, acceptQuality(params)
 		}
 	}
-	return false
+	return best >= 0 && q > 0
+}
+
+// rangeSpecificity ranks an Accept range: */* 0, type/* 1, type/subtype 2.
+func rangeSpecificity(r string) int {
+	switch {
+	case r == "*/*":
+		return 0
+	case strings.HasSuffix(r, "/*"):
+		return 1
+	}
+	return 2
+}
+
+// acceptQuality returns a range's q parameter: 1 when absent or malformed
+// (as negotiate reads it), else its value.
+func acceptQuality(params map[string]string) float64 {
+	qs, ok := params["q"]
+	if !ok {
+		return 1
+	}
+	f, err := strconv.ParseFloat(qs, 64)
+	if err != nil {
+		return 1
+	}
+	return f
 }
 
 // Bind decodes the request body into v with the decoder registered for its

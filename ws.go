@@ -71,8 +71,9 @@ type Behavior[T any] struct {
 	// MaxBackpressure bounds the bytes waiting to be written; see
 	// Socket.Send. Default 64 KiB; negative: no limit.
 	MaxBackpressure int
-	// CloseOnBackpressureLimit closes the connection, instead of only
-	// dropping the message, when Send finds it over MaxBackpressure.
+	// CloseOnBackpressureLimit also closes the connection, with 1008
+	// "backpressure limit", when a message is dropped because it is over
+	// MaxBackpressure; the close frame follows the buffered data.
 	CloseOnBackpressureLimit bool
 	// ResetIdleTimeoutOnSend counts every accepted Send as activity.
 	ResetIdleTimeoutOnSend bool
@@ -112,6 +113,16 @@ type Behavior[T any] struct {
 	// Drain runs when the send buffer has emptied after a Send reported
 	// Backpressure or Dropped.
 	Drain func(conn *Conn[T])
+	// Dropped runs for each message not sent to the connection because
+	// its buffer was over MaxBackpressure (uWebSockets' dropped), whether
+	// from Send or from a publish, with the message's payload (valid only
+	// until Dropped returns) and opcode. It runs in the goroutine that
+	// called Send or Publish (or the broker's, for messages from other
+	// nodes), so it may run concurrently with the connection's other
+	// handlers; the connection stays valid until it returns. With
+	// CloseOnBackpressureLimit the connection is closed after it.
+	// Drops are also counted in Socket.Stats and App.WebSocketStats.
+	Dropped func(conn *Conn[T], data []byte, op OpCode)
 	// Ping runs for each received ping; graft answers it with a pong.
 	Ping func(conn *Conn[T], payload []byte)
 	// Pong runs for each received pong.
@@ -143,6 +154,7 @@ type wsSettings struct {
 	compression     bool
 
 	drain        func(s *Socket)
+	dropped      func(s *Socket, data []byte, op OpCode)
 	subscription func(s *Socket, topic string, newCount, oldCount int)
 	hasDrain     bool
 }
@@ -209,6 +221,9 @@ func (r *wsRoute[T]) prepare(cfg *Config) {
 	if b.Drain != nil {
 		s.hasDrain = true
 		s.drain = func(sk *Socket) { b.Drain((*Conn[T])(sk.self)) }
+	}
+	if b.Dropped != nil {
+		s.dropped = func(sk *Socket, data []byte, op OpCode) { b.Dropped((*Conn[T])(sk.self), data, op) }
 	}
 	if b.Subscription != nil {
 		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/lxzan/gws"
@@ -128,6 +129,7 @@ type Socket struct {
 	sniffCode   int // code of a close frame the engine sent (protocol failures)
 	sniffReason string
 	endErr      error // why the engine's read loop ended
+	stats       WSStats
 	writers     sync.WaitGroup
 
 	cbMu     sync.Mutex // serialises the connection's handlers
@@ -172,29 +174,100 @@ func (s *Socket) BufferedAmount() int {
 	return s.buffered
 }
 
-// Close starts the closing handshake with code and reason (at most 123
-// bytes): frames already accepted are written first, then the close frame.
-// Later sends are dropped. The Close handler runs once the client answered
-// or after a timeout. Codes that may not be sent (1005, 1006, 1015, or
-// outside 1000-4999) are replaced by 1000.
-func (s *Socket) Close(code int, reason string) { s.closeWith(code, reason) }
+// WSStats counts the messages a connection (Socket.Stats) or all of an
+// app's connections (App.WebSocketStats) were given to send: by Send and
+// by publishes, not control frames. Bytes are frame bytes as written
+// (header included, compressed when compressed), the unit of
+// BufferedAmount and MaxBackpressure.
+type WSStats struct {
+	// SentMessages and SentBytes count the messages accepted for sending:
+	// written at once or buffered.
+	SentMessages, SentBytes uint64
+	// BackpressuredMessages and BackpressuredBytes count the accepted
+	// messages that had to wait in the buffer because the client was not
+	// reading fast enough (Send returned SendBackpressure); they are also
+	// counted as sent. A publish to more than 8 local subscribers always
+	// queues; it counts here only when the buffer is then over
+	// MaxBackpressure.
+	BackpressuredMessages, BackpressuredBytes uint64
+	// DroppedMessages and DroppedBytes count the messages not sent
+	// because the buffer was over MaxBackpressure (the Dropped handler's
+	// calls). Messages refused because the connection is closing are not
+	// counted.
+	DroppedMessages, DroppedBytes uint64
+}
 
+func (st *WSStats) add(o WSStats) {
+	st.SentMessages += o.SentMessages
+	st.SentBytes += o.SentBytes
+	st.BackpressuredMessages += o.BackpressuredMessages
+	st.BackpressuredBytes += o.BackpressuredBytes
+	st.DroppedMessages += o.DroppedMessages
+	st.DroppedBytes += o.DroppedBytes
+}
+
+// Stats returns the connection's message counters since it opened.
+func (s *Socket) Stats() WSStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Close starts the closing handshake with code and reason: frames already
+// accepted are written first, then the close frame. Later sends are
+// dropped. The Close handler runs once the client answered or after a
+// timeout.
+//
+// A reason longer than 123 bytes (the room a close frame leaves) is cut at
+// the last whole UTF-8 character that fits. Close returns an error wrapping
+// ErrInvalidClose, and leaves the connection open, for a code that may not
+// be sent (RFC 6455 section 7.4: below 1000, 1004, 1005, 1006, 1015,
+// 1016-2999 and above 4999) or a reason that is not valid UTF-8. Closing a
+// connection that is already closing does nothing and returns nil.
+func (s *Socket) Close(code int, reason string) error {
+	if !sendableCode(code) {
+		return fmt.Errorf("%w: code %d may not be sent; use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)", ErrInvalidClose, code)
+	}
+	if !utf8.ValidString(reason) {
+		return fmt.Errorf("%w: the reason %q is not valid UTF-8", ErrInvalidClose, reason)
+	}
+	s.closeWith(code, reason)
+	return nil
+}
+
+// ErrInvalidClose is wrapped by the error Socket.Close returns for a close
+// code that may not be sent or a reason that is not valid UTF-8.
+var ErrInvalidClose = errors.New("graft: invalid WebSocket close")
+
+// maxCloseReason is the longest close reason: a control frame carries 125
+// bytes, two of which are the code.
+const maxCloseReason = 123
+
+// trimReason cuts a valid UTF-8 reason to maxCloseReason bytes without
+// splitting a character.
+func trimReason(reason string) string {
+	if len(reason) <= maxCloseReason {
+		return reason
+	}
+	n := maxCloseReason
+	for n > 0 && !utf8.RuneStart(reason[n]) {
+		n--
+	}
+	return reason[:n]
+}
+
+// closeWith closes with a sendable code and a valid UTF-8 reason.
 func (s *Socket) closeWith(code int, reason string) {
 	s.mu.Lock()
 	if s.closeSet || s.wshut || s.gc == nil {
 		s.mu.Unlock()
 		return
 	}
+	reason = trimReason(reason)
 	s.closeSet, s.closeCode, s.closeReason = true, code, reason
 	s.sendClosed = true
 	gc := s.gc
 	s.mu.Unlock()
-	if !sendableCode(code) {
-		code = CloseNormalClosure
-	}
-	if len(reason) > 123 {
-		reason = reason[:123]
-	}
 	if err := gc.WriteClose(uint16(code), []byte(reason)); errors.Is(err, gws.ErrConnClosed) {
 		// The engine had already closed (the peer closed first): report
 		// what actually happened.
@@ -204,8 +277,8 @@ func (s *Socket) closeWith(code int, reason string) {
 	}
 }
 
-// abort drops the connection without a closing handshake, e.g. when it is
-// over its backpressure limit and cannot take a close frame.
+// abort drops the connection without a closing handshake, when it cannot
+// take a close frame (a failed write, a shutdown past its deadline).
 func (s *Socket) abort(code int, reason string) {
 	s.mu.Lock()
 	if !s.closeSet {
@@ -299,6 +372,7 @@ func (s *Socket) reset() {
 	s.subprotocol, s.deflate = "", false
 	s.rawBuf, s.rawErr = nil, nil
 	s.rsv = rsvCheck{}
+	s.stats = WSStats{}
 	s.mu.Unlock()
 	s.cbMu.Lock()
 	s.closedCB = false

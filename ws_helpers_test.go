@@ -44,13 +44,16 @@ func wsTestApp(t testing.TB, cfg Config, setup func(app *App[Ctx])) *App[Ctx] {
 		if err := app.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := <-errc; err != nil {
-			t.Errorf("serve: %v", err)
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return within 5s of Shutdown")
 		}
 	})
-	for app.Addr() == "" {
-		time.Sleep(time.Millisecond)
-	}
+	wsWaitFor(t, "the app to listen", func() bool { return app.Addr() != "" })
 	return app
 }
 
@@ -226,31 +229,47 @@ func (c *wsRawClient) expectMessage(op byte, payload []byte) {
 	}
 }
 
-// expectClose reads frames until a close frame and checks its code; 0
-// means "any". It then checks that the server closes the connection.
+// expectClose reads the next frame, which must be a close frame with
+// exactly code (CloseNoStatusReceived: a close frame without a status),
+// answers it as a client must and checks that the server then closes the
+// connection. Any other frame before the close fails the test.
 func (c *wsRawClient) expectClose(code int) (int, string) {
 	c.t.Helper()
-	for {
-		f, err := c.readFrame(5 * time.Second)
-		if err != nil {
-			c.t.Fatalf("waiting for close %d: %v", code, err)
-		}
-		if f.op != 8 {
-			continue
-		}
-		got, reason := 0, ""
-		if len(f.payload) >= 2 {
-			got, reason = int(binary.BigEndian.Uint16(f.payload)), string(f.payload[2:])
-		}
-		if code != 0 && got != code {
-			c.t.Fatalf("close code %d (%q), want %d", got, reason, code)
-		}
-		// Answer, as a client must; the server then closes the connection.
-		_, _ = c.conn.Write(wsEncodeClientFrame(wsFrame{fin: true, op: 8, payload: f.payload[:min(len(f.payload), 2)]}))
-		if _, err := c.readFrame(5 * time.Second); err == nil {
-			c.t.Fatalf("frame after close")
-		}
-		return got, reason
+	f, err := c.readFrame(5 * time.Second)
+	if err != nil {
+		c.t.Fatalf("waiting for close %d: %v", code, err)
+	}
+	if f.op != 8 {
+		c.t.Fatalf("got frame op %d (payload %q) before the expected close %d", f.op, wsTrunc(f.payload), code)
+	}
+	got, reason := CloseNoStatusReceived, ""
+	if len(f.payload) >= 2 {
+		got, reason = int(binary.BigEndian.Uint16(f.payload)), string(f.payload[2:])
+	}
+	if len(f.payload) == 1 {
+		c.t.Fatalf("close frame with a one-byte payload %q", f.payload)
+	}
+	if got != code {
+		c.t.Fatalf("close code %d (%q), want %d", got, reason, code)
+	}
+	// Answer, as a client must; the server then closes the connection.
+	_, _ = c.conn.Write(wsEncodeClientFrame(wsFrame{fin: true, op: 8, payload: f.payload[:min(len(f.payload), 2)]}))
+	if f, err := c.readFrame(5 * time.Second); err == nil {
+		c.t.Fatalf("frame op %d after close", f.op)
+	}
+	return got, reason
+}
+
+// wsRecv receives from ch within 5 seconds, failing the test with what it
+// waited for otherwise.
+func wsRecv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out after 5s waiting for %s", what)
+		panic("unreachable")
 	}
 }
 

@@ -24,6 +24,7 @@ type wsHub struct {
 
 	mu      sync.Mutex
 	head    *Socket // open connections, a doubly linked list
+	ended   WSStats // counters of the connections that closed
 	closing bool
 	wg      sync.WaitGroup // one per open connection's goroutine
 
@@ -149,6 +150,22 @@ func (a *core) NumWebSockets() int {
 	return n
 }
 
+// WebSocketStats returns the message counters of all the app's WebSocket
+// connections, open and closed, since the app started (see WSStats).
+func (a *core) WebSocketStats() WSStats {
+	h := a.ws.Load()
+	if h == nil {
+		return WSStats{}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.ended
+	for s := h.head; s != nil; s = s.next {
+		st.add(s.Stats())
+	}
+	return st
+}
+
 // start prepares the routes, starts the broker and the sweeper.
 func (h *wsHub) start(ctx context.Context) error {
 	h.startOnce.Do(func() {
@@ -272,6 +289,7 @@ func (h *wsHub) add(s *Socket) bool {
 
 func (h *wsHub) remove(s *Socket) {
 	h.mu.Lock()
+	h.ended.add(s.Stats())
 	if s.prev != nil {
 		s.prev.next = s.next
 	} else if h.head == s {
@@ -395,8 +413,8 @@ func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket)
 		kind = framePublishAsync
 	}
 	for _, k := range subs {
-		if k.s != skip {
-			k.s.enqueue(f.frameFor(k.s), nil, kind, k.gen)
+		if k.s != skip && k.s.enqueue(f.frameFor(k.s), nil, kind, k.gen) == sendOverLimit {
+			k.s.overLimit(data, op)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func TestWSEchoAndCloseHandler(t *testing.T) {
 	})
 	a := wsDial(t, app.Addr(), "/ws?name=ann")
 	b := wsDial(t, app.Addr(), "/ws?name=bob")
-	idA, idB := <-opened, <-opened
+	idA, idB := wsRecv(t, opened, "the first Open"), wsRecv(t, opened, "the second Open")
 	if idA == idB || idA == 0 {
 		t.Fatalf("connection ids %d and %d", idA, idB)
 	}
@@ -48,12 +48,12 @@ func TestWSEchoAndCloseHandler(t *testing.T) {
 	// The client closes: the handler sees its code and reason.
 	a.writeFrame(wsCloseFrame(4001, "bye"))
 	a.expectClose(4001) // codes from 3000 are echoed, others answered 1000
-	if got := <-closed; got != (closeRecord{4001, "bye"}) {
+	if got := wsRecv(t, closed, "the Close handler after the client closed"); got != (closeRecord{4001, "bye"}) {
 		t.Fatalf("Close handler got %+v", got)
 	}
 	// The connection drops without a close frame: 1006.
 	b.conn.Close()
-	if got := <-closed; got.code != CloseAbnormalClosure {
+	if got := wsRecv(t, closed, "the Close handler after the connection dropped"); got.code != CloseAbnormalClosure {
 		t.Fatalf("Close handler got %+v, want 1006", got)
 	}
 	wsWaitFor(t, "connections to be released", func() bool { return app.NumWebSockets() == 0 })
@@ -81,7 +81,7 @@ func TestWSServerClose(t *testing.T) {
 		t.Fatalf("got frame op %d %q, want close 4000 done", f.op, f.payload)
 	}
 	c.writeFrame(wsCloseFrame(4000, ""))
-	if got := <-closed; got != (closeRecord{4000, "done"}) {
+	if got := wsRecv(t, closed, "the Close handler after the server closed"); got != (closeRecord{4000, "done"}) {
 		t.Fatalf("Close handler got %+v", got)
 	}
 }
@@ -173,7 +173,7 @@ func TestWSPanicClosesOnlyThatConnection(t *testing.T) {
 	b := wsDial(t, app.Addr(), "/ws")
 	a.writeFrame(wsTextFrame("boom"))
 	a.expectClose(CloseInternalError)
-	if got := <-closed; got.code != CloseInternalError {
+	if got := wsRecv(t, closed, "the Close handler after the panic"); got.code != CloseInternalError {
 		t.Fatalf("Close handler got %+v", got)
 	}
 	b.writeFrame(wsTextFrame("still here"))
@@ -199,7 +199,7 @@ func TestWSIdleTimeoutPingsAndLifetime(t *testing.T) {
 	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second { // checked every quarter of the timeout
 		t.Fatalf("closed after %v", d)
 	}
-	if got := <-closed; got != (closeRecord{CloseGoingAway, "idle timeout"}) {
+	if got := wsRecv(t, closed, "the Close handler after the idle timeout"); got != (closeRecord{CloseGoingAway, "idle timeout"}) {
 		t.Fatalf("Close handler got %+v", got)
 	}
 
@@ -235,7 +235,7 @@ func TestWSIdleTimeoutPingsAndLifetime(t *testing.T) {
 	if _, reason := l.expectClose(CloseGoingAway); reason != "max lifetime" {
 		t.Fatalf("reason %q", reason)
 	}
-	if got := <-closed; got.reason != "max lifetime" {
+	if got := wsRecv(t, closed, "the Close handler after the max lifetime"); got.reason != "max lifetime" {
 		t.Fatalf("Close handler got %+v", got)
 	}
 }
@@ -257,7 +257,7 @@ func TestWSBackpressureAndDrain(t *testing.T) {
 	})
 
 	c := wsDial(t, app.Addr(), "/ws")
-	conn := <-conns
+	conn := wsRecv(t, conns, "the Open handler of /ws")
 	msg := bytes.Repeat([]byte("x"), 16<<10)
 	var statuses []SendStatus
 	sent := 0
@@ -299,15 +299,38 @@ func TestWSBackpressureAndDrain(t *testing.T) {
 	}
 	c.expectMessage(1, []byte("again"))
 
-	// With CloseOnBackpressureLimit, the connection is dropped instead.
+	// With CloseOnBackpressureLimit, the connection is closed too: a
+	// client that stopped reading finds a 1008 close frame after the
+	// buffered messages once it reads again (it used to see the TCP
+	// connection drop, 1006, without a close frame).
 	s := wsDial(t, app.Addr(), "/strict")
-	strict := <-conns
+	strict := wsRecv(t, conns, "the Open handler of /strict")
+	accepted := 0
 	for strict.Send(msg, OpBinary, false) != SendDropped {
+		accepted++
 	}
-	if got := <-closed; got.code != CloseAbnormalClosure || got.reason != "backpressure limit" {
+	for i := 0; ; i++ {
+		f, err := s.readFrame(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d of %d messages: %v (no close frame)", i, accepted, err)
+		}
+		if f.op == 8 {
+			if i != accepted {
+				t.Fatalf("close after %d messages, %d were accepted", i, accepted)
+			}
+			if code := int(f.payload[0])<<8 | int(f.payload[1]); code != ClosePolicyViolation || string(f.payload[2:]) != "backpressure limit" {
+				t.Fatalf("close %d %q, want 1008 backpressure limit", code, f.payload[2:])
+			}
+			s.writeFrame(wsCloseFrame(ClosePolicyViolation, ""))
+			break
+		}
+		if f.op != 2 || len(f.payload) != len(msg) {
+			t.Fatalf("frame op %d of %d bytes, want a %d-byte message", f.op, len(f.payload), len(msg))
+		}
+	}
+	if got := wsRecv(t, closed, "the Close handler of /strict"); got != (closeRecord{ClosePolicyViolation, "backpressure limit"}) {
 		t.Fatalf("Close handler got %+v", got)
 	}
-	_ = s
 }
 
 var wsVisits = NewProperty("ws-visits", func() int { return 0 })
@@ -355,7 +378,7 @@ func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
 	var clients []*wsRawClient
 	for range 5 {
 		clients = append(clients, wsDial(t, ln.Addr().String(), "/ws"))
-		<-opened
+		wsRecv(t, opened, "the Open handler")
 	}
 	got := make(chan int, len(clients))
 	var wg sync.WaitGroup
@@ -387,11 +410,11 @@ func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
 	}
 	wg.Wait()
 	for range clients {
-		if code := <-got; code != CloseGoingAway {
+		if code := wsRecv(t, got, "a client to see the shutdown close"); code != CloseGoingAway {
 			t.Fatalf("client got close %d", code)
 		}
 	}
-	if err := <-errc; err != nil {
+	if err := wsRecv(t, errc, "Serve to return after Shutdown"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -43,8 +43,9 @@ const (
 //
 // Send never blocks on the client. As in uWebSockets, it returns
 // SendDropped without sending when the connection already had more than
-// MaxBackpressure bytes buffered (and closes it, with 1006 reported to the
-// Close handler, when CloseOnBackpressureLimit is set) or is closing;
+// MaxBackpressure bytes buffered (then the Dropped handler runs and, with
+// CloseOnBackpressureLimit, the connection is closed with 1008) or is
+// closing;
 // otherwise it returns SendSuccess when the operating system took the whole
 // frame and SendBackpressure when some of it had to be buffered. After
 // SendBackpressure or SendDropped, the Drain handler runs once the buffer
@@ -66,7 +67,12 @@ func (s *Socket) Send(data []byte, op OpCode, compress bool) SendStatus {
 		out = b
 	}
 	*buf = b
-	return s.enqueue(out, buf, frameData, 0)
+	st := s.enqueue(out, buf, frameData, 0)
+	if st == sendOverLimit {
+		s.overLimit(data, op)
+		return SendDropped
+	}
+	return st
 }
 
 // sendControl queues a control frame (ping 0x9, pong 0xA).
@@ -81,11 +87,20 @@ func (s *Socket) sendControl(op byte, payload []byte) {
 	s.enqueue(b, buf, frameControl, 0)
 }
 
+// sendOverLimit is what enqueue returns for a message it dropped because
+// the connection was over its backpressure limit; the caller reports it
+// (overLimit) and returns SendDropped.
+const sendOverLimit SendStatus = 255
+
 // enqueue writes frame b now if it can, and queues what is left. buf, if
 // not nil, is recycled once the frame is written. gen is checked for
 // published frames, whose subscriber list may be older than the
-// connection's current life.
+// connection's current life. It counts data frames in the connection's
+// statistics. When it returns sendOverLimit with a Dropped handler set, it
+// holds s.writers for the caller's overLimit call, so that the connection
+// is not released before the handler ran.
 func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) SendStatus {
+	size := len(b)
 	s.mu.Lock()
 	if s.wshut || (kind != frameControl && s.sendClosed) || (kind >= framePublish && kind <= framePublishAsync && s.gen != gen) || s.nc == nil {
 		s.mu.Unlock()
@@ -95,13 +110,18 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 	limit := s.set.maxBackpressure
 	if kind != frameControl && limit > 0 && s.buffered > limit {
 		s.needDrain = true
-		closeIt := s.set.closeOnLimit
+		s.stats.DroppedMessages++
+		s.stats.DroppedBytes += uint64(size)
+		if s.set.dropped != nil {
+			s.writers.Add(1) // released by overLimit
+		}
 		s.mu.Unlock()
 		putFrameBuf(buf)
-		if closeIt {
-			s.abort(CloseAbnormalClosure, "backpressure limit")
-		}
-		return SendDropped
+		return sendOverLimit
+	}
+	if kind != frameControl {
+		s.stats.SentMessages++
+		s.stats.SentBytes += uint64(size)
 	}
 	if kind != frameControl && s.set.resetIdleOnSend {
 		s.touch()
@@ -134,9 +154,11 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 		// buffer over the limit calls for a Drain.
 		if limit > 0 && s.buffered > limit {
 			s.needDrain = true
+			s.countBackpressured(size)
 		}
 	case st == SendBackpressure:
 		s.needDrain = true
+		s.countBackpressured(size)
 	}
 	if !s.active {
 		s.active = true
@@ -145,6 +167,29 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 	}
 	s.mu.Unlock()
 	return st
+}
+
+// countBackpressured counts a message that waits in the buffer because
+// the client is not keeping up. s.mu is held.
+func (s *Socket) countBackpressured(n int) {
+	s.stats.BackpressuredMessages++
+	s.stats.BackpressuredBytes += uint64(n)
+}
+
+// overLimit follows a message enqueue dropped because the connection was
+// over its backpressure limit: it runs the Dropped handler, then, with
+// CloseOnBackpressureLimit, closes the connection with 1008.
+func (s *Socket) overLimit(data []byte, op OpCode) {
+	if s.set.dropped != nil {
+		func() {
+			defer s.writers.Done()
+			defer s.recoverCallback(true)
+			s.set.dropped(s, data, op)
+		}()
+	}
+	if s.set.closeOnLimit {
+		s.closeWith(ClosePolicyViolation, "backpressure limit")
+	}
 }
 
 // writeNow writes b with one non-blocking write and returns how much the

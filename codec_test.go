@@ -1,0 +1,56 @@
+package graft_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/graftgo/graft"
+)
+
+// Ctx.Accepts: a zero quality in any spelling refuses a type (only "q=0"
+// did), and the most specific matching range decides.
+func TestAcceptsQuality(t *testing.T) {
+	app := graft.New[graft.Ctx](graft.Config{})
+	app.GET("/accepts", func(c *graft.Ctx) error {
+		if c.Accepts(c.Query("type")) {
+			return c.Text(http.StatusOK, "yes")
+		}
+		return c.Text(http.StatusOK, "no")
+	})
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	const mp, js = "application/msgpack", "application/json"
+	cases := []struct {
+		accept, mt, want string
+	}{
+		{"", mp, "yes"},
+		{mp, mp, "yes"},
+		{js, mp, "no"},
+		{mp + ";q=0", mp, "no"},
+		{mp + ";q=0.0", mp, "no"},
+		{mp + "; q=0.000", mp, "no"},
+		{mp + ";Q=0.00", mp, "no"},
+		{mp + ";q=0.001", mp, "yes"},
+		{mp + ";q=0.5", mp, "yes"},
+		{"*/*", mp, "yes"},
+		{"*/*;q=0", mp, "no"},
+		{"application/*", mp, "yes"},
+		{"text/*", mp, "no"},
+		{"*/*, " + mp + ";q=0", mp, "no"},       // the specific range wins
+		{mp + ";q=0, */*", mp, "no"},            // in any order
+		{"application/*;q=0, " + mp, mp, "yes"}, // here too
+		{"*/*, " + mp + ";q=0", js, "yes"},
+		{js + ", " + mp + ";q=0.0", js, "yes"},
+	}
+	for _, tc := range cases {
+		hdr := map[string]string{}
+		if tc.accept != "" {
+			hdr["Accept"] = tc.accept
+		}
+		st, _, body := get(t, srv, "GET", "/accepts?type="+tc.mt, hdr)
+		if st != http.StatusOK || body != tc.want {
+			t.Errorf("Accept %q, Accepts(%s) = %d %s, want %s", tc.accept, tc.mt, st, body, tc.want)
+		}
+	}
+}
