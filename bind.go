@@ -43,6 +43,8 @@ type paramField struct {
 	pathIdx int
 	hasDef  bool
 	multi   bool
+	split   splitMode // how the values of a slice field are split into items
+	defVals []string  // the default of a slice field, split by the same rule
 	set     func(p unsafe.Pointer, s string) error
 	setAll  func(p unsafe.Pointer, vals []string) error
 	check   check
@@ -73,7 +75,7 @@ type depField struct {
 var sourceTags = []string{"path", "query", "header", "cookie", "form", "inject", "plugin"}
 
 // otherTags are further tags In fields may carry.
-var otherTags = []string{"json", "msgpack", "xml", "yaml", "doc", "default", "example", "unknown", "deprecated"}
+var otherTags = []string{"json", "msgpack", "xml", "yaml", "doc", "default", "example", "unknown", "deprecated", "explode"}
 
 // tagKeys lists the keys of a struct tag, in the syntax reflect reads.
 func tagKeys(tag reflect.StructTag) []string {
@@ -266,6 +268,9 @@ func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name
 			return fmt.Errorf("field %s: %w", f.Name, err)
 		}
 	}
+	if err := pf.arrayStyle(f.Tag); err != nil {
+		return fmt.Errorf("field %s: %w", pf.path, err)
+	}
 	if pf.hasDef {
 		if err := checkDefault(pf); err != nil {
 			return fmt.Errorf("field %s: default:%q: %w", pf.path, pf.Default, err)
@@ -278,13 +283,87 @@ func (pl *inPlan) addParam(f reflect.StructField, off uintptr, in Location, name
 	return nil
 }
 
+// splitMode says how the values of a slice param become its items.
+type splitMode uint8
+
+const (
+	splitNone  splitMode = iota // one item per value: ?ids=1&ids=2 (explode)
+	splitComma                  // values split on commas: ?ids=1,2 (explode:"false")
+	splitList                   // header lists: split on commas, spaces trimmed, empty items dropped
+)
+
+// arrayStyle reads the explode tag and fixes how a slice param's values,
+// and its default, are split. Query and form params record OpenAPI's
+// explode (true unless explode:"false"); header lists are comma-separated
+// (RFC 9110 §5.6.1, OpenAPI's simple style).
+func (pf *paramField) arrayStyle(tag reflect.StructTag) error {
+	ex, tagged := tag.Lookup("explode")
+	if pf.In == InQuery || pf.In == InForm {
+		pf.Explode = true
+	}
+	if tagged {
+		if !pf.multi || (pf.In != InQuery && pf.In != InForm) {
+			return fmt.Errorf("explode:%q applies to slice query and form fields only; remove it", ex)
+		}
+		switch ex {
+		case "true":
+		case "false":
+			pf.Explode = false
+		default:
+			return fmt.Errorf("explode:%q: use explode:\"false\" for comma-separated values (?%s=1,2) or leave it out for repeated keys (?%s=1&%s=2)", ex, pf.Name, pf.Name, pf.Name)
+		}
+	}
+	switch {
+	case !pf.multi:
+		return nil
+	case pf.In == InHeader:
+		pf.split = splitList
+	case !pf.Explode:
+		pf.split = splitComma
+	}
+	if !pf.hasDef {
+		return nil
+	}
+	if pf.split == splitNone && strings.Contains(pf.Default, ",") {
+		return fmt.Errorf("default:%q on a slice read from repeated keys (?%s=1&%s=2) is one item, and it has a comma; tag the field explode:\"false\" to read comma-separated values (?%s=1,2) and such a default", pf.Default, pf.Name, pf.Name, pf.Name)
+	}
+	pf.defVals = pf.splitValues([]string{pf.Default})
+	return nil
+}
+
+// splitValues returns the items of a slice param's values.
+func (pf *paramField) splitValues(vals []string) []string {
+	switch pf.split {
+	case splitComma:
+		if len(vals) == 1 && strings.IndexByte(vals[0], ',') < 0 {
+			return vals
+		}
+		var items []string
+		for _, v := range vals {
+			items = append(items, strings.Split(v, ",")...)
+		}
+		return items
+	case splitList:
+		var items []string
+		for _, v := range vals {
+			for it := range strings.SplitSeq(v, ",") {
+				if it = strings.Trim(it, " \t"); it != "" {
+					items = append(items, it)
+				}
+			}
+		}
+		return items
+	}
+	return vals
+}
+
 // checkDefault parses a default value once and validates it against the
 // field's own constraints, so a bad one fails at setup.
 func checkDefault(pf *paramField) error {
 	v := reflect.New(pf.Type)
 	var err error
 	if pf.multi {
-		err = pf.setAll(v.UnsafePointer(), strings.Split(pf.Default, ","))
+		err = pf.setAll(v.UnsafePointer(), slices.Clone(pf.defVals))
 	} else {
 		err = pf.set(v.UnsafePointer(), pf.Default)
 	}
@@ -539,8 +618,10 @@ func (pl *inPlan) bindParams(c *Ctx, p unsafe.Pointer, e *errs) {
 			}
 			s = f.Default
 			if f.multi {
-				vals = strings.Split(s, ",")
+				vals = slices.Clone(f.defVals) // the handler may change its slice
 			}
+		} else if f.multi && f.split != splitNone {
+			vals = f.splitValues(vals)
 		}
 		fp := unsafe.Add(p, f.off)
 		if f.multi {

@@ -41,7 +41,7 @@ func TestEndpointSilentSetupMistakes(t *testing.T) {
 		}, []string{"endpoint GET /items", "field Sort", `default:"a"`, "header.x-sort"}},
 		{"slice default outside enum", func(a *App[Ctx]) {
 			type in struct {
-				Tags []string `query:"tags" default:"red,pink" enum:"red,green"`
+				Tags []string `query:"tags" explode:"false" default:"red,pink" enum:"red,green"`
 			}
 			Get(a, "/items", func(context.Context, *in) (*out, error) { return nil, nil })
 		}, []string{"endpoint GET /items", "field Tags", `default:"red,pink"`, "query.tags[1]"}},
@@ -108,7 +108,7 @@ func TestEndpointSameNameElsewhereIsFine(t *testing.T) {
 		HID   string   `header:"id"`
 		CID   string   `cookie:"id"`
 		Limit int      `query:"limit" default:"100" max:"100"`
-		Tags  []string `query:"tags" default:"red,green" enum:"red,green"`
+		Tags  []string `query:"tags" explode:"false" default:"red,green" enum:"red,green"`
 	}
 	app := New[Ctx](Config{})
 	Get(app, "/items/{id}", func(context.Context, *struct {

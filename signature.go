@@ -170,6 +170,13 @@ type Param struct {
 	File bool
 	// Constraints are its validation rules.
 	Constraints Constraints
+	// Explode is OpenAPI's explode for query and form params (style
+	// form): true, the default, when a slice takes one item per key
+	// (?ids=1&ids=2), false when it takes comma-separated items
+	// (?ids=1,2; tag explode:"false"). A slice's Default is split by the
+	// same rule. Header slices are comma-separated lists (style simple)
+	// and report false.
+	Explode bool
 }
 
 // Constraints are the validation rules of a field, from its struct tags:
