@@ -234,14 +234,19 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.pool.put(c)
 }
 
-// serve runs h, turns its error into a response and recovers a panic into a
-// 500 answer that is logged with the route and stack.
+// serve runs h and finishes the response: an error becomes the error
+// handler's answer, a panic a 500 answer logged with the route and stack,
+// and a handler that wrote nothing gets its status (200) written, so the
+// response-header hooks run exactly once on every path. The app serves every
+// request through it, and extension middleware gets a next that does (see
+// Builder.Use), so such middleware sees the final status.
 func (a *core) serve(c *Ctx, h HandlerFunc) {
 	defer a.recoverPanic(c)
-	if err := h(c); err != nil {
-		if !c.rw.hijacked {
-			a.errH(c, err)
-		}
+	if err := h(c); err != nil && !c.rw.hijacked {
+		a.errH(c, err)
+	}
+	if !c.rw.wrote {
+		c.rw.WriteHeader(http.StatusOK)
 	}
 }
 
@@ -258,6 +263,11 @@ func (a *core) recoverPanic(c *Ctx) {
 	logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
 	if !c.rw.hijacked {
 		a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
+	}
+	if !c.rw.wrote {
+		// An error handler that wrote nothing: the status still goes out
+		// through the hooks.
+		c.rw.WriteHeader(http.StatusInternalServerError)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -358,11 +359,37 @@ func (b *Builder) Config() Config { return b.core.cfg }
 // them back (Lookup).
 func (b *Builder) Flags() *flag.FlagSet { return b.core.flags }
 
-// Use adds context behaviour: middleware around every handler of the scope.
-// Extension middleware runs outside the scope's own middleware, dependencies
-// first (outermost).
+// Use adds context behaviour: middleware around every handler of the scope
+// (in the app scope also around the 404 and 405 answers). Extension
+// middleware runs outside the scope's own middleware, dependencies first
+// (outermost).
+//
+// When the next handler an extension middleware calls returns, the response
+// is finished: an error or panic from inside was answered by the error
+// handler, and a handler that wrote nothing had its 200 written. So the
+// middleware reads the final c.StatusCode() and c.BytesWritten() after next
+// (an access log, metrics), and next returns nil. Middleware outside an
+// extension's (the app's own Use around a group's extension) sees that nil
+// too; middleware inside it still gets the handler's error.
 func (b *Builder) Use(mw ...Middleware) {
-	b.sc.extMws = append(b.sc.extMws, mw...)
+	for i, m := range mw {
+		if m == nil {
+			b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: Use: middleware #%d is nil", b.ID(), i+1))
+			continue
+		}
+		b.sc.extMws = append(b.sc.extMws, answering(m))
+	}
+}
+
+// answering gives mw a next that finishes the response (serve) before it
+// returns.
+func answering(mw Middleware) Middleware {
+	return func(next HandlerFunc) HandlerFunc {
+		return mw(func(c *Ctx) error {
+			c.app.serve(c, next)
+			return nil
+		})
+	}
 }
 
 // OnWriteHeader adds a response-headers hook: fn runs right before the
@@ -414,12 +441,39 @@ func (b *Builder) Decoder(mediaType string, dec DecodeFunc) {
 
 // WrapResponse adds a response-body child extension: wrap receives the
 // response writer of each request in the scope (the one it wraps) and
-// returns the writer handlers write through, e.g. a compressing writer.
+// returns the writer handlers write through, e.g. a compressing writer, or
+// inner itself to leave this request alone.
+//
+// The finish step: when the returned writer implements io.Closer, Close is
+// called once the response is complete, after the handler, the error
+// handler (errors and panics included) and the default status, so a
+// compressor ends its stream on every answer. Its error is dropped: the
+// only one to tell would be the client it failed to reach.
+//
+// The writer sits below the Ctx's own: response-header hooks have run when
+// its WriteHeader is called, and Ctx.BytesWritten counts the bytes handlers
+// wrote, before the writer transforms them. For http.ResponseController
+// (Flush, Hijack) to reach the connection, give the writer an Unwrap method
+// returning inner.
 func (b *Builder) WrapResponse(wrap func(c *Ctx, inner http.ResponseWriter) http.ResponseWriter) {
+	if wrap == nil {
+		b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: WrapResponse: the wrap function is nil", b.ID()))
+		return
+	}
 	b.Use(func(next HandlerFunc) HandlerFunc {
 		return func(c *Ctx) error {
-			c.rw.w = wrap(c, c.rw.w)
-			return next(c)
+			inner := c.rw.w
+			w := wrap(c, inner)
+			if w == nil || w == inner {
+				return next(c)
+			}
+			c.rw.w = w
+			err := next(c) // the response is complete when next returns (Use)
+			if cl, ok := w.(io.Closer); ok {
+				_ = cl.Close()
+			}
+			c.rw.w = inner
+			return err
 		}
 	})
 }

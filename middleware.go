@@ -6,8 +6,9 @@ import "net/http"
 // middleware so it runs in a graft chain next to native middleware. The
 // wrapped handler is built once; per request the Ctx travels inside the
 // request's context (FromContext), at the cost of one request copy and one
-// small writer. Errors of the inner chain are answered by the app's error
-// handler before control returns to the standard middleware, so it sees the
+// small writer. Errors and panics of the inner chain are answered by the
+// app's error handler, and a status is written for a handler that wrote
+// nothing, before control returns to the standard middleware, so it sees the
 // final status.
 //
 // The standard middleware gets its own writer, which records what reaches
@@ -28,9 +29,7 @@ func HTTPMiddleware(mw func(http.Handler) http.Handler) Middleware {
 			// reaches it, so they run once.
 			c.rw.w, c.rw.hooks = w, nil
 			c.Request = r
-			if err := next(c); err != nil && !c.rw.hijacked {
-				c.app.errH(c, err)
-			}
+			c.app.serve(c, next)
 		})
 		h := mw(inner)
 		return func(c *Ctx) error {
