@@ -261,8 +261,12 @@ func TestAuthPluginOverListener(t *testing.T) {
 	if bodyRead.Load() != int64(len(`{"text":"hello"}`)) || audits.Load() != 1 {
 		t.Errorf("good token: %d body bytes read, %d audits built; want the whole body and 1", bodyRead.Load(), audits.Load())
 	}
-	// With the token, the body is validated as usual: a 422, not a 401.
+	// With the token, the body is validated as usual: a 422, not a 401,
+	// and binding fails before the scope is made.
 	if res, body := post("Bearer s3cret", `{"text":""}`); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("good token, invalid body: %d %s", res.StatusCode, body)
+	}
+	if n := audits.Load(); n != 1 {
+		t.Errorf("good token, invalid body: scoped provider built (%d in all)", n)
 	}
 }

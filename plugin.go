@@ -1,9 +1,11 @@
 package graft
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 
 	"github.com/graftgo/graft/di"
 )
@@ -171,10 +173,18 @@ func applyPlugins(ri *RouteInfo, ep *endpoint, base Endpoint) (Endpoint, error) 
 	return h, nil
 }
 
-// applyOne applies a plugin, turning its panic into an error.
+// applyOne applies a plugin, turning its panic into an error. A setup
+// panic of graft's plugin API naming this endpoint (a bad Bind) is the
+// plugin's mistake, reported without the endpoint named twice.
 func applyOne(p Plugin, g *di.Graph, next Endpoint, sig *Signature) (h Endpoint, err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			if s, ok := v.(string); ok {
+				if rest, ok := strings.CutPrefix(s, "graft: endpoint "+methodLabel(sig.Method)+" "+sig.Route+": "); ok {
+					err = errors.New(rest)
+					return
+				}
+			}
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
