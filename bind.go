@@ -58,7 +58,8 @@ type bodyField struct {
 	ptrWord  unsafe.Pointer // type word of *T, to hand decoders a pointer
 	raw      int            // 1: []byte body, 2: string body, read as is
 	forbid   int            // 0: app default, 1: forbid unknown fields, 2: allow
-	check    check
+	check    check          // validation of a decoded msgpack body: zero values count as absent
+	presence *pnode         // validation of a JSON body, which knows what was sent
 	msgpack  bool
 	required bool
 	path     string // Go field path ("Body", "Envelope.Body")
@@ -421,6 +422,9 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 		if bf.check, err = compileValidator(t, "body", 0); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
+		if bf.presence, err = compilePresence(t, "body", 0); err != nil {
+			return fmt.Errorf("body: %w", err)
+		}
 		if c, req, err := parseConstraints(f.Tag); err != nil {
 			return fmt.Errorf("field %s: %w", f.Name, err)
 		} else if !c.empty() {
@@ -754,18 +758,21 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		if err := decodeMsgpackBody(buf.Bytes(), eface(b.ptrWord, fp)); err != nil {
 			return err
 		}
+		if b.check != nil {
+			b.check(fp, e)
+		}
 	default:
 		forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
 		if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
 			return err
 		}
-	}
-	if b.check != nil {
-		// Failures the decoder recorded, in list[before:], hide what
-		// validation finds at or below their locations.
-		e.shadow0, e.shadow1 = before, len(e.list)
-		b.check(fp, e)
-		e.shadow0, e.shadow1 = 0, 0
+		if b.presence != nil {
+			// Failures the decoder recorded, in list[before:], hide what
+			// validation finds at or below their locations.
+			e.shadow0, e.shadow1 = before, len(e.list)
+			b.presence.validate(buf.Bytes(), fp, e)
+			e.shadow0, e.shadow1 = 0, 0
+		}
 	}
 	return nil
 }

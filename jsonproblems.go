@@ -55,7 +55,9 @@ var (
 type jsonField struct {
 	name   string
 	typ    reflect.Type
-	quoted bool // the ",string" option: the value is a JSON string
+	quoted bool  // the ",string" option: the value is a JSON string
+	index  []int // the field's index path from the struct (through embedded structs)
+	tag    reflect.StructTag
 }
 
 type jsonWalk struct {
@@ -210,27 +212,35 @@ func matchJSONField(fields []jsonField, key string) *jsonField {
 	return nil
 }
 
-// structFields lists the fields encoding/json decodes into for struct type
-// t: exported fields under their JSON names, fields of embedded structs
-// promoted unless a shallower field or a tagged one at the same depth has
-// the name, names that stay ambiguous dropped.
+// structFields returns jsonFields(t), computed once per walk.
 func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
 	if fs, ok := w.fields[t]; ok {
 		return fs
 	}
+	fs := jsonFields(t)
+	w.fields[t] = fs
+	return fs
+}
+
+// jsonFields lists the fields encoding/json decodes into for struct type
+// t: exported fields under their JSON names, fields of embedded structs
+// promoted unless a shallower field or a tagged one at the same depth has
+// the name, names that stay ambiguous dropped.
+func jsonFields(t reflect.Type) []jsonField {
 	type cand struct {
 		jsonField
 		depth  int
 		tagged bool
 	}
 	var cands []cand
-	var visit func(t reflect.Type, depth int)
-	visit = func(t reflect.Type, depth int) {
+	var visit func(t reflect.Type, depth int, index []int)
+	visit = func(t reflect.Type, depth int, index []int) {
 		if depth > 16 {
 			return
 		}
 		for i := range t.NumField() {
 			f := t.Field(i)
+			fi := append(index[:len(index):len(index)], i)
 			name, _, skip := jsonName(f)
 			if skip {
 				continue
@@ -241,7 +251,7 @@ func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
 					ft = ft.Elem()
 				}
 				if ft.Kind() == reflect.Struct {
-					visit(ft, depth+1)
+					visit(ft, depth+1, fi)
 					continue
 				}
 			}
@@ -252,10 +262,10 @@ func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
 			if !tagged {
 				name = f.Name
 			}
-			cands = append(cands, cand{jsonField{name: name, typ: f.Type, quoted: hasJSONOption(f, "string") && isQuotable(f.Type)}, depth, tagged})
+			cands = append(cands, cand{jsonField{name: name, typ: f.Type, quoted: hasJSONOption(f, "string") && isQuotable(f.Type), index: fi, tag: f.Tag}, depth, tagged})
 		}
 	}
-	visit(t, 0)
+	visit(t, 0, nil)
 	var fields []jsonField
 	for i, c := range cands {
 		dominant, ambiguous := true, false
@@ -274,7 +284,6 @@ func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
 			fields = append(fields, c.jsonField)
 		}
 	}
-	w.fields[t] = fields
 	return fields
 }
 

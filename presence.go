@@ -1,0 +1,634 @@
+package graft
+
+import (
+	"cmp"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Presence: a field of a JSON body is sent when its key is in the
+// document with a value other than null. `required` asks for a sent field
+// (an explicit zero satisfies it), and a field's own constraints apply only
+// when it was sent, so neither needs a pointer.
+//
+// The decoded value cannot tell (a zero is a zero), so after decoding, the
+// body's bytes are scanned once against a plan compiled from the type (a
+// presencePlan per Body type): the scan follows the plan where the
+// document's shape matches it, reads each object's keys, matches them to
+// fields as encoding/json does (exact name, then case-insensitive), runs
+// the checks of the fields it finds on the decoded values (found through
+// their offsets, as the decoder left them) and, at the object's end,
+// reports the required fields it did not find. Everything the plan does
+// not validate (unknown keys, fields without checks, values deeper than
+// the plan) is skipped without recursion, so the scan is linear in the
+// body and its depth is bounded by the plan's, whatever the document
+// holds. The bits that say which fields an object had live on the stack
+// (a fixed array, spilling to the heap only past 1024 fields in flight);
+// nothing is allocated for a body whose keys have no escapes.
+
+// pkind is what a plan node validates.
+type pkind uint8
+
+const (
+	pStruct pkind = iota // a JSON object decoded into a struct
+	pPtr                 // a pointer: the value it points to
+	pSlice               // a JSON array decoded into a slice
+	pArray               // a JSON array decoded into a fixed-size array
+	pMap                 // a JSON object decoded into a map with string keys
+	pGo                  // a value the plan does not look into: checked as decoded
+)
+
+// pnode is a node of a presence plan.
+type pnode struct {
+	kind     pkind
+	fields   []pfield // pStruct: every field encoding/json decodes into, for matching keys
+	required []int    // pStruct: indexes in fields of the required ones
+	words    int      // pStruct: uint64 words per bit set (one bit per tracked field)
+	elem     *pnode   // pPtr, pSlice, pArray, pMap
+	size     uintptr  // pSlice, pArray: element size
+	n        int      // pArray: length
+	mtyp     reflect.Type
+	mpool    *sync.Pool // pMap: *mapScan scratch
+	check    check      // pGo
+}
+
+// pfield is a struct field as the scan sees it.
+type pfield struct {
+	name     string
+	offs     []uintptr // offsets along the embedding path; a pointer is followed between two
+	bit      int       // -1: nothing to check, the value is skipped
+	required bool
+	own      check  // the field's own constraints, on the decoded value
+	child    *pnode // the checks of the values inside it
+	loc      string
+}
+
+// maxPresenceDepth bounds how deep a plan follows a type (recursive types
+// stop there, as compileValidator does).
+const maxPresenceDepth = 32
+
+// compilePresence compiles the presence plan of a JSON value of type t at
+// loc. It returns nil when values of t need no checks.
+func compilePresence(t reflect.Type, loc string, depth int) (*pnode, error) {
+	if depth > maxPresenceDepth {
+		return nil, nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		elem, err := compilePresence(t.Elem(), loc, depth+1)
+		if err != nil || elem == nil {
+			return nil, err
+		}
+		return &pnode{kind: pPtr, elem: elem}, nil
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return nil, nil // base64 text
+		}
+		elem, err := compilePresence(t.Elem(), loc+"[]", depth+1)
+		if err != nil || elem == nil {
+			return nil, err
+		}
+		if t.Kind() == reflect.Array {
+			return &pnode{kind: pArray, elem: elem, size: t.Elem().Size(), n: t.Len()}, nil
+		}
+		return &pnode{kind: pSlice, elem: elem, size: t.Elem().Size()}, nil
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String || implementsUnmarshaler(t.Key()) {
+			// Keys that are numbers or text types are not compared with
+			// the document's: such a map's values are checked as decoded.
+			c, err := compileValidator(t, loc, depth)
+			if err != nil || c == nil {
+				return nil, err
+			}
+			return &pnode{kind: pGo, check: c}, nil
+		}
+		elem, err := compilePresence(t.Elem(), loc+".{}", depth+1)
+		if err != nil || elem == nil {
+			return nil, err
+		}
+		return &pnode{kind: pMap, elem: elem, mtyp: t, mpool: &sync.Pool{New: func() any {
+			return &mapScan{k: reflect.New(t.Key()).Elem(), v: reflect.New(t.Elem()).Elem(), at: map[string]int{}}
+		}}}, nil
+	case reflect.Struct:
+		if t == timeType {
+			return nil, nil
+		}
+		if implementsUnmarshaler(t) {
+			// The type reads its own JSON: what it holds is checked as
+			// decoded.
+			c, err := compileValidator(t, loc, depth)
+			if err != nil || c == nil {
+				return nil, err
+			}
+			return &pnode{kind: pGo, check: c}, nil
+		}
+		return compilePresenceStruct(t, loc, depth)
+	}
+	return nil, nil
+}
+
+func implementsUnmarshaler(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshalerType) || pt.Implements(jsonUnmarshalerType) ||
+		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
+}
+
+func compilePresenceStruct(t reflect.Type, loc string, depth int) (*pnode, error) {
+	n := &pnode{kind: pStruct}
+	bits := 0
+	for _, jf := range jsonFields(t) {
+		pf := pfield{name: jf.name, bit: -1, loc: loc + "." + jf.name}
+		st := t
+		for i, x := range jf.index {
+			f := st.Field(x)
+			pf.offs = append(pf.offs, f.Offset)
+			st = f.Type
+			if i < len(jf.index)-1 && st.Kind() == reflect.Pointer {
+				st = st.Elem()
+			}
+		}
+		c, required, err := parseConstraints(jf.tag)
+		if err != nil {
+			return nil, fmt.Errorf("field %s.%s: %w", t, fieldName(t, jf.index), err)
+		}
+		if pf.own, err = ownCheck(jf.typ, c, pf.loc); err != nil {
+			return nil, fmt.Errorf("field %s.%s: %w", t, fieldName(t, jf.index), err)
+		}
+		if !jf.quoted {
+			if pf.child, err = compilePresence(jf.typ, pf.loc, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		pf.required = required
+		if required || pf.own != nil || pf.child != nil {
+			pf.bit = bits
+			bits++
+			if required {
+				n.required = append(n.required, len(n.fields))
+			}
+		}
+		n.fields = append(n.fields, pf)
+	}
+	if bits == 0 {
+		return nil, nil
+	}
+	n.words = (bits + 63) / 64
+	return n, nil
+}
+
+// fieldName is the Go name of the field at index path idx of t.
+func fieldName(t reflect.Type, idx []int) string {
+	return t.FieldByIndex(idx).Name
+}
+
+// match finds the field a key decodes into: an exact name first, then a
+// case-insensitive one, as encoding/json does.
+func (n *pnode) match(key []byte) *pfield {
+	for i := range n.fields {
+		if n.fields[i].name == string(key) {
+			return &n.fields[i]
+		}
+	}
+	for i := range n.fields {
+		if equalFoldBytes(n.fields[i].name, key) {
+			return &n.fields[i]
+		}
+	}
+	return nil
+}
+
+func equalFoldBytes(s string, b []byte) bool {
+	return strings.EqualFold(s, unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// ptr returns the address of the field in the struct at p; nil when an
+// embedded pointer on the way is nil.
+func (f *pfield) ptr(p unsafe.Pointer) unsafe.Pointer {
+	p = unsafe.Add(p, f.offs[0])
+	for _, off := range f.offs[1:] {
+		if p = *(*unsafe.Pointer)(p); p == nil {
+			return nil
+		}
+		p = unsafe.Add(p, off)
+	}
+	return p
+}
+
+// mapScan is the scratch of a map node: where each key's value starts in
+// the document, and the entry being checked.
+type mapScan struct {
+	it   reflect.MapIter
+	k, v reflect.Value
+	at   map[string]int
+}
+
+// maxPooledMapKeys bounds the index a pooled mapScan keeps.
+const maxPooledMapKeys = 1024
+
+// pscan is the state of one scan of a body.
+type pscan struct {
+	b     []byte
+	i     int
+	e     *errs
+	nbits int        // words in use
+	bits  [16]uint64 // the objects' bit sets, innermost last
+	spill []uint64   // words past len(bits)
+	kbuf  [64]byte   // unescaped keys
+}
+
+// validate checks the decoded value at p against the JSON document b it
+// was decoded from (syntactically valid: the decoder read it whole).
+func (n *pnode) validate(b []byte, p unsafe.Pointer, e *errs) {
+	s := pscan{b: b, e: e}
+	s.ws()
+	s.value(n, p)
+}
+
+// word returns bit-set word i.
+func (s *pscan) word(i int) *uint64 {
+	if i < len(s.bits) {
+		return &s.bits[i]
+	}
+	return &s.spill[i-len(s.bits)]
+}
+
+// push adds k zeroed words and returns the index of the first.
+func (s *pscan) push(k int) int {
+	base := s.nbits
+	s.nbits += k
+	for i := base; i < s.nbits; i++ {
+		if i-len(s.bits) >= len(s.spill) {
+			s.spill = append(s.spill, 0)
+		}
+		*s.word(i) = 0
+	}
+	return base
+}
+
+func (s *pscan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *pscan) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// value checks the value at s.i, decoded at p, against n.
+func (s *pscan) value(n *pnode, p unsafe.Pointer) {
+	c := s.peek()
+	switch n.kind {
+	case pStruct:
+		switch c {
+		case '{':
+			s.object(n, p)
+			return
+		case 'n': // null: an object with no fields sent
+			s.skip()
+			for _, i := range n.required {
+				s.e.add(n.fields[i].loc, "is required", nil)
+			}
+			return
+		}
+	case pPtr:
+		if q := *(*unsafe.Pointer)(p); q != nil && c != 'n' {
+			s.value(n.elem, q)
+			return
+		}
+	case pSlice:
+		if c == '[' {
+			h := (*sliceHeader)(p)
+			s.array(n, h.data, h.len)
+			return
+		}
+	case pArray:
+		if c == '[' {
+			s.array(n, p, n.n)
+			return
+		}
+	case pMap:
+		if c == '{' {
+			s.mapObject(n, p)
+			return
+		}
+	case pGo:
+		n.check(p, s.e)
+	}
+	s.skip()
+}
+
+// object checks a JSON object decoded into the struct at p.
+func (s *pscan) object(n *pnode, p unsafe.Pointer) {
+	base := s.push(2 * n.words) // seen, then sent (not null)
+	s.i++                       // {
+	for {
+		s.ws()
+		if c := s.peek(); c != '"' {
+			if c == '}' {
+				s.i++
+			}
+			break
+		}
+		key := s.key()
+		s.ws()
+		s.i++ // :
+		s.ws()
+		f := n.match(key)
+		if f == nil || f.bit < 0 {
+			s.skip()
+		} else {
+			seen, sent := s.word(base+f.bit/64), s.word(base+n.words+f.bit/64)
+			m := uint64(1) << (f.bit % 64)
+			switch {
+			case *seen&m != 0:
+				// encoding/json keeps the last value (and merges
+				// objects): which one was checked would be unclear.
+				s.e.add(f.loc, "is given more than once", nil)
+				s.skip()
+			case s.peek() == 'n':
+				*seen |= m
+				s.skip()
+			default:
+				*seen |= m
+				*sent |= m
+				fp := f.ptr(p)
+				if fp != nil && f.own != nil {
+					f.own(fp, s.e)
+				}
+				if fp != nil && f.child != nil {
+					s.value(f.child, fp)
+				} else {
+					s.skip()
+				}
+			}
+		}
+		s.ws()
+		if s.peek() == ',' {
+			s.i++
+		}
+	}
+	for _, i := range n.required {
+		f := &n.fields[i]
+		if *s.word(base + n.words + f.bit/64)&(1<<(f.bit%64)) == 0 {
+			s.e.add(f.loc, "is required", nil)
+		}
+	}
+	s.nbits = base
+}
+
+// array checks a JSON array decoded into the n elements at data.
+func (s *pscan) array(n *pnode, data unsafe.Pointer, length int) {
+	e := s.e
+	k := e.n
+	e.n++
+	s.i++ // [
+	for i := 0; ; i++ {
+		s.ws()
+		if c := s.peek(); c == ']' || c == 0 {
+			s.i++
+			break
+		}
+		if i < length {
+			if k < len(e.idx) {
+				e.idx[k] = i
+			}
+			s.value(n.elem, unsafe.Add(data, uintptr(i)*n.size))
+		} else {
+			s.skip()
+		}
+		s.ws()
+		if s.peek() == ',' {
+			s.i++
+		}
+	}
+	e.n--
+}
+
+// mapObject checks a JSON object decoded into the map at p. Map values are
+// reached through the decoded map's entries (copied into scratch, as
+// eachEntry does), each checked against the value its key has in the
+// document, found through an index of the object's keys built first: the
+// object is read twice, not once per entry.
+func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
+	m := reflect.NewAt(n.mtyp, p).Elem()
+	if m.Len() == 0 {
+		s.skip()
+		return
+	}
+	ms := n.mpool.Get().(*mapScan)
+	s.i++ // {
+	for {
+		s.ws()
+		if c := s.peek(); c != '"' {
+			if c == '}' {
+				s.i++
+			}
+			break
+		}
+		start := s.i
+		key := s.key()
+		var k string
+		if s.i-start == len(key)+2 { // no escapes: the key is in the body
+			k = unsafe.String(&s.b[start+1], len(key))
+			if len(key) == 0 {
+				k = ""
+			}
+		} else {
+			k = string(key)
+		}
+		s.ws()
+		s.i++ // :
+		s.ws()
+		ms.at[k] = s.i // the last one wins, as in the decoded map
+		s.skip()
+		s.ws()
+		if s.peek() == ',' {
+			s.i++
+		}
+	}
+	end := s.i
+	e := s.e
+	before := len(e.list)
+	d := e.n
+	e.n++
+	vp := ms.v.Addr().UnsafePointer()
+	ms.it.Reset(m)
+	for ms.it.Next() {
+		ms.k.SetIterKey(&ms.it)
+		at, ok := ms.at[ms.k.String()]
+		if !ok {
+			continue
+		}
+		ms.v.SetIterValue(&ms.it)
+		if d < len(e.keys) {
+			e.keys[d] = ms.k
+		}
+		s.i = at
+		s.value(n.elem, vp)
+	}
+	e.n--
+	if d < len(e.keys) {
+		e.keys[d] = reflect.Value{}
+	}
+	if len(e.list) > before+1 {
+		slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })
+	}
+	s.i = end
+	ms.it.Reset(reflect.Value{})
+	ms.k.SetZero()
+	ms.v.SetZero()
+	if len(ms.at) > maxPooledMapKeys {
+		ms.at = map[string]int{}
+	} else {
+		clear(ms.at)
+	}
+	n.mpool.Put(ms)
+}
+
+// key reads the string at s.i (an object key) and returns it unescaped.
+// Without escapes it is a slice of the body; with them it is written into
+// s.kbuf (or a new buffer, past 64 bytes).
+func (s *pscan) key() []byte {
+	s.i++ // "
+	start := s.i
+	escaped := false
+	for s.i < len(s.b) && s.b[s.i] != '"' {
+		if s.b[s.i] == '\\' {
+			escaped = true
+			s.i++
+		}
+		s.i++
+	}
+	raw := s.b[start:min(s.i, len(s.b))]
+	s.i++ // "
+	if !escaped {
+		return raw
+	}
+	return unescapeJSON(s.kbuf[:0], raw)
+}
+
+// unescapeJSON appends the JSON string body raw, unescaped, to dst.
+func unescapeJSON(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' || i+1 >= len(raw) {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := hex4(raw, i+1)
+			if !ok {
+				return dst
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if r2, ok := hex4(raw, i+3); ok && i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						r = d
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // " \ /
+			dst = append(dst, raw[i])
+		}
+	}
+	return dst
+}
+
+// hex4 reads the four hex digits of a \u escape at raw[i:].
+func hex4(raw []byte, i int) (rune, bool) {
+	if i+4 > len(raw) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range raw[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// skip moves past the value at s.i without recursion.
+func (s *pscan) skip() {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			s.i++
+			for s.i < len(s.b) && s.b[s.i] != '"' {
+				if s.b[s.i] == '\\' {
+					s.i++
+				}
+				s.i++
+			}
+			s.i++
+		case '{', '[':
+			depth++
+			s.i++
+		case '}', ']':
+			depth--
+			s.i++
+		default:
+			if depth == 0 { // a number or a literal
+				for s.i < len(s.b) && !isJSONDelim(s.b[s.i]) {
+					s.i++
+				}
+				return
+			}
+			s.i++
+		}
+		if depth <= 0 {
+			return
+		}
+	}
+}
+
+func isJSONDelim(c byte) bool {
+	switch c {
+	case ',', '}', ']', ':', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
