@@ -85,6 +85,10 @@ type ExtensionInfo struct {
 	Scope string
 	// Requires lists the IDs it requires.
 	Requires []string
+	// HeaderFields lists the typed header fields it declared (Builder.
+	// HeaderField; a registered HeaderField lists itself), known once the
+	// app started.
+	HeaderFields []string
 }
 
 // extRecord is one registered extension.
@@ -93,6 +97,7 @@ type extRecord struct {
 	sc       *scope
 	requires []string
 	started  bool
+	fields   []string // header fields declared by Extend
 }
 
 // extensionSet is the registry of an app's extensions.
@@ -100,6 +105,14 @@ type extensionSet struct {
 	recs  []*extRecord   // registration order, then dependency order after start
 	errs  []error        // setup mistakes, reported by Start
 	props map[string]any // property name → property value
+	// fields maps a header name to the field declared for it and who
+	// declared it first.
+	fields map[string]fieldDecl
+}
+
+type fieldDecl struct {
+	f  HeaderFieldInfo
+	by string
 }
 
 // Register adds extensions to the group (on the App: to the whole app).
@@ -194,7 +207,7 @@ func encloses(outer, inner *scope) bool {
 func (a *core) Extensions() []ExtensionInfo {
 	out := make([]ExtensionInfo, 0, len(a.exts.recs))
 	for _, r := range a.exts.recs {
-		out = append(out, ExtensionInfo{ID: r.ext.ID(), Scope: r.sc.prefix, Requires: slices.Clone(r.requires)})
+		out = append(out, ExtensionInfo{ID: r.ext.ID(), Scope: r.sc.prefix, Requires: slices.Clone(r.requires), HeaderFields: slices.Clone(r.fields)})
 	}
 	return out
 }
@@ -409,10 +422,40 @@ func (b *Builder) Property(ps ...PropertyInfo) {
 	}
 }
 
-// HeaderField declares typed request header fields the extension reads,
-// for listings and documentation.
+// HeaderField declares the typed header fields (NewHeaderField) the
+// extension reads or writes; App.Extensions lists them with it. One header
+// name has one field in an app: two different fields for it are a start-up
+// error naming both declarers (share one *HeaderField value instead).
 func (b *Builder) HeaderField(fs ...HeaderFieldInfo) {
-	b.sc.fields = append(b.sc.fields, fs...)
+	for i, f := range fs {
+		if f == nil {
+			b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: HeaderField: field #%d is nil", b.ID(), i+1))
+			continue
+		}
+		name := f.HeaderName()
+		if !b.core.exts.declareField(f, b.ID()) || slices.Contains(b.rec.fields, name) {
+			continue
+		}
+		b.rec.fields = append(b.rec.fields, name)
+	}
+}
+
+// declareField records the field of a header name, reporting a different
+// field for the same name.
+func (s *extensionSet) declareField(f HeaderFieldInfo, by string) bool {
+	if s.fields == nil {
+		s.fields = map[string]fieldDecl{}
+	}
+	name := f.HeaderName()
+	if old, ok := s.fields[name]; ok {
+		if old.f != f {
+			s.errs = append(s.errs, fmt.Errorf("graft: header field %s is declared by %s and, as a different field, by %s; declare it once and share the *HeaderField value", name, old.by, by))
+			return false
+		}
+		return true
+	}
+	s.fields[name] = fieldDecl{f: f, by: by}
+	return true
 }
 
 // Encoder sets the body encoder (the mother behaviour) for a media type in

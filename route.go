@@ -67,7 +67,6 @@ type scope struct {
 	sealed      bool // a route was registered in the scope or below
 	extMws      []Middleware
 	headerHooks []func(c *Ctx, status int)
-	fields      []HeaderFieldInfo
 	codecs      *codecs
 }
 
