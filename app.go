@@ -64,6 +64,7 @@ type core struct {
 	shutdownFns      []func(context.Context)
 	srv              server
 	ws               atomic.Pointer[wsHub] // WebSocket connections and topics (ws_hub.go)
+	streams          streamSet             // event streams, ended at shutdown (sse.go)
 }
 
 const (
@@ -395,6 +396,7 @@ func (a *core) Stop(ctx context.Context) error {
 	if !a.state.CompareAndSwap(stateRunning, stateStopped) {
 		return nil
 	}
+	a.streams.endAll()
 	for _, fn := range a.shutdownFns {
 		fn(ctx)
 	}

@@ -179,27 +179,34 @@ func (a *core) Graph() *di.Graph { return a.graph }
 // and add the start-up step that resolves dependencies, applies plugins and
 // installs the handler.
 func register[In, Out any](r Router, method, pattern string, h Handler[In, Out], opts []Option) *RouteInfo {
+	if h == nil {
+		setupPanic("endpoint %s %s: handler is nil", method, r.routerScope().prefix+pattern)
+	}
+	ri, _ := registerPlan(r, method, pattern, h, handlerName(h), nil, opts)
+	return ri
+}
+
+// registerPlan is register with the route's listing name and, when out is
+// not nil, a response plan built by the caller (SSE) instead of Out's.
+func registerPlan[In, Out any](r Router, method, pattern string, h Handler[In, Out], name string, out *outPlan, opts []Option) (*RouteInfo, *endpoint) {
 	sc := r.routerScope()
 	full := sc.prefix + pattern
-	if h == nil {
-		setupPanic("endpoint %s %s: handler is nil", method, full)
-	}
 	_, names, err := parsePattern(full)
 	if err != nil {
 		setupPanic("route %s %s: %v", method, full, err)
 	}
-	inT, outT := reflect.TypeFor[In](), reflect.TypeFor[Out]()
-	in, err := compileIn(inT, names, false)
+	in, err := compileIn(reflect.TypeFor[In](), names, false)
 	if err != nil {
 		setupPanic("endpoint %s %s: %v", method, full, err)
 	}
-	out, err := compileOut(outT)
-	if err != nil {
-		setupPanic("endpoint %s %s: %v", method, full, err)
+	if out == nil {
+		if out, err = compileOut(reflect.TypeFor[Out]()); err != nil {
+			setupPanic("endpoint %s %s: %v", method, full, err)
+		}
 	}
 	ep := &endpoint{in: in, out: out, app: sc.core}
 	ep.sig = newSignature(method, full, in, out)
-	ri := AddRoute(r, method, pattern, notAssembled, handlerName(h), opts...)
+	ri := AddRoute(r, method, pattern, notAssembled, name, opts...)
 	addOutcomes(ep.sig, ri)
 	ri.SetMeta(sigKey{}, ep.sig)
 	ri.OnAssemble(func(ri *RouteInfo) error {
@@ -223,7 +230,7 @@ func register[In, Out any](r Router, method, pattern string, h Handler[In, Out],
 		ri.SetHandler(handlerFor(ep, h))
 		return nil
 	})
-	return ri
+	return ri, ep
 }
 
 func notAssembled(*Ctx) error {

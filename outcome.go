@@ -117,9 +117,6 @@ func addOutcomes(sig *Signature, ri *RouteInfo) {
 			if err != nil {
 				setupPanic("endpoint %s: %s: %v", name, what, err)
 			}
-			if b.kind == bodySSE {
-				setupPanic("endpoint %s: %s: an event stream is an endpoint of its own (graft.SSE)", name, what)
-			}
 			desc := d.desc
 			if desc == "" {
 				desc = http.StatusText(d.status)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // route is one registered endpoint.
@@ -37,6 +38,9 @@ type settings struct {
 	label     string
 	plugins   []Plugin      // typed-endpoint plugins (plugin.go)
 	outcomes  []outcomeDecl // typed-endpoint outcomes (outcome.go)
+	// keepAlive is the event streams' keep-alive interval (sse.go).
+	keepAlive    time.Duration
+	hasKeepAlive bool
 }
 
 // Option configures a route or a group.

@@ -219,6 +219,7 @@ func (a *core) Shutdown(ctx context.Context) error {
 	srv := a.srv.srv
 	a.srv.closing = true
 	a.srv.mu.Unlock()
+	a.streams.endAll()
 	var err error
 	if srv != nil {
 		err = srv.Shutdown(ctx)

@@ -253,8 +253,10 @@ type Return struct {
 	Type reflect.Type
 	// MediaType is the default Content-Type of the body.
 	MediaType string
-	// Encoder names the default encoder: "json", "msgpack" (chosen by
-	// Accept), "raw" ([]byte or string bodies), "problem" (errors) or "".
+	// Encoder names the default encoder: "json" (JSON, or msgpack when
+	// Accept prefers it), "raw" ([]byte or string bodies), "stream"
+	// (io.Reader bodies), "sse" (server-sent events of Type), "problem"
+	// (errors) or "" (no body).
 	Encoder string
 	// Headers are the response headers Out sets.
 	Headers []Param
