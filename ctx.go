@@ -1,6 +1,7 @@
 package graft
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -206,15 +207,18 @@ func (c *Ctx) Bytes(status int, contentType string, b []byte) error {
 // JSON answers with v encoded as JSON. An encoding error is returned before
 // anything is written, so the error handler can still answer 500.
 func (c *Ctx) JSON(status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	e := jsonEncPool.Get().(*jsonEnc)
+	defer e.release()
+	if err := e.enc.Encode(v); err != nil {
 		return fmt.Errorf("graft: encoding JSON response: %w", err)
 	}
+	b := e.buf.Bytes()
+	b = b[:len(b)-1] // the newline Encode adds, which json.Marshal does not
 	h := c.rw.Header()
 	h["Content-Type"] = appJSON
 	setLength(h, len(b))
 	c.rw.WriteHeader(status)
-	_, err = c.rw.Write(b)
+	_, err := c.rw.Write(b)
 	return err
 }
 
@@ -280,37 +284,44 @@ func (c *Ctx) Body() ([]byte, error) {
 // BindJSON decodes the JSON request body into v. It answers (through the
 // returned *HTTPError) 415 when the Content-Type is set and not JSON, 413 when
 // the body is over the limit, and 400 when it is empty, truncated or
-// malformed, or has fields v lacks while Config.DisallowUnknownFields is set.
+// malformed, has data after the JSON value, or has fields v lacks while
+// Config.DisallowUnknownFields is set.
+//
+// The body is read into a pooled buffer and decoded by a pooled decoder;
+// both go back to their pools holding nothing of the request (see
+// decodeJSON), and encoding/json copies every value it stores into v, so v
+// keeps no reference to the buffer.
 func (c *Ctx) BindJSON(v any) error {
 	if ct := c.Request.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
 		return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not JSON; send application/json", ct)}
 	}
-	b, err := c.Body()
-	if err != nil {
-		return err
+	buf := bufPool.Get().(*bytes.Buffer)
+	err := readBody(c.Request, buf, c.BodyLimit())
+	if err == nil {
+		err = DecodeJSON(buf.Bytes(), v, c.app.cfg.DisallowUnknownFields)
 	}
-	return DecodeJSON(b, v, c.app.cfg.DisallowUnknownFields)
+	if buf.Cap() <= maxPooledBuf {
+		buf.Reset()
+		bufPool.Put(buf)
+	}
+	return err
 }
 
 // DecodeJSON decodes b into v, turning decoding failures into 400 errors
-// that say where the input went wrong.
+// that say where the input went wrong. b must hold exactly one JSON value
+// (surrounding whitespace allowed).
 func DecodeJSON(b []byte, v any, disallowUnknown bool) error {
 	if len(b) == 0 {
 		return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON document"}
 	}
-	b = trimJSONSpace(b)
-	dec := json.NewDecoder(strings.NewReader(unsafe.String(unsafe.SliceData(b), len(b))))
-	if disallowUnknown {
-		dec.DisallowUnknownFields()
+	err := decodeJSON(b, v, disallowUnknown)
+	if err == nil {
+		return nil
 	}
-	err := dec.Decode(v)
-	if valueRead(err) && dec.InputOffset() != int64(len(b)) {
-		return trailingData(dec.InputOffset())
+	if he, ok := err.(*HTTPError); ok {
+		return he
 	}
-	if err != nil {
-		return jsonError(err)
-	}
-	return nil
+	return jsonError(err)
 }
 
 func jsonError(err error) *HTTPError {
@@ -333,7 +344,13 @@ func jsonError(err error) *HTTPError {
 	return &HTTPError{Status: http.StatusBadRequest, Detail: "invalid JSON body: " + err.Error(), Err: err}
 }
 
+// isJSONMediaType reports whether the Content-Type ct is JSON. The common
+// spellings are matched without parsing (mime.ParseMediaType allocates).
 func isJSONMediaType(ct string) bool {
+	switch ct {
+	case "application/json", "application/json; charset=utf-8", "application/json; charset=UTF-8":
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false

@@ -123,6 +123,16 @@ var jsonEncPool = sync.Pool{New: func() any {
 	return e
 }}
 
+// release empties e and returns it to the pool unless its buffer grew past
+// maxPooledBuf. The encoder keeps no state between values (Encode writes
+// only after a value encoded in full), so an emptied buffer makes it clean.
+func (e *jsonEnc) release() {
+	e.buf.Reset()
+	if e.buf.Cap() <= maxPooledBuf {
+		jsonEncPool.Put(e)
+	}
+}
+
 // maxPooledBuf bounds the buffers kept for reuse.
 const maxPooledBuf = 64 << 10
 
@@ -200,17 +210,16 @@ func getJSONDec(forbid bool) *jsonDec {
 	return d
 }
 
-// decodeJSONBody decodes b into v (a pointer). Syntax errors and data
-// after the value are a 400; values of the wrong JSON type and (when
-// forbidden) unknown fields are recorded in e as field errors, all of them
-// (see jsonProblems), so they are answered 422 together with every other
-// failing field.
+// decodeJSON decodes the one JSON value b holds into v (a pointer) with a
+// pooled decoder. It returns the decoder's error (a syntax error with its
+// offset counted from the start of b) or the 400 for data after the value.
 //
 // The decoder comes from a pool, so it must go back holding nothing of this
 // request: trailing whitespace is cut before decoding, and the decoder is
 // returned only when the decode was clean and consumed every byte, which
-// leaves its read buffer empty.
-func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
+// leaves its read buffer empty. A decoder that failed keeps its error (and
+// maybe unread bytes) and is dropped.
+func decodeJSON(b []byte, v any, forbid bool) error {
 	b = trimJSONSpace(b)
 	d := getJSONDec(forbid)
 	d.r.Reset(b)
@@ -229,9 +238,34 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		jsonDecPools[i].Put(d)
 		return nil
 	}
+	// A reused decoder counts offsets from its first input: ask
+	// json.Unmarshal (cold path) for the error with this input's offset.
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		var raw json.RawMessage
+		if uerr := json.Unmarshal(b, &raw); uerr != nil {
+			err = uerr
+		}
+	}
+	return err
+}
+
+// decodeJSONBody decodes b into v (a pointer) for a typed endpoint. Syntax
+// errors and data after the value are a 400; values of the wrong JSON type
+// and (when forbidden) unknown fields are recorded in e as field errors, all
+// of them (see jsonProblems), so they are answered 422 together with every
+// other failing field.
+func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
+	err := decodeJSON(b, v, forbid)
+	if err == nil {
+		return nil
+	}
+	if he, ok := err.(*HTTPError); ok {
+		return he
+	}
 	var te *json.UnmarshalTypeError
 	isType := errors.As(err, &te)
-	if (isType || strings.HasPrefix(err.Error(), "json: unknown field ")) && jsonProblems(b, reflect.TypeOf(v).Elem(), forbid, e) {
+	if (isType || strings.HasPrefix(err.Error(), "json: unknown field ")) && jsonProblems(trimJSONSpace(b), reflect.TypeOf(v).Elem(), forbid, e) {
 		return nil // every unknown field and wrong type, not only the first
 	}
 	if isType {
@@ -247,23 +281,17 @@ func decodeJSONBody(b []byte, v any, forbid bool, e *errs) error {
 		e.add("body."+name, "is not a known field", nil)
 		return nil
 	}
-	// A reused decoder counts offsets from its first input: ask
-	// json.Unmarshal (cold path) for the error with this input's offset.
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		var raw json.RawMessage
-		if uerr := json.Unmarshal(b, &raw); uerr != nil {
-			err = uerr
-		}
-	}
 	return jsonError(err)
 }
 
 // valueRead reports whether a Decode that returned err read a whole JSON
 // value: it did unless the input was malformed or ended early.
 func valueRead(err error) bool {
+	if err == nil {
+		return true // before se, which escapes: a clean decode allocates nothing here
+	}
 	var se *json.SyntaxError
-	return err == nil || !(errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
+	return !(errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
 }
 
 // trailingData is the 400 for bytes after the JSON value, n being the
@@ -335,9 +363,8 @@ func writeEncoded(c *Ctx, status int, v any) error {
 // sent unless a header field set one.
 func writeJSONAs(c *Ctx, status int, v any, ctype []string) error {
 	e := jsonEncPool.Get().(*jsonEnc)
+	defer e.release()
 	if err := e.enc.Encode(v); err != nil {
-		e.buf.Reset()
-		jsonEncPool.Put(e)
 		return fmt.Errorf("graft: encoding JSON response: %w", err)
 	}
 	h := c.rw.Header()
@@ -346,9 +373,5 @@ func writeJSONAs(c *Ctx, status int, v any, ctype []string) error {
 	}
 	c.rw.WriteHeader(status)
 	_, err := c.rw.Write(e.buf.Bytes())
-	e.buf.Reset()
-	if e.buf.Cap() <= maxPooledBuf {
-		jsonEncPool.Put(e)
-	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/graftgo/graft/di"
@@ -335,11 +336,15 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 			return ep.out.write(c, unsafe.Pointer(out))
 		}
 	}
-	return func(c *Ctx) error {
-		if err := ep.runPreBind(c); err != nil {
-			return ep.answer(c, err)
-		}
-		st := new(reqState[In])
+	// The input and the request state come from a pool per endpoint: the
+	// input is valid until the handler returns (as the *Ctx is), which is
+	// what docs/endpoints.md promises. A state goes back only after a
+	// request that ended without error or panic, and only zeroed, so the
+	// next request starts from a zero In whatever the handler did to it;
+	// after a failure it is left to the collector (a 422's errors may still
+	// be on their way to the client).
+	var pool sync.Pool
+	serve := func(c *Ctx, st *reqState[In]) error {
 		rq := &st.req
 		rq.c, rq.ep = c, ep
 		p := unsafe.Pointer(&st.in)
@@ -375,6 +380,21 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 			return ep.answer(c, err)
 		}
 		return ep.out.write(c, unsafe.Pointer(out))
+	}
+	return func(c *Ctx) error {
+		if err := ep.runPreBind(c); err != nil {
+			return ep.answer(c, err)
+		}
+		st, _ := pool.Get().(*reqState[In])
+		if st == nil {
+			st = new(reqState[In])
+		}
+		if err := serve(c, st); err != nil {
+			return err
+		}
+		*st = reqState[In]{}
+		pool.Put(st)
+		return nil
 	}
 }
 
