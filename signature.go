@@ -155,7 +155,9 @@ type Param struct {
 	Name string
 	// In is where the value comes from.
 	In Location
-	// Field is the Go field it is bound to ("" for params added by plugins).
+	// Field is the Go field it is bound to: an In field, the plugin field
+	// of a param a plugin binds (PluginFieldRef.Bind), or "" for a param a
+	// plugin reads itself (AddParam).
 	Field string
 	// Type is the Go type of the field.
 	Type reflect.Type
