@@ -668,17 +668,16 @@ func (f *paramField) message(err error) string {
 	return "is not valid: " + err.Error()
 }
 
-// defaultMaxMemory is the part of a multipart body held in memory.
-const defaultMaxMemory = 32 << 20
-
-// newFormMeta describes a form endpoint's limits.
+// newFormMeta describes a form endpoint, with the default limits until
+// start-up knows the endpoint's own (formLimits.report).
 func newFormMeta(multipart bool) *FormMeta {
-	return &FormMeta{Multipart: multipart, MaxMemory: defaultMaxMemory}
+	return &FormMeta{Multipart: multipart, MaxFiles: DefaultFormMaxFiles, MaxFields: DefaultFormMaxFields,
+		MaxPartSize: min(DefaultFormMaxPartSize, DefaultBodyLimit), MaxMemory: min(DefaultFormMaxMemory, DefaultBodyLimit)}
 }
 
 // parseForm parses an urlencoded or multipart body: 415 for another media
-// type, 413 over the body limit, 400 when malformed.
-func (pl *inPlan) parseForm(c *Ctx) error {
+// type, 413 over the body limit or a form limit, 400 when malformed.
+func (pl *inPlan) parseForm(c *Ctx, lim *formLimits) error {
 	r := c.Request
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := strings.Cut(ct, ";")
@@ -687,13 +686,16 @@ func (pl *inPlan) parseForm(c *Ctx) error {
 	switch {
 	case mt == "multipart/form-data":
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-		if err := r.ParseMultipartForm(min(limit, defaultMaxMemory)); err != nil {
-			return formError(err, limit)
+		if err := lim.parseMultipart(r); err != nil {
+			return err
 		}
 	case mt == "application/x-www-form-urlencoded" && !pl.multipart:
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		if err := r.ParseForm(); err != nil {
 			return formError(err, limit)
+		}
+		if err := lim.checkURLEncoded(r); err != nil {
+			return err
 		}
 	case mt == "" && (r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody):
 		r.PostForm = url.Values{}

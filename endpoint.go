@@ -82,6 +82,7 @@ type endpoint struct {
 	call      Endpoint           // plugin chain; nil when no plugin wrapped
 	outcomes  []declared         // what Respond may answer, fixed at start-up
 	preBind   []func(*Ctx) error // plugins' hooks run before binding (Signature.PreBind)
+	form      formLimits         // limits of a form body, fixed at start-up
 	pbinds    []*pluginBind      // params plugins bind into plugin fields
 }
 
@@ -250,10 +251,16 @@ func (ep *endpoint) assemble(ri *RouteInfo) error {
 	g := ep.graph
 	deps := ep.in.deps
 	defer func() { ep.static = ep.sig.Static() }()
+	name := methodLabel(ri.Method()) + " " + ri.Pattern()
+	if ep.in.form {
+		ep.form = resolveFormLimits(ri.rt, a.cfg.bodyLimit())
+		ep.form.report(ep.sig.Form)
+	} else if ri.rt.formLimits != nil {
+		return fmt.Errorf("graft: endpoint %s: WithFormLimits on an endpoint that reads no form; add form fields to its input or drop the option", name)
+	}
 	if len(deps) == 0 {
 		return nil
 	}
-	name := methodLabel(ri.Method()) + " " + ri.Pattern()
 	if err := g.Build(); err != nil {
 		return fmt.Errorf("graft: endpoint %s: the dependency graph does not validate: %w", name, err)
 	}
@@ -410,7 +417,7 @@ func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 		}
 	}
 	if pl.form {
-		if err := pl.parseForm(c); err != nil {
+		if err := pl.parseForm(c, &ep.form); err != nil {
 			return err
 		}
 	}

@@ -41,6 +41,8 @@ type settings struct {
 	// keepAlive is the event streams' keep-alive interval (sse.go).
 	keepAlive    time.Duration
 	hasKeepAlive bool
+	// formLimits are typed endpoints' form limits (form.go).
+	formLimits *FormLimits
 }
 
 // Option configures a route or a group.

@@ -216,8 +216,14 @@ type FormMeta struct {
 	Multipart bool
 	// Fields are the form fields, files included.
 	Fields []Param
-	// MaxMemory is how much of a multipart body is held in memory; the
-	// rest goes to temporary files, removed when the request ends.
+	// MaxFiles, MaxFields and MaxPartSize are the limits in force (see
+	// FormLimits): files, fields that are not files, bytes of one field's
+	// value. Over one, a request is answered 413.
+	MaxFiles, MaxFields int
+	MaxPartSize         int64
+	// MaxMemory is how much of a multipart body's files is held in
+	// memory; the rest goes to temporary files, removed when the request
+	// ends.
 	MaxMemory int64
 }
 
