@@ -1,12 +1,29 @@
-// Command webpp is seed 002 (webpp's extension packs) written with graft: a
-// cookies extension on the response headers, and a router-level SQLite
-// extension configured at start-up with the database file from --db.
+// Command webpp is webpp's extension model (seed 002) written with graft, an
+// extension on each extensie: a router-level SQLite extension configured at
+// start-up with the database file from --db (router), the DB and cookie
+// mixins (context), a cookies extension on the response headers, typed ETag
+// and If-None-Match header fields, and, with --compress, a gzip writer
+// around the response body (a child extension).
+//
+// From the repository root, on a new database:
 //
 //	go run ./examples/webpp --db webpp.db --port 8080
-//	curl localhost:8080/home                                  # Home Page
-//	curl -c jar -b jar localhost:8080/visits                  # visits: 1, 2, …
-//	curl -d '{"text":"hello"}' localhost:8080/notes           # 201
-//	curl localhost:8080/notes                                 # [{"id":1,"text":"hello"}]
+//	curl localhost:8080/home                                   # Home Page
+//	curl -c jar -b jar localhost:8080/visits                   # visits: 1, then 2, 3, …
+//	curl -i -c jar -b jar -X DELETE localhost:8080/visits      # 204, Set-Cookie: visits=; Path=/; Max-Age=0
+//	curl -H 'Content-Type: application/json' -d '{"text":"hello"}' localhost:8080/notes  # 201 {"id":1,"text":"hello"}
+//	curl -i localhost:8080/notes                               # 200, Etag: "notes-1-1", [{"id":1,"text":"hello"}]
+//	curl -i -H 'If-None-Match: "notes-1-1"' localhost:8080/notes  # 304 Not Modified, no body
+//
+// (curl -d alone sends a form Content-Type, which POST /notes answers with
+// 415: it reads JSON.) With --compress, answers are gzipped for clients
+// that send Accept-Encoding: gzip, error answers included, and left alone
+// for the others:
+//
+//	go run ./examples/webpp --db webpp.db --port 8080 --compress
+//	curl -i --compressed localhost:8080/notes                  # Content-Encoding: gzip, Vary: Accept-Encoding
+//	curl --compressed localhost:8080/nothing                   # the 404 problem+json, decompressed by curl
+//	curl -i localhost:8080/notes                               # no Accept-Encoding: not compressed
 package main
 
 import (
@@ -35,12 +52,17 @@ type Note struct {
 
 const schema = `CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL)`
 
-// newApp builds the app; the SQLite file comes from --db (default webpp.db).
+// newApp builds the app; the SQLite file comes from --db (default webpp.db)
+// and --compress turns on gzip.
 func newApp(cfg graft.Config) *graft.App[Ctx] {
 	app := graft.New[Ctx](cfg)
 	db := &SQLite{Schema: schema}
 	app.Flags().StringVar(&db.File, "db", "webpp.db", "SQLite database file for the notes")
-	app.Register(cookies.Extension(cookies.Options{Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode}), db)
+	gz := &Compress{}
+	app.Flags().BoolVar(&gz.Enabled, "compress", false, "gzip answers for clients that accept it")
+	// The compressor is registered first, so its writer is the outermost
+	// and every answer of the app, 404s included, goes through it.
+	app.Register(gz, cookies.Extension(cookies.Options{Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode}), db, ETag, IfNoneMatch)
 
 	app.GET("/home", func(c *Ctx) error { return c.Text(http.StatusOK, "Home Page") })
 	app.GET("/visits", func(c *Ctx) error {
@@ -48,6 +70,10 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 		n++
 		c.PutCookie("visits", strconv.Itoa(n))
 		return c.Text(http.StatusOK, "visits: "+strconv.Itoa(n))
+	})
+	app.DELETE("/visits", func(c *Ctx) error {
+		c.DropCookie("visits") // Set-Cookie with Max-Age=0, written by the cookies extension's hook
+		return c.NoContent()
 	})
 	app.POST("/notes", func(c *Ctx) error {
 		var in struct {
@@ -71,6 +97,23 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 		return c.JSON(http.StatusCreated, Note{ID: id, Text: in.Text})
 	})
 	app.GET("/notes", func(c *Ctx) error {
+		// Notes are only ever added, so their count and highest id name
+		// the list's version: a client that has it gets a 304 before any
+		// note is read.
+		var count, last int64
+		if err := c.DB().QueryRowContext(c.Context(), `SELECT count(*), coalesce(max(id), 0) FROM notes`).Scan(&count, &last); err != nil {
+			return err
+		}
+		tag := notesTag(count, last)
+		ETag.Set(c, tag)
+		cached, ok, err := IfNoneMatch.Get(c)
+		if err != nil {
+			return err // a malformed If-None-Match: 400 naming the header
+		}
+		if ok && cached.Matches(tag) {
+			c.Status(http.StatusNotModified)
+			return nil
+		}
 		rows, err := c.DB().QueryContext(c.Context(), `SELECT id, text FROM notes ORDER BY id`)
 		if err != nil {
 			return err
@@ -87,9 +130,20 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		if len(notes) > 0 {
+			// A note added between the two queries is in the list: the
+			// tag names what is sent.
+			ETag.Set(c, notesTag(int64(len(notes)), notes[len(notes)-1].ID))
+		}
 		return c.JSON(http.StatusOK, notes)
 	})
 	return app
+}
+
+// notesTag is the entity tag of a list of count notes whose highest id is
+// last.
+func notesTag(count, last int64) EntityTag {
+	return EntityTag{Opaque: "notes-" + strconv.FormatInt(count, 10) + "-" + strconv.FormatInt(last, 10)}
 }
 
 func main() {
