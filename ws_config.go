@@ -45,6 +45,10 @@ type WSConfig struct {
 	// (see package broker and docs/websocket.md); nil means this node
 	// only. The app starts it and closes it at shutdown.
 	Broker broker.Broker
+	// BrokerWait bounds how long start-up waits for the broker to connect;
+	// past it, start-up fails with an error naming the broker. Default
+	// 5s. Flag --broker-wait.
+	BrokerWait time.Duration
 }
 
 // Default values of WSConfig and Behavior fields.
@@ -52,6 +56,7 @@ const (
 	DefaultWSMaxPayloadLength = 16 << 10
 	DefaultWSIdleTimeout      = 120 * time.Second
 	DefaultWSMaxBackpressure  = 64 << 10
+	DefaultBrokerWait         = 5 * time.Second
 )
 
 // registerFlags defines the --ws-* flags on fs.
@@ -64,6 +69,7 @@ func (c *WSConfig) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxLifetime, "ws-max-lifetime", c.MaxLifetime, "close WebSockets this long after they opened (0: never)")
 	fs.BoolVar(&c.CloseOnBackpressureLimit, "ws-close-on-backpressure-limit", c.CloseOnBackpressureLimit, "close a WebSocket, instead of dropping the message, when it is over --ws-max-backpressure")
 	fs.BoolVar(&c.ResetIdleTimeoutOnSend, "ws-reset-idle-on-send", c.ResetIdleTimeoutOnSend, "count sending as activity for --ws-idle-timeout")
+	fs.DurationVar(&c.BrokerWait, "broker-wait", orDefault(c.BrokerWait, DefaultBrokerWait), "how long start-up waits for the WebSocket pub/sub broker before failing")
 }
 
 // invertedBool is a boolean flag stored as its negation, so that a field

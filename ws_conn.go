@@ -483,8 +483,9 @@ func (s *Socket) Topics() []string {
 // Publish sends data to every subscriber of topic except this connection,
 // on this node and, through the broker, on the others. The frame is
 // encoded once for all local subscribers. A subscriber over its
-// backpressure limit misses the message (see Send). The error is the
-// broker's, if it could not take the message.
+// backpressure limit misses the message (see Send). When the broker could
+// not take the message the error is a *BusError (errors.Is(err,
+// ErrLocalOnly)): delivered on this node, not to the others.
 func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)

@@ -2,6 +2,7 @@ package graft
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -35,6 +36,7 @@ type wsHub struct {
 	startOnce, stopOnce sync.Once
 	startErr            error
 	sweepStop, sweepEnd chan struct{}
+	retries             sync.WaitGroup // goroutines retrying bus subscriptions
 
 	bus [busStripes]busStripe
 }
@@ -60,9 +62,18 @@ func (r *wsRoute[T]) settings() *wsSettings { return &r.set }
 const busStripes = 32
 
 type busStripe struct {
-	mu   sync.Mutex
-	subs map[string]struct{}
+	mu       sync.Mutex
+	subs     map[string]struct{}
+	retrying map[string]struct{} // topics a retry goroutine owns
 }
+
+// Bus subscription retries back off from busRetryBase to busRetryMax.
+var busRetryBase, busRetryMax = 100 * time.Millisecond, 5 * time.Second
+
+// hubHookTimeout is the lifespan hook timeout of the hub: its start-up
+// bounds its own waits (Config.WebSocket.BrokerWait), which may be longer
+// than DefaultHookTimeout.
+const hubHookTimeout = 24 * time.Hour
 
 var (
 	hubMu   sync.Mutex
@@ -85,7 +96,7 @@ func (a *core) hub() *wsHub {
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.now.Store(time.Now().UnixNano())
 	if a.state.Load() == stateNew {
-		a.OnLifecycle(Hook{Name: "graft.websocket", OnStart: h.start, OnStop: h.stop})
+		a.OnLifecycle(Hook{Name: "graft.websocket", OnStart: h.start, OnStop: h.stop, Timeout: hubHookTimeout})
 		a.OnShutdown(h.shutdown)
 	} else {
 		if err := h.start(context.Background()); err != nil {
@@ -114,9 +125,10 @@ func (a *core) SetBroker(b broker.Broker) {
 
 // Publish sends data to every subscriber of topic: the local ones, and,
 // through the broker, those of the other nodes. The frame is encoded once
-// for all local subscribers. The error is the broker's, if it could not
-// take the message; local delivery does not fail (a subscriber over its
-// backpressure limit misses the message).
+// for all local subscribers. Local delivery does not fail (a subscriber
+// over its backpressure limit misses the message); when the broker could
+// not take the message the error is a *BusError, which matches
+// ErrLocalOnly: the local subscribers got it, the other nodes did not.
 func (a *core) Publish(topic string, data []byte, op OpCode) error {
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)
@@ -178,8 +190,7 @@ func (h *wsHub) start(ctx context.Context) error {
 			b = cfg.WebSocket.Broker
 		}
 		if b != nil {
-			if err := b.Start(ctx, h.deliver); err != nil {
-				h.startErr = fmt.Errorf("graft: starting the WebSocket broker: %w", err)
+			if h.startErr = h.startBroker(ctx, b, orDefault(cfg.WebSocket.BrokerWait, DefaultBrokerWait)); h.startErr != nil {
 				return
 			}
 			h.brk.Store(&b)
@@ -192,6 +203,35 @@ func (h *wsHub) start(ctx context.Context) error {
 	return h.startErr
 }
 
+// startBroker starts b, waiting for it to connect up to wait, and logs
+// the wait and its outcome: a broker that is down must not leave start-up
+// hanging without a word.
+func (h *wsHub) startBroker(ctx context.Context, b broker.Broker, wait time.Duration) error {
+	name := brokerName(b)
+	log := h.core.logger
+	log.Info("graft: connecting to the WebSocket broker", "broker", name, "wait", wait)
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	err := b.Start(wctx, h.deliver)
+	cancel()
+	if err != nil {
+		err = fmt.Errorf("graft: the WebSocket broker %s did not start within %v (--broker-wait; is it running?): %w", name, wait, err)
+		log.Error("graft: WebSocket broker unreachable", "broker", name, "err", err)
+		return err
+	}
+	log.Info("graft: WebSocket broker connected", "broker", name, "after", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// brokerName names a broker for logs and errors: its String (the bus
+// brokers give their server's address), else its type.
+func brokerName(b broker.Broker) string {
+	if s, ok := b.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", b)
+}
+
 // stop ends the sweeper and closes the broker; it runs after shutdown
 // closed the connections, or when start-up rolls back.
 func (h *wsHub) stop(context.Context) error {
@@ -200,7 +240,10 @@ func (h *wsHub) stop(context.Context) error {
 			close(h.sweepStop)
 			<-h.sweepEnd
 		}
+		h.mu.Lock()
 		h.cancel()
+		h.mu.Unlock()
+		h.retries.Wait()
 		if b := h.broker(); b != nil {
 			if err := b.Close(); err != nil {
 				h.core.logger.Error("graft: closing the WebSocket broker", "err", err)
@@ -363,7 +406,9 @@ func (h *wsHub) unsubscribeAll(s *Socket) {
 }
 
 // syncBus makes the node's bus subscription to topic follow the registry:
-// subscribed exactly when the topic has local subscribers.
+// subscribed exactly when the topic has local subscribers. A failed
+// subscribe is retried with backoff until it succeeds, the topic has no
+// local subscriber left or the app stops.
 func (h *wsHub) syncBus(topic string) {
 	b := h.broker()
 	if b == nil {
@@ -372,13 +417,33 @@ func (h *wsHub) syncBus(topic string) {
 	st := &h.bus[maphash.String(busSeed, topic)%busStripes]
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if _, ok := st.retrying[topic]; ok {
+		return // the retry goroutine syncs it
+	}
+	if err := h.syncBusLocked(b, st, topic); err != nil {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.ctx.Err() != nil {
+			return // stopping: the broker is closing
+		}
+		h.core.logger.Error("graft: subscribing on the broker failed; retrying", "topic", topic, "err", err)
+		if st.retrying == nil {
+			st.retrying = make(map[string]struct{})
+		}
+		st.retrying[topic] = struct{}{}
+		h.retries.Add(1) // under h.mu, so never after stop's Wait began
+		go h.retrySubscribe(b, st, topic)
+	}
+}
+
+// syncBusLocked is syncBus under st.mu; it returns a Subscribe error.
+func (h *wsHub) syncBusLocked(b broker.Broker, st *busStripe, topic string) error {
 	want := h.reg.NumSubscribers(topic) > 0
 	_, have := st.subs[topic]
 	switch {
 	case want && !have:
 		if err := b.Subscribe(topic); err != nil {
-			h.core.logger.Error("graft: subscribing on the broker", "topic", topic, "err", err)
-			return
+			return err
 		}
 		if st.subs == nil {
 			st.subs = make(map[string]struct{})
@@ -389,6 +454,36 @@ func (h *wsHub) syncBus(topic string) {
 			h.core.logger.Error("graft: unsubscribing on the broker", "topic", topic, "err", err)
 		}
 		delete(st.subs, topic)
+	}
+	return nil
+}
+
+// retrySubscribe syncs topic with backoff until the bus agrees with the
+// registry or the app stops. It owns st.retrying[topic] meanwhile.
+func (h *wsHub) retrySubscribe(b broker.Broker, st *busStripe, topic string) {
+	defer h.retries.Done()
+	for attempt := 1; ; attempt++ {
+		t := time.NewTimer(broker.Backoff(attempt, busRetryBase, busRetryMax))
+		select {
+		case <-h.ctx.Done():
+			t.Stop()
+			st.mu.Lock()
+			delete(st.retrying, topic)
+			st.mu.Unlock()
+			return
+		case <-t.C:
+		}
+		st.mu.Lock()
+		err := h.syncBusLocked(b, st, topic)
+		if err == nil {
+			delete(st.retrying, topic)
+		}
+		st.mu.Unlock()
+		if err == nil {
+			h.core.logger.Info("graft: broker subscription restored", "topic", topic, "attempts", attempt)
+			return
+		}
+		h.core.logger.Debug("graft: subscribing on the broker failed again", "topic", topic, "attempt", attempt, "err", err)
 	}
 }
 
@@ -427,14 +522,45 @@ func (h *wsHub) broker() broker.Broker {
 	return nil
 }
 
-// publishBus hands a message to the broker, if there is one.
+// publishBus hands a message to the broker, if there is one. Local
+// delivery has happened: a broker error becomes a *BusError.
 func (h *wsHub) publishBus(topic string, data []byte, op OpCode) error {
 	b := h.broker()
 	if b == nil {
 		return nil
 	}
-	return b.Publish(h.ctx, broker.Message{Topic: topic, Payload: data, Binary: op == OpBinary})
+	if err := b.Publish(h.ctx, broker.Message{Topic: topic, Payload: data, Binary: op == OpBinary}); err != nil {
+		return &BusError{Topic: topic, Err: err}
+	}
+	return nil
 }
+
+// ErrLocalOnly is matched (errors.Is) by the error of a Publish that
+// reached this node's subscribers but not the broker, so not the other
+// nodes: the broker is down or closed. The error is a *BusError.
+var ErrLocalOnly = errors.New("graft: published to this node only")
+
+// BusError is the error of a Publish (App.Publish, Socket.Publish) whose
+// message was delivered to this node's subscribers but that the broker did
+// not take, so other nodes' subscribers missed it. It matches ErrLocalOnly
+// and wraps the broker's error. Callers that treat pub/sub as best effort
+// across nodes (the delivery guarantee is at most once) may log it and go
+// on; closing the publishing connection over it turns a broker outage into
+// a storm of reconnects.
+type BusError struct {
+	// Topic is the topic published on.
+	Topic string
+	// Err is the broker's error.
+	Err error
+}
+
+// Error says what was and was not delivered, and why.
+func (e *BusError) Error() string {
+	return fmt.Sprintf("graft: publish on %q reached this node only; the broker did not take it: %v", e.Topic, e.Err)
+}
+
+// Unwrap returns ErrLocalOnly and the broker's error.
+func (e *BusError) Unwrap() []error { return []error{ErrLocalOnly, e.Err} }
 
 // deliver receives the other nodes' messages from the broker.
 func (h *wsHub) deliver(m broker.Message) {

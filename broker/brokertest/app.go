@@ -2,9 +2,11 @@ package brokertest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,10 +14,12 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/broker"
 )
 
 var appQuiet = slog.New(slog.DiscardHandler)
@@ -27,8 +31,8 @@ var appQuiet = slog.New(slog.DiscardHandler)
 // setup is as for [Run].
 func RunApp(t *testing.T, setup func(t testing.TB) Harness) {
 	h := setup(t)
-	a, addrA := startAppNode(t, h)
-	b, addrB := startAppNode(t, h)
+	a, addrA, _ := startAppNode(t, h)
+	b, addrB, _ := startAppNode(t, h)
 
 	ca := dialWS(t, addrA, "/ws?topic=news")
 	cb := dialWS(t, addrB, "/ws?topic=news")
@@ -60,16 +64,70 @@ func RunApp(t *testing.T, setup func(t testing.TB) Harness) {
 	cb.expect(t, "after restart")
 }
 
+// RunAppOutage checks two app nodes while their bus is down (it needs
+// h.StopBus): publishes still reach the subscribers of the publishing
+// node, every one; a failed Publish returns a *graft.BusError matching
+// graft.ErrLocalOnly, exactly when the broker's own Publish fails; a client
+// publishing meanwhile stays connected; and a topic first subscribed during
+// the outage carries messages across nodes once the bus is back.
+func RunAppOutage(t *testing.T, setup func(t testing.TB) Harness) {
+	h := setup(t)
+	if h.StopBus == nil {
+		t.Skip("the bus cannot be stopped")
+	}
+	a, addrA, na := startAppNode(t, h)
+	b, addrB, nb := startAppNode(t, h)
+	ca1 := dialWS(t, addrA, "/ws?topic=news")
+	ca2 := dialWS(t, addrA, "/ws?topic=news")
+	cb := dialWS(t, addrB, "/ws?topic=news")
+	for _, c := range []*wsClient{ca1, ca2, cb} {
+		c.expect(t, "ready")
+	}
+	untilDelivered(t, b, ca1, "news", ca2, cb)
+
+	h.StopBus(t, na, nb)
+	busFails := na.Publish(context.Background(), broker.Message{Topic: "brokertest probe"}) != nil
+	for i := range 20 {
+		m := fmt.Sprintf("during outage %d", i)
+		err := a.Publish("news", []byte(m), graft.OpText)
+		var be *graft.BusError
+		switch {
+		case busFails && (!errors.Is(err, graft.ErrLocalOnly) || !errors.As(err, &be) || be.Topic != "news"):
+			t.Fatalf("Publish %d with the bus down = %v, want a *graft.BusError for news matching graft.ErrLocalOnly", i, err)
+		case !busFails && err != nil:
+			t.Fatalf("Publish %d = %v, but the broker buffers while disconnected", i, err)
+		}
+		ca1.expect(t, m)
+		ca2.expect(t, m)
+	}
+	ca1.send(t, "from a client during the outage")
+	ca2.expect(t, "from a client during the outage")
+	a.Publish("news", []byte("sender still connected"), graft.OpText)
+	ca1.expect(t, "sender still connected") // not closed, and nothing before it
+	ca2.expect(t, "sender still connected")
+	late := dialWS(t, addrA, "/ws?topic=late")
+	late.expect(t, "ready")
+
+	h.StartBus(t, na, nb)
+	untilDelivered(t, b, late, "late")
+	untilDelivered(t, b, ca1, "news", ca2, cb)
+	b.Publish("news", []byte("after the outage"), graft.OpText)
+	for _, c := range []*wsClient{ca1, ca2, cb} {
+		c.expect(t, "after the outage")
+	}
+}
+
 // AppFigures logs cross-node figures through the bus named bus: messages/s
 // from app A's Publish to a WebSocket client of app B, and the latency one
-// message adds. It is skipped with -short.
+// message adds. It fails unless each of the 20 000 messages of the
+// throughput run arrives exactly once, in order. It is skipped with -short.
 func AppFigures(t *testing.T, bus string, setup func(t testing.TB) Harness) {
 	if testing.Short() {
 		t.Skip("figures")
 	}
 	h := setup(t)
-	a, _ := startAppNode(t, h)
-	_, addrB := startAppNode(t, h)
+	a, _, _ := startAppNode(t, h)
+	_, addrB, _ := startAppNode(t, h)
 	cb := dialWS(t, addrB, "/ws?topic=bench")
 	cb.expect(t, "ready")
 	untilDelivered(t, a, cb, "bench")
@@ -84,30 +142,50 @@ func AppFigures(t *testing.T, bus string, setup func(t testing.TB) Harness) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 
 	const n = 20000
-	msg := []byte(strings.Repeat("m", 32))
+	pad := strings.Repeat("m", 26)
 	start := time.Now()
+	published := make(chan error, 1)
 	go func() {
-		for range n {
-			a.Publish("bench", msg, graft.OpText)
+		for i := range n {
+			if err := a.Publish("bench", fmt.Appendf(nil, "%05d %s", i, pad), graft.OpText); err != nil {
+				published <- fmt.Errorf("publish %d: %w", i, err)
+				return
+			}
 		}
+		published <- nil
 	}()
 	got := 0
 	for got < n {
-		if _, err := cb.read(2 * time.Second); err != nil {
-			break
+		m, err := cb.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d of %d messages: %v", got, n, err)
+		}
+		if want := fmt.Sprintf("%05d %s", got, pad); m != want {
+			t.Fatalf("message %d is %q: lost, duplicated or out of order", got, m)
 		}
 		got++
 	}
 	el := time.Since(start)
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	if m, err := cb.read(200 * time.Millisecond); err == nil {
+		t.Fatalf("message %q after all %d", m, n)
+	}
 	t.Logf("cross-node via %s: %d/%d messages in %v = %.0f msg/s; publish-to-client latency p50 %v p99 %v",
 		bus, got, n, el.Round(time.Millisecond), float64(got)/el.Seconds(), lat[len(lat)/2], lat[len(lat)*99/100])
 }
 
 // startAppNode serves a graft app whose /ws route subscribes each
-// connection to the topic named in its query and acknowledges with "ready".
-func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string) {
+// connection to the topic named in its query and acknowledges with
+// "ready"; what a client sends is published to the others on its topic.
+// It returns the app, its address and its broker. Connections have no
+// backpressure limit, so that what the tests count is what the bus
+// delivered.
+func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string, broker.Broker) {
 	t.Helper()
-	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: appQuiet, WebSocket: graft.WSConfig{Broker: h.NewNode(t)}})
+	node := h.NewNode(t)
+	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: appQuiet, WebSocket: graft.WSConfig{Broker: node, MaxBackpressure: -1}})
 	graft.WebSocket(app, "/ws", graft.Behavior[string]{
 		Upgrade: func(c *graft.Ctx) (string, error) { return c.Query("topic"), nil },
 		Open: func(c *graft.Conn[string]) {
@@ -115,7 +193,11 @@ func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string) {
 			c.Send([]byte("ready"), graft.OpText, false)
 		},
 		Message: func(c *graft.Conn[string], data []byte, op graft.OpCode) {
-			c.Publish(*c.Data(), data, op)
+			// With the bus down the message still reached this node's
+			// subscribers: not a reason to drop the sender.
+			if err := c.Publish(*c.Data(), data, op); err != nil && !errors.Is(err, graft.ErrLocalOnly) {
+				c.Close(graft.CloseInternalError, "publish failed")
+			}
 		},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -133,9 +215,13 @@ func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		app.Shutdown(ctx)
-		<-errc
+		select {
+		case <-errc:
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return within 5s of Shutdown")
+		}
 	})
-	return app, ln.Addr().String()
+	return app, ln.Addr().String(), node
 }
 
 // untilDelivered publishes probes on node from until client c got one,
@@ -238,4 +324,69 @@ func (c *wsClient) expect(t testing.TB, want string) {
 	if err != nil || got != want {
 		t.Fatalf("got %q (%v), want %q", got, err, want)
 	}
+}
+
+// AppBrokerDown checks that an app whose broker b cannot reach its server
+// (a closed port, say) fails to start within Config.WebSocket.BrokerWait,
+// with an error and a log line naming the broker as name (its URL), and
+// never listens. b must not have been started.
+func AppBrokerDown(t *testing.T, b broker.Broker, name string) {
+	t.Helper()
+	var logs lockedBuffer
+	const wait = 300 * time.Millisecond
+	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1,
+		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+		WebSocket: graft.WSConfig{Broker: b, BrokerWait: wait}})
+	graft.WebSocket(app, "/ws", graft.Behavior[struct{}]{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- app.RunContext(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cancel()
+		<-done
+		t.Fatalf("RunContext still waiting for the broker 10s after a %v --broker-wait; log:\n%s", wait, logs.String())
+	}
+	if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "--broker-wait") {
+		t.Fatalf("RunContext = %v, want an error naming %s and --broker-wait", err, name)
+	}
+	if addr := app.Addr(); addr != "" {
+		t.Fatalf("the app listened on %s without its broker", addr)
+	}
+	for _, want := range []string{"connecting to the WebSocket broker", "WebSocket broker unreachable"} {
+		if line := logLine(logs.String(), want); !strings.Contains(line, name) {
+			t.Errorf("no log line %q naming %s; log:\n%s", want, name, logs.String())
+		}
+	}
+}
+
+// logLine returns the first line of log holding s, or "".
+func logLine(log, s string) string {
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
+// lockedBuffer is a bytes.Buffer a logger and a test may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +114,25 @@ func New(opts Options) (*Broker, error) {
 
 // ID returns the node's id, random per Broker.
 func (b *Broker) ID() broker.NodeID { return b.inbox.Self() }
+
+// String names the broker by its server URLs, without passwords or
+// tokens, for logs and errors ("nats://127.0.0.1:4222").
+func (b *Broker) String() string {
+	urls := strings.Split(b.opts.URL, ",")
+	for i, raw := range urls {
+		raw = strings.TrimSpace(raw)
+		if u, err := url.Parse(raw); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "redacted")
+			} else {
+				u.User = url.User("redacted") // a lone user part is a token
+			}
+			raw = u.String()
+		}
+		urls[i] = raw
+	}
+	return strings.Join(urls, ",")
+}
 
 // Conn returns the NATS connection, or nil before Start. It is for
 // inspection (status, statistics); closing it or changing its

@@ -1,7 +1,9 @@
 package redis
 
 import (
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/graftgo/graft/broker/brokertest"
 )
@@ -14,3 +16,24 @@ func TestAppNodesOverRedis(t *testing.T) { brokertest.RunApp(t, redisBus) }
 // Cross-node figures through Redis: messages/s from app A's Publish to a
 // WebSocket client of app B, and the latency one message adds.
 func TestAppNodesOverRedisFigures(t *testing.T) { brokertest.AppFigures(t, "Redis", redisBus) }
+
+// An app whose Redis is down at boot fails to start within --broker-wait,
+// saying which server it waited for, instead of hanging without a listener
+// or a log line.
+func TestAppBrokerDown(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	b, err := New(Options{Addr: addr, Logger: quiet, ReconnectWait: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// rueidis's failed dials sleep out a retry delay; see
+	// TestStartFailsWithoutServer.
+	t.Cleanup(func() { waitGone(t, "rueidis.(*call).DelayDo") })
+	brokertest.AppBrokerDown(t, b, "redis://"+addr)
+}
+
+// Redis killed and restarted under two app nodes: publishes reach the
+// local subscribers and report graft.ErrLocalOnly, publishing clients stay
+// connected, and a topic subscribed during the outage works afterwards.
+func TestAppNodesOverRedisOutage(t *testing.T) { brokertest.RunAppOutage(t, redisBus) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,6 +120,13 @@ func New(opts Options) (*Broker, error) {
 
 // ID returns the node's id, random per Broker.
 func (b *Broker) ID() broker.NodeID { return b.inbox.Self() }
+
+// String names the broker by its server addresses, for logs and errors
+// ("redis://127.0.0.1:6379"); credentials live in Options.Client and are
+// not shown.
+func (b *Broker) String() string {
+	return "redis://" + strings.Join(b.opts.Client.InitAddress, ",")
+}
 
 // Channel returns the Redis channel topic maps to.
 func (b *Broker) Channel(topic string) string { return b.opts.Prefix + topic }
