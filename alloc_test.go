@@ -259,3 +259,31 @@ func TestAllocsJSONBody(t *testing.T) {
 		}
 	}
 }
+
+// TestAllocsScopeValue pins ScopeValue.Get at 0 allocations: a router-level
+// resource costs a walk up the scope chain.
+func TestAllocsScopeValue(t *testing.T) {
+	type res struct{ n int }
+	k := NewScopeValue[*res]("test.alloc")
+	app := New[Ctx](Config{Logger: discardLogger()})
+	g := app.Group("/g")
+	g.Register(ExtensionFunc("test.alloc", func(b *Builder) error {
+		k.Set(b, &res{n: 7})
+		return nil
+	}))
+	g.Group("/deep").GET("/x", func(c *Ctx) error {
+		if k.Get(c).n != 7 {
+			t.Error("scope value not found")
+		}
+		return nil
+	})
+	if err := app.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(t.Context())
+	w := &stubWriter{h: http.Header{}}
+	r := httptest.NewRequest("GET", "/g/deep/x", nil)
+	if n := testing.AllocsPerRun(200, func() { app.ServeHTTP(w, r) }); n != 0 {
+		t.Errorf("request reading a scope value: %v allocs, want 0", n)
+	}
+}

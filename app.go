@@ -125,6 +125,7 @@ func New[C any](cfg Config) *App[C] {
 	a.graph = newGraph(a.core)
 	a.flags = flag.NewFlagSet(appName(), flag.ContinueOnError)
 	a.cfg.RegisterFlags(a.flags)
+	a.exts.flags = a.flags
 	return a
 }
 

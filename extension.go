@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Extension is a unit of added behaviour registered with Register, before
@@ -77,10 +78,63 @@ type Stopper interface {
 	Stop(ctx context.Context) error
 }
 
+// Cleaner is implemented by extensions that release what Provision
+// prepared (Caddy's CleanerUpper). Cleanup runs for every extension whose
+// Provision succeeded (or that has no Provision and was extended), in
+// reverse dependency order, after Stop: at shutdown, and when a later step
+// of start-up fails, so that nothing a failed start provisioned is left
+// open.
+type Cleaner interface {
+	Cleanup() error
+}
+
+// LifecycleTimeout is implemented by extensions whose Provision, Start and
+// Stop need a deadline other than DefaultHookTimeout; each call gets a
+// context that ends after the returned duration.
+type LifecycleTimeout interface {
+	LifecycleTimeout() time.Duration
+}
+
+// Pack returns an extension pack: an extension with the given id that
+// brings exts along (webpp's unified extension pack) and contributes
+// nothing of its own. It is listed as a pack, with what it brought. A pack
+// that also needs its own Extend implements Packer itself.
+func Pack(id string, exts ...Extension) Extension {
+	return &pack{id: id, exts: exts}
+}
+
+// ExtensionFunc returns an extension with the given id whose Extend is fn:
+// the shortest way to write an extension that needs no configuration type
+// of its own and no lifecycle.
+func ExtensionFunc(id string, fn func(b *Builder) error) Extension {
+	return &funcExtension{id: id, fn: fn}
+}
+
+type funcExtension struct {
+	id string
+	fn func(b *Builder) error
+}
+
+func (f *funcExtension) ID() string              { return f.id }
+func (f *funcExtension) Extend(b *Builder) error { return f.fn(b) }
+
+type pack struct {
+	id   string
+	exts []Extension
+}
+
+func (p *pack) ID() string            { return p.id }
+func (p *pack) Extend(*Builder) error { return nil }
+func (p *pack) Pack() []Extension     { return p.exts }
+func (p *pack) String() string        { return "pack " + p.id }
+
 // ExtensionInfo describes a registered extension, for listings.
 type ExtensionInfo struct {
 	// ID is the extension's ID.
 	ID string
+	// Kind is "extension", "pack" (a Packer) or "property" (a property
+	// registered directly).
+	Kind string
 	// Scope is the prefix of the group it was registered on, "" for the app.
 	Scope string
 	// Requires lists the IDs it requires.
@@ -89,15 +143,78 @@ type ExtensionInfo struct {
 	// HeaderField; a registered HeaderField lists itself), known once the
 	// app started.
 	HeaderFields []string
+	// PackedBy is the ID of the pack that brought it, "" when it was
+	// registered directly.
+	PackedBy string
+	// Packs lists, for a pack, the IDs of the extensions it brought.
+	Packs []string
+	// State is where the extension is in its lifecycle: "registered",
+	// "extended", "provisioned", "started", "stopped" or "failed".
+	State string
+	// Contributes describes what the extension added through its Builder,
+	// one entry per contribution, e.g. "middleware", "header hook",
+	// "property cookies.pending", "encoder application/msgpack",
+	// "scope value sqlite.db", "plugin bus".
+	Contributes []string
+}
+
+// String formats the extension as one line of a listing.
+func (i ExtensionInfo) String() string {
+	var b strings.Builder
+	scope := i.Scope
+	if scope == "" {
+		scope = "app"
+	}
+	fmt.Fprintf(&b, "%-9s %-28s %-10s %-11s", i.Kind, i.ID, scope, i.State)
+	if i.PackedBy != "" {
+		b.WriteString(" packed-by=" + i.PackedBy)
+	}
+	if len(i.Requires) > 0 {
+		b.WriteString(" requires=" + strings.Join(i.Requires, ","))
+	}
+	if len(i.Packs) > 0 {
+		b.WriteString(" brings=" + strings.Join(i.Packs, ","))
+	}
+	if len(i.Contributes) > 0 {
+		b.WriteString(" [" + strings.Join(i.Contributes, "; ") + "]")
+	}
+	return b.String()
 }
 
 // extRecord is one registered extension.
 type extRecord struct {
-	ext      Extension
-	sc       *scope
-	requires []string
-	started  bool
-	fields   []string // header fields declared by Extend
+	ext         Extension
+	sc          *scope
+	requires    []string
+	packedBy    string
+	packs       []string
+	state       string
+	contrib     []string
+	builder     *Builder
+	provisioned bool
+	started     bool
+	fields      []string // header fields declared by Extend
+}
+
+// kind names what the record is, for listings.
+func (r *extRecord) kind() string {
+	switch r.ext.(type) {
+	case Packer:
+		return "pack"
+	case PropertyInfo:
+		return "property"
+	}
+	return "extension"
+}
+
+// timeout is the deadline of one lifecycle call of the extension.
+func (r *extRecord) timeout() time.Duration {
+	if lt, ok := r.ext.(LifecycleTimeout); ok {
+		if d := lt.LifecycleTimeout(); d > 0 {
+			return d
+		}
+	}
+	return DefaultHookTimeout
 }
 
 // extensionSet is the registry of an app's extensions.
@@ -105,6 +222,7 @@ type extensionSet struct {
 	recs  []*extRecord   // registration order, then dependency order after start
 	errs  []error        // setup mistakes, reported by Start
 	props map[string]any // property name → property value
+	flags *flag.FlagSet  // the app's, for FlagDefiner
 	// fields maps a header name to the field declared for it and who
 	// declared it first.
 	fields map[string]fieldDecl
@@ -131,7 +249,7 @@ func (g *Group[C]) Register(exts ...Extension) {
 			a.exts.errs = append(a.exts.errs, fmt.Errorf("graft: extension %s registered on %s after its routes; register extensions before routes", e.ID(), scopeName(g.sc)))
 			continue
 		}
-		a.exts.add(g.sc, e, false)
+		a.exts.add(g.sc, e, "")
 	}
 }
 
@@ -142,15 +260,22 @@ func scopeName(sc *scope) string {
 	return "group " + sc.prefix
 }
 
-// add records e on sc; packed says e came from a pack, where the same value
-// twice is deduplicated rather than an error.
-func (s *extensionSet) add(sc *scope, e Extension, packed bool) {
+// add records e on sc; packedBy is the ID of the pack that brought it,
+// where the same value twice is deduplicated rather than an error.
+func (s *extensionSet) add(sc *scope, e Extension, packedBy string) {
 	id := e.ID()
 	for _, r := range s.recs {
-		if r.ext.ID() != id || !related(r.sc, sc) {
+		if !related(r.sc, sc) {
+			if sameExtension(r.ext, e) {
+				s.errs = append(s.errs, fmt.Errorf("graft: extension %s: the same value is registered on %s and on %s; one value has one lifecycle: register it once on a scope that encloses both, or give each scope its own value", id, scopeName(r.sc), scopeName(sc)))
+				return
+			}
 			continue
 		}
-		if packed && sameExtension(r.ext, e) {
+		if r.ext.ID() != id {
+			continue
+		}
+		if packedBy != "" && sameExtension(r.ext, e) {
 			return
 		}
 		if p, ok := e.(PropertyInfo); ok {
@@ -162,18 +287,23 @@ func (s *extensionSet) add(sc *scope, e Extension, packed bool) {
 		}
 		return
 	}
-	rec := &extRecord{ext: e, sc: sc}
+	rec := &extRecord{ext: e, sc: sc, packedBy: packedBy, state: "registered"}
 	if rq, ok := e.(Requirer); ok {
 		rec.requires = rq.Requires()
 	}
 	s.recs = append(s.recs, rec)
+	if fd, ok := e.(FlagDefiner); ok && s.flags != nil {
+		fd.DefineFlags(s.flags)
+		rec.contrib = append(rec.contrib, "flags")
+	}
 	if p, ok := e.(Packer); ok {
 		for _, sub := range p.Pack() {
 			if sub == nil {
 				s.errs = append(s.errs, fmt.Errorf("graft: extension pack %s contains a nil extension", id))
 				continue
 			}
-			s.add(sc, sub, true)
+			rec.packs = append(rec.packs, sub.ID())
+			s.add(sc, sub, id)
 		}
 	}
 }
@@ -207,9 +337,28 @@ func encloses(outer, inner *scope) bool {
 func (a *core) Extensions() []ExtensionInfo {
 	out := make([]ExtensionInfo, 0, len(a.exts.recs))
 	for _, r := range a.exts.recs {
-		out = append(out, ExtensionInfo{ID: r.ext.ID(), Scope: r.sc.prefix, Requires: slices.Clone(r.requires), HeaderFields: slices.Clone(r.fields)})
+		out = append(out, ExtensionInfo{
+			ID: r.ext.ID(), Kind: r.kind(), Scope: r.sc.prefix, Requires: slices.Clone(r.requires),
+			PackedBy: r.packedBy, Packs: slices.Clone(r.packs), State: r.state, Contributes: slices.Clone(r.contrib),
+			HeaderFields: slices.Clone(r.fields),
+		})
 	}
 	return out
+}
+
+// WriteExtensions writes the extension listing for humans, one line per
+// extension or pack (kind, id, scope, state, what it brought and
+// contributed), as ExtensionInfo.String formats it.
+func (a *core) WriteExtensions(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "%-9s %-28s %-10s %-11s %s\n", "KIND", "ID", "SCOPE", "STATE", "DETAILS"); err != nil {
+		return err
+	}
+	for _, i := range a.Extensions() {
+		if _, err := fmt.Fprintln(w, i.String()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sortRecs orders extensions so that every extension comes after those it
@@ -284,8 +433,14 @@ func (a *core) startExtensions(ctx context.Context) error {
 	}
 	for _, r := range s.recs {
 		b := &Builder{core: a, sc: r.sc, rec: r}
+		r.builder = b
 		if err := guard(func() error { return r.ext.Extend(b) }); err != nil {
+			r.state = "failed"
 			return fmt.Errorf("graft: extension %s: Extend: %w", r.ext.ID(), err)
+		}
+		r.state = "extended"
+		if _, ok := r.ext.(Provisioner); !ok {
+			r.provisioned = true
 		}
 	}
 	if len(s.errs) > 0 {
@@ -296,25 +451,29 @@ func (a *core) startExtensions(ctx context.Context) error {
 	}
 	for _, r := range s.recs {
 		if p, ok := r.ext.(Provisioner); ok {
-			if err := guard(func() error { return p.Provision(ctx) }); err != nil {
+			if err := callHook(ctx, r.timeout(), p.Provision); err != nil {
+				r.state = "failed"
 				return fmt.Errorf("graft: extension %s: Provision: %w", r.ext.ID(), err)
 			}
+			r.provisioned, r.state = true, "provisioned"
 		}
 	}
 	for _, r := range s.recs {
 		if v, ok := r.ext.(Validator); ok {
 			if err := guard(v.Validate); err != nil {
+				r.state = "failed"
 				return fmt.Errorf("graft: extension %s: Validate: %w", r.ext.ID(), err)
 			}
 		}
 	}
 	for _, r := range s.recs {
 		if st, ok := r.ext.(Starter); ok {
-			if err := guard(func() error { return st.Start(ctx) }); err != nil {
+			if err := callHook(ctx, r.timeout(), st.Start); err != nil {
+				r.state = "failed"
 				return fmt.Errorf("graft: extension %s: Start: %w", r.ext.ID(), err)
 			}
 		}
-		r.started = true
+		r.started, r.state = true, "started"
 	}
 	return nil
 }
@@ -329,17 +488,30 @@ func guard(fn func() error) (err error) {
 	return fn()
 }
 
-// stopAll stops started extensions in reverse order, logging failures.
+// stopAll stops started extensions in reverse order, then cleans up those
+// that provisioned, logging failures. It runs at shutdown and when start-up
+// fails part way.
 func (s *extensionSet) stopAll(ctx context.Context, l *slog.Logger) {
 	for i := len(s.recs) - 1; i >= 0; i-- {
 		r := s.recs[i]
-		if !r.started {
-			continue
+		if r.started {
+			r.started = false
+			if st, ok := r.ext.(Stopper); ok {
+				if err := callHook(ctx, r.timeout(), st.Stop); err != nil {
+					l.Error("graft: extension stop failed", "extension", r.ext.ID(), "err", err)
+				}
+			}
+			r.state = "stopped"
 		}
-		r.started = false
-		if st, ok := r.ext.(Stopper); ok {
-			if err := guard(func() error { return st.Stop(ctx) }); err != nil {
-				l.Error("graft: extension stop failed", "extension", r.ext.ID(), "err", err)
+		if r.provisioned {
+			r.provisioned = false
+			if cl, ok := r.ext.(Cleaner); ok {
+				if err := guard(cl.Cleanup); err != nil {
+					l.Error("graft: extension cleanup failed", "extension", r.ext.ID(), "err", err)
+				}
+			}
+			if r.state != "failed" {
+				r.state = "stopped"
 			}
 		}
 	}
@@ -392,6 +564,7 @@ func (b *Builder) Use(mw ...Middleware) {
 		}
 		b.sc.extMws = append(b.sc.extMws, answering(m))
 	}
+	b.note("middleware")
 }
 
 // answering gives mw a next that finishes the response (serve) before it
@@ -411,6 +584,7 @@ func answering(mw Middleware) Middleware {
 // scope also run for 404 and 405 answers.
 func (b *Builder) OnWriteHeader(fn func(c *Ctx, status int)) {
 	b.sc.headerHooks = append(b.sc.headerHooks, fn)
+	b.note("header hook")
 }
 
 // Property declares that the extension uses these properties. Each
@@ -419,6 +593,9 @@ func (b *Builder) OnWriteHeader(fn func(c *Ctx, status int)) {
 func (b *Builder) Property(ps ...PropertyInfo) {
 	for _, p := range ps {
 		b.core.exts.declareProperty(p, b.rec.ext.ID())
+		if any(p) != any(b.rec.ext) {
+			b.note("property " + p.Name())
+		}
 	}
 }
 
@@ -462,6 +639,7 @@ func (s *extensionSet) declareField(f HeaderFieldInfo, by string) bool {
 // the scope; Ctx.Render picks one by the request's Accept header.
 func (b *Builder) Encoder(mediaType string, enc EncodeFunc) {
 	b.codecs().setEncoder(mediaType, enc)
+	b.note("encoder " + mediaType)
 }
 
 // WrapEncoder wraps the scope's encoder for a media type (a child
@@ -473,6 +651,7 @@ func (b *Builder) WrapEncoder(mediaType string, wrap func(inner EncodeFunc) Enco
 		return fmt.Errorf("no encoder for %s to wrap in %s; require the extension that provides it", mediaType, scopeName(b.sc))
 	}
 	b.codecs().setEncoder(mediaType, wrap(inner))
+	b.note("encoder wrapper " + mediaType)
 	return nil
 }
 
@@ -480,6 +659,7 @@ func (b *Builder) WrapEncoder(mediaType string, wrap func(inner EncodeFunc) Enco
 // picks one by the request's Content-Type.
 func (b *Builder) Decoder(mediaType string, dec DecodeFunc) {
 	b.codecs().decoders[mediaType] = dec
+	b.note("decoder " + mediaType)
 }
 
 // WrapResponse adds a response-body child extension: wrap receives the

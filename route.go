@@ -74,6 +74,7 @@ type scope struct {
 	extMws      []Middleware
 	headerHooks []func(c *Ctx, status int)
 	codecs      *codecs
+	values      []any // scope values by index (scopevalue.go)
 }
 
 // lineage returns the scopes from the app down to sc.
