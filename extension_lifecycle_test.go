@@ -146,20 +146,20 @@ type requestID struct{ Header string }
 func (*requestID) ID() string                    { return "test.requestid" }
 func (*requestID) Extend(b *graft.Builder) error { return nil }
 
-// accessLog requires requestID and reads its configuration.
-type accessLog struct {
+// ridAccessLog requires requestID and reads its configuration.
+type ridAccessLog struct {
 	listed bool
 	header string
 }
 
-func (*accessLog) ID() string { return "test.accesslog" }
-func (l *accessLog) Requires() []string {
+func (*ridAccessLog) ID() string { return "test.accesslog" }
+func (l *ridAccessLog) Requires() []string {
 	if l.listed {
 		return []string{"test.requestid"}
 	}
 	return nil
 }
-func (l *accessLog) Extend(b *graft.Builder) error {
+func (l *ridAccessLog) Extend(b *graft.Builder) error {
 	rid, err := graft.Require[*requestID](b)
 	if err != nil {
 		return err
@@ -169,7 +169,7 @@ func (l *accessLog) Extend(b *graft.Builder) error {
 }
 
 func TestRequireGivesTheRequiredExtension(t *testing.T) {
-	al := &accessLog{listed: true}
+	al := &ridAccessLog{listed: true}
 	app := graft.New[graft.Ctx](graft.Config{})
 	app.Register(graft.Pack("test.observability", &requestID{Header: "X-Trace"}, al))
 	if err := app.Start(context.Background()); err != nil {
@@ -202,8 +202,8 @@ func TestRequireGivesTheRequiredExtension(t *testing.T) {
 		exts []graft.Extension
 		want string
 	}{
-		"not listed": {[]graft.Extension{&requestID{}, &accessLog{}}, `does not list "test.requestid" in Requires()`},
-		"missing":    {[]graft.Extension{&accessLog{}}, "not registered"},
+		"not listed": {[]graft.Extension{&requestID{}, &ridAccessLog{}}, `does not list "test.requestid" in Requires()`},
+		"missing":    {[]graft.Extension{&ridAccessLog{}}, "not registered"},
 	} {
 		app := graft.New[graft.Ctx](graft.Config{})
 		app.Register(tc.exts...)
