@@ -45,8 +45,8 @@ type StreamHandler[In, E any] func(ctx context.Context, in *In, s *Stream[E]) er
 // return an error or a declared outcome (Respond), answered as for any
 // typed endpoint. After it opened, a returned error ends the stream and
 // goes to the error handler, which can only log it. Each event is flushed
-// at once; a comment is sent when the stream was silent for the keep-alive
-// interval (WithStreamKeepAlive, default 15 s). The handler's ctx is
+// at once; once per keep-alive interval (WithStreamKeepAlive, default
+// 15 s) a comment is sent if nothing else was. The handler's ctx is
 // cancelled when the client disconnects or the app shuts down, and Send
 // then fails, so the handler returns. The signature's default return has
 // the media type text/event-stream, the encoder "sse" and the type E.
@@ -163,7 +163,7 @@ type Stream[E any] struct {
 	done    bool
 	err     error // the first write error; later sends return it
 	every   time.Duration
-	last    time.Time // of the last write, for the keep-alive
+	wrote   bool // since the last keep-alive tick (cheaper than a clock read per event)
 	timer   *time.Timer
 }
 
@@ -173,12 +173,13 @@ var errStreamEnded = errors.New("graft: the event stream ended: its handler retu
 func (s *Stream[E]) start(ctx context.Context, c *Ctx, kind eventKind, every time.Duration) {
 	s.ctx, s.c, s.kind, s.every = ctx, c, kind, every
 	s.rc = http.NewResponseController(c.rw.w)
-	s.lastID = c.Request.Header.Get("Last-Event-ID")
+	if v := c.Request.Header["Last-Event-Id"]; len(v) > 0 { // canonical key: Get would allocate
+		s.lastID = v[0]
+	}
 	if kind == eventJSON {
 		s.enc = json.NewEncoder(&s.buf)
 	}
 	if every > 0 {
-		s.last = time.Now()
 		s.timer = time.AfterFunc(every, s.keepAlive)
 	}
 }
@@ -312,29 +313,28 @@ func (s *Stream[E]) write() error {
 		s.err = fmt.Errorf("graft: writing the event stream: %w", err)
 		return s.err
 	}
-	if s.timer != nil {
-		s.last = time.Now()
-	}
+	s.wrote = true
 	return nil
 }
 
-// keepAlive runs on the timer: a comment when the stream was silent for
-// the interval, then the timer is set for the next check.
+// keepAlive runs on the timer, once per interval: a comment when nothing
+// was written since the previous tick, so a silent stream carries one
+// comment per interval and the longest silence stays under two.
 func (s *Stream[E]) keepAlive() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done || s.err != nil || s.ctx.Err() != nil {
 		return
 	}
-	if idle := time.Since(s.last); idle < s.every {
-		s.timer.Reset(s.every - idle)
-		return
+	if !s.wrote {
+		s.buf.Reset()
+		s.buf.WriteString(": keep-alive\n\n")
+		if s.write() != nil {
+			return
+		}
 	}
-	s.buf.Reset()
-	s.buf.WriteString(": keep-alive\n\n")
-	if s.write() == nil {
-		s.timer.Reset(s.every)
-	}
+	s.wrote = false
+	s.timer.Reset(s.every)
 }
 
 // finish ends the stream after the handler returned err. A stream that
