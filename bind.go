@@ -60,6 +60,7 @@ type bodyField struct {
 	forbid   int            // 0: app default, 1: forbid unknown fields, 2: allow
 	check    check          // validation of a decoded msgpack body: zero values count as absent
 	presence *pnode         // validation of a JSON body, which knows what was sent
+	fast     *fastDec       // plan for a plain struct body; nil: encoding/json only
 	msgpack  bool
 	required bool
 	path     string // Go field path ("Body", "Envelope.Body")
@@ -418,6 +419,7 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 	default:
 		bf.MediaTypes = []string{mediaJSON, mediaMsgpack}
 		bf.ptrWord = typeWord(reflect.PointerTo(t))
+		bf.fast = compileFastDec(t)
 		var err error
 		if bf.check, err = compileValidator(t, "body", 0); err != nil {
 			return fmt.Errorf("body: %w", err)
@@ -764,9 +766,14 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 			b.check(fp, e)
 		}
 	default:
-		forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
-		if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
-			return err
+		if b.fast == nil || !b.fast.decode(buf.Bytes(), fp) {
+			if b.fast != nil {
+				reflect.NewAt(b.Type, fp).Elem().SetZero() // what the plan wrote before it gave up
+			}
+			forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
+			if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
+				return err
+			}
 		}
 		if b.presence != nil {
 			// Failures the decoder recorded, in list[before:], hide what

@@ -72,10 +72,11 @@ func problem422(detail string) []byte {
 	return b
 }
 
-// graft typed: the checks are tags.
+// graft typed: the checks are tags (required means sent, so minLength
+// makes "" fail as the hand-written checks do).
 
 type graftEchoBody struct {
-	Name string `json:"name" required:"true"`
+	Name string `json:"name" required:"true" minLength:"1"`
 	Age  int    `json:"age" min:"0"`
 }
 

@@ -1,0 +1,379 @@
+package graft
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// A JSON body of a plain struct (strings, bools, numbers and nested plain
+// structs) is decoded by a plan compiled from its type: fields stored
+// through offsets, no reflection, no decoder state. The plan only takes the
+// plain road: a key that is not exactly a field's name (unknown, another
+// case, escaped), a key sent twice, an escape or invalid UTF-8 in a string,
+// null, a number that does not fit the field, a value of the wrong type,
+// anything after the object: each makes it give up, the body is zeroed and
+// encoding/json decodes it as it would have without the plan, errors and
+// all. So what the plan accepts, encoding/json accepts with the same
+// result (FuzzFastJSON holds it to that), and everything else is
+// encoding/json's answer.
+
+// fastDec is the compiled plan of one struct type.
+type fastDec struct {
+	fields []fastField
+}
+
+type fastKind uint8
+
+const (
+	fastString fastKind = iota
+	fastBool
+	fastInt
+	fastUint
+	fastFloat
+	fastStruct
+)
+
+type fastField struct {
+	name string
+	off  uintptr
+	kind fastKind
+	bits int
+	sub  *fastDec
+}
+
+// maxFastFields bounds a struct's fields, so that the keys seen fit one
+// word.
+const maxFastFields = 64
+
+// compileFastDec returns the plan for struct type t, or nil when t has
+// anything the plan does not handle: embedded fields, field names that
+// fold to the same key, the ",string" option, pointers, slices, maps,
+// interfaces, or a type with its own JSON or text decoding.
+func compileFastDec(t reflect.Type) *fastDec {
+	if t.Kind() != reflect.Struct || customJSONDecoding(t) {
+		return nil
+	}
+	d := &fastDec{}
+	seen := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			return nil
+		}
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if !validJSONTagName(name) {
+			name = f.Name
+		}
+		for opts != "" {
+			var o string
+			o, opts, _ = strings.Cut(opts, ",")
+			if o == "string" {
+				return nil
+			}
+		}
+		folded := strings.ToLower(name)
+		if seen[folded] || !isPlainASCII(name) {
+			return nil
+		}
+		seen[folded] = true
+		ff := fastField{name: name, off: f.Offset}
+		ft := f.Type
+		if ft.Kind() != reflect.Struct && customJSONDecoding(ft) {
+			return nil
+		}
+		switch ft.Kind() {
+		case reflect.String:
+			ff.kind = fastString
+		case reflect.Bool:
+			ff.kind = fastBool
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			ff.kind, ff.bits = fastInt, ft.Bits()
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			ff.kind, ff.bits = fastUint, ft.Bits()
+		case reflect.Float32, reflect.Float64:
+			ff.kind, ff.bits = fastFloat, ft.Bits()
+		case reflect.Struct:
+			if ff.sub = compileFastDec(ft); ff.sub == nil {
+				return nil
+			}
+			ff.kind = fastStruct
+		default:
+			return nil
+		}
+		d.fields = append(d.fields, ff)
+	}
+	if len(d.fields) > maxFastFields {
+		return nil
+	}
+	return d
+}
+
+// customJSONDecoding reports whether encoding/json would decode t (or *t)
+// with its own method instead of by kind.
+func customJSONDecoding(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshalerType) || pt.Implements(jsonUnmarshalerType) ||
+		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
+}
+
+// validJSONTagName is encoding/json's rule for a usable tag name.
+func validJSONTagName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf):
+			return false
+		}
+	}
+	return true
+}
+
+// isPlainASCII reports whether a name is printable ASCII without a quote
+// or backslash: such a key is sent as is, so matching it is comparing bytes
+// (other names are left to encoding/json's folding rules).
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// decode decodes the JSON object b holds into the struct at p. It reports
+// false, leaving the struct partly written, when b takes anything but the
+// plain road (see above); the caller zeroes the struct and asks
+// encoding/json.
+func (d *fastDec) decode(b []byte, p unsafe.Pointer) bool {
+	i, ok := d.object(b, skipWS(b, 0), p)
+	return ok && skipWS(b, i) == len(b)
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+			continue
+		}
+		break
+	}
+	return i
+}
+
+// object decodes the object at b[i:] and returns the index after it.
+func (d *fastDec) object(b []byte, i int, p unsafe.Pointer) (int, bool) {
+	if i >= len(b) || b[i] != '{' {
+		return i, false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	var seen uint64
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		start := i + 1
+		j := start
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
+		}
+		if j >= len(b) || b[j] != '"' {
+			return j, false
+		}
+		key := b[start:j]
+		k := -1
+		for n := range d.fields {
+			if d.fields[n].name == string(key) {
+				k = n
+				break
+			}
+		}
+		if k < 0 || seen&(1<<k) != 0 {
+			return j, false
+		}
+		seen |= 1 << k
+		i = skipWS(b, j+1)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		var ok bool
+		if i, ok = d.fields[k].value(b, skipWS(b, i+1), unsafe.Add(p, d.fields[k].off)); !ok {
+			return i, false
+		}
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// value decodes the value at b[i:] into the field at p.
+func (f *fastField) value(b []byte, i int, p unsafe.Pointer) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch f.kind {
+	case fastString:
+		if b[i] != '"' {
+			return i, false
+		}
+		j, ascii := i+1, true
+		for ; j < len(b); j++ {
+			c := b[j]
+			if c == '"' {
+				break
+			}
+			if c == '\\' || c < 0x20 {
+				return j, false
+			}
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
+		}
+		if j >= len(b) {
+			return j, false
+		}
+		s := b[i+1 : j]
+		if !ascii && !utf8.Valid(s) {
+			return j, false // encoding/json replaces invalid bytes with U+FFFD
+		}
+		*(*string)(p) = string(s)
+		return j + 1, true
+	case fastBool:
+		switch {
+		case len(b)-i >= 4 && string(b[i:i+4]) == "true":
+			*(*bool)(p) = true
+			return i + 4, true
+		case len(b)-i >= 5 && string(b[i:i+5]) == "false":
+			*(*bool)(p) = false
+			return i + 5, true
+		}
+		return i, false
+	case fastStruct:
+		return f.sub.object(b, i, p)
+	}
+	j, isInt := numberEnd(b, i)
+	if j == i {
+		return i, false
+	}
+	s := unsafe.String(&b[i], j-i)
+	switch f.kind {
+	case fastInt:
+		if !isInt {
+			return i, false
+		}
+		n, err := strconv.ParseInt(s, 10, f.bits)
+		if err != nil {
+			return i, false
+		}
+		switch f.bits {
+		case 8:
+			*(*int8)(p) = int8(n)
+		case 16:
+			*(*int16)(p) = int16(n)
+		case 32:
+			*(*int32)(p) = int32(n)
+		default:
+			*(*int64)(p) = n
+		}
+	case fastUint:
+		if !isInt || b[i] == '-' {
+			return i, false
+		}
+		n, err := strconv.ParseUint(s, 10, f.bits)
+		if err != nil {
+			return i, false
+		}
+		switch f.bits {
+		case 8:
+			*(*uint8)(p) = uint8(n)
+		case 16:
+			*(*uint16)(p) = uint16(n)
+		case 32:
+			*(*uint32)(p) = uint32(n)
+		default:
+			*(*uint64)(p) = n
+		}
+	case fastFloat:
+		n, err := strconv.ParseFloat(s, f.bits)
+		if err != nil {
+			return i, false
+		}
+		if f.bits == 32 {
+			*(*float32)(p) = float32(n)
+		} else {
+			*(*float64)(p) = n
+		}
+	}
+	return j, true
+}
+
+// numberEnd returns the end of the JSON number at b[i:] (i itself when
+// there is none) and whether it is an integer (no fraction, no exponent).
+func numberEnd(b []byte, i int) (int, bool) {
+	j := i
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && b[j] >= '1' && b[j] <= '9':
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+	default:
+		return i, false
+	}
+	isInt := true
+	if j < len(b) && b[j] == '.' {
+		isInt = false
+		j++
+		k := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == k {
+			return i, false
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		isInt = false
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		k := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == k {
+			return i, false
+		}
+	}
+	return j, isInt
+}

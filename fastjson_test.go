@@ -1,0 +1,186 @@
+package graft
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+type fastInner struct {
+	On    bool    `json:"on"`
+	Ratio float32 `json:"ratio"`
+}
+
+// fastAll has a field of every kind the plan decodes.
+type fastAll struct {
+	Name    string  `json:"name"`
+	Note    string  // no tag: the field name
+	Flag    bool    `json:"flag,omitempty"`
+	Small   int8    `json:"small"`
+	Mid     int32   `json:"mid"`
+	N       int     `json:"n"`
+	Byte    uint8   `json:"byte"`
+	Big     uint64  `json:"big"`
+	F       float64 `json:"f"`
+	Inner   fastInner
+	Skipped string `json:"-"`
+	Dash    string `json:"-,"`
+	hidden  int
+}
+
+var fastAllPlan = compileFastDec(reflect.TypeFor[fastAll]())
+
+// fastAgrees decodes b with the plan and, when the plan takes it,
+// with encoding/json, and fails when the two differ.
+func fastAgrees(t *testing.T, b []byte) bool {
+	t.Helper()
+	var got fastAll
+	if !fastAllPlan.decode(b, unsafe.Pointer(&got)) {
+		return false
+	}
+	var want fastAll
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("%q: the plan accepted what encoding/json refuses: %v", b, err)
+	}
+	if got != want {
+		t.Fatalf("%q: the plan decoded %+v, encoding/json %+v", b, got, want)
+	}
+	return true
+}
+
+func TestFastJSONPlain(t *testing.T) {
+	if fastAllPlan == nil {
+		t.Fatal("no plan for a struct of plain fields")
+	}
+	taken := []string{
+		`{}`,
+		` {"name":"alice","n":30} `,
+		"{\n\t\"name\" : \"héllo ☃\" ,\r\n \"Note\":\"x\"}",
+		`{"flag":true,"small":-128,"mid":2147483647,"n":-9223372036854775808}`,
+		`{"byte":255,"big":18446744073709551615,"f":-1.5e-300}`,
+		`{"f":0,"Inner":{"on":false,"ratio":3.4e38}}`,
+		`{"Inner":{}}`,
+		`{"-":"dash","n":-0}`,
+		`{"f":1E+2,"name":""}`,
+	}
+	for _, s := range taken {
+		if !fastAgrees(t, []byte(s)) {
+			t.Errorf("%s: the plan gave up on a plain body", s)
+		}
+	}
+	// Each of these leaves the plain road: encoding/json decides.
+	refused := []string{
+		``, `null`, `[]`, `"x"`, `{`, `{"name":"a"`, `{"name":"a",}`, `{,}`,
+		`{"name":"a"} x`, `{"name":"a"}]`, `{"name":"a"}{}`,
+		`{"NAME":"a"}`, `{"Name":"a"}`, `{"note":"x"}`, // folded keys
+		`{"na\u006de":"a"}`, `{"name":"a\nb"}`, `{"name":"a\"b"}`, // escapes
+		`{"name":"a` + "\xff" + `"}`, `{"name":"a` + "\x01" + `"}`, // bad UTF-8, control byte
+		`{"name":"a","name":"b"}`, `{"Inner":{"on":true,"on":false}}`, // a key twice
+		`{"unknown":1}`, `{"Skipped":"x"}`, `{"hidden":1}`,
+		`{"name":null}`, `{"n":null}`, `{"Inner":null}`,
+		`{"name":1}`, `{"n":"1"}`, `{"flag":"true"}`, `{"flag":1}`, `{"Inner":[]}`,
+		`{"n":1.0}`, `{"n":1e2}`, `{"n":01}`, `{"n":-}`, `{"n":+1}`, `{"n":.5}`, `{"f":1.}`, `{"f":1e}`,
+		`{"small":128}`, `{"small":-129}`, `{"byte":256}`, `{"byte":-1}`, `{"big":-0}`,
+		`{"big":18446744073709551616}`, `{"n":9223372036854775808}`, `{"Inner":{"ratio":1e39}}`,
+		`{"flag":tru}`, `{"flag":truex}`, `{"n":1x}`,
+	}
+	for _, s := range refused {
+		if fastAgrees(t, []byte(s)) {
+			t.Errorf("%s: the plan took it; it must leave it to encoding/json", s)
+		}
+	}
+}
+
+func TestFastJSONEligibility(t *testing.T) {
+	type embedded struct{ fastInner }
+	type withPtr struct{ P *int }
+	type withSlice struct{ S []string }
+	type withMap struct{ M map[string]int }
+	type withAny struct{ A any }
+	type withString struct {
+		N int `json:"n,string"`
+	}
+	type folded struct {
+		A string `json:"key"`
+		B string `json:"KEY"`
+	}
+	type withTime struct{ T time.Time }
+	type withRaw struct{ R json.RawMessage }
+	type nested struct{ In withPtr }
+	type unicodeName struct {
+		N string `json:"námé"`
+	}
+	for _, tc := range []struct {
+		t    reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[fastAll](), true},
+		{reflect.TypeFor[struct{}](), true},
+		{reflect.TypeFor[embedded](), false},
+		{reflect.TypeFor[withPtr](), false},
+		{reflect.TypeFor[withSlice](), false},
+		{reflect.TypeFor[withMap](), false},
+		{reflect.TypeFor[withAny](), false},
+		{reflect.TypeFor[withString](), false},
+		{reflect.TypeFor[folded](), false},
+		{reflect.TypeFor[withTime](), false},
+		{reflect.TypeFor[time.Time](), false},
+		{reflect.TypeFor[withRaw](), false},
+		{reflect.TypeFor[nested](), false},
+		{reflect.TypeFor[unicodeName](), false},
+		{reflect.TypeFor[[]int](), false},
+	} {
+		if got := compileFastDec(tc.t) != nil; got != tc.want {
+			t.Errorf("%s: plan %v, want %v", tc.t, got, tc.want)
+		}
+	}
+}
+
+// FuzzFastJSON holds the plan to encoding/json: whatever it takes, encoding/json
+// takes with the same result.
+func FuzzFastJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"alice","n":30}`, `{"Inner":{"on":true,"ratio":1.5}}`, `{"big":1,"byte":2,"small":-3}`,
+		`{"f":-0.0e-0,"mid":7}`, `{"name":"a","name":"b"}`, `{"NAME":"x"}`, `{"n":1e2}`, `{}`, ` {} `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { fastAgrees(t, b) })
+}
+
+// TestFastJSONFallback serves bodies the plan gives up on midway through a
+// typed endpoint: the answer is encoding/json's, with nothing the plan
+// wrote before it gave up.
+func TestFastJSONFallback(t *testing.T) {
+	type body struct {
+		Name string `json:"name" minLength:"1"`
+		Age  int    `json:"age" min:"0"`
+	}
+	app := New[Ctx](Config{})
+	Post(app, "/p", func(_ context.Context, in *struct{ Body body }) (*struct{ Body body }, error) {
+		return &struct{ Body body }{in.Body}, nil
+	})
+	srv := epServer(t, app)
+	for _, tc := range []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{`{"name":"alice","age":30}`, 200, `{"name":"alice","age":30}`},
+		{`{"age":30,"NAME":"bob"}`, 200, `{"name":"bob","age":30}`},          // folded key
+		{`{"name":"al\u0069ce","age":30}`, 200, `{"name":"alice","age":30}`}, // escape
+		{`{"name":"alice","age":"x"}`, 422, `"body.age"`},
+		{`{"name":"alice","age":30,"age":31}`, 422, `body.age`},
+		{`{"name":"alice","age":30} {}`, 400, "data after the JSON value"},
+		{`{"age":30,"extra":{"deep":[1,2]},"name":"z"}`, 200, `{"name":"z","age":30}`},
+	} {
+		r := epDo(t, srv, "POST", "/p", "application/json", tc.body)
+		if r.status != tc.status || !strings.Contains(r.body, tc.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tc.body, r.status, r.body, tc.status, tc.want)
+		}
+	}
+}
