@@ -315,16 +315,21 @@ func TestPreBindAfterStartPanics(t *testing.T) {
 	sig.PreBind(func(*Ctx) error { return nil })
 }
 
-// passPlugin adds a pre-bind hook that lets every request through.
+// passPlugin adds a pre-bind hook that lets every request through; it
+// counts its calls in passCalls (the apps it is on are served from one
+// goroutine at a time).
 var passPlugin = PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
 	sig.PreBind(func(c *Ctx) error {
 		if c.Request == nil {
 			return errors.New("no request")
 		}
+		passCalls++
 		return nil
 	})
 	return next, nil
 })
+
+var passCalls int
 
 // preBindApps builds two endpoints (a query param only; the path,
 // query and JSON body) in two apps: without and with a pre-bind hook that
@@ -432,6 +437,7 @@ func BenchmarkPreBindDelta(b *testing.B) {
 	}
 	var none, pass, delta []float64
 	n := 0
+	passCalls = 0
 	for b.Loop() {
 		if n%round == 0 {
 			var a, h float64
@@ -443,6 +449,9 @@ func BenchmarkPreBindDelta(b *testing.B) {
 			none, pass, delta = append(none, a), append(pass, h), append(delta, h-a)
 		}
 		n++
+	}
+	if passCalls < len(pass)*round {
+		b.Fatalf("the pre-bind hook ran %d times for %d requests", passCalls, len(pass)*round)
 	}
 	median := func(v []float64) float64 {
 		slices.Sort(v)
