@@ -69,8 +69,9 @@ type bodyField struct {
 // depField is an `inject:""` field.
 type depField struct {
 	Dependency
-	off   uintptr
-	store func(p unsafe.Pointer, v any)
+	off    uintptr
+	store  func(p unsafe.Pointer, v any)
+	reqVal reqValue // a request value stored directly, without the graph
 }
 
 // sourceTags are the tags that say where a field's value comes from.

@@ -376,7 +376,13 @@ func (cc *ctxCarrier) Value(k any) any {
 
 // FromContext returns the Ctx of the request whose context is ctx, when the
 // request went through a standard net/http middleware mounted with
-// HTTPMiddleware; otherwise nil.
+// HTTPMiddleware: it is how such a middleware reaches graft. Otherwise it
+// returns nil, in typed handlers too: their ctx is the request's own
+// context, because a context that carried the pooled Ctx would outlive the
+// request in whatever goroutine keeps it (context.WithoutCancel) and see
+// the next request's. A typed handler takes the Ctx with an inject field
+// instead (a field "C *graft.Ctx" tagged inject, or a pointer to the app's own
+// context type), which costs nothing per request; see docs/endpoints.md.
 func FromContext(ctx context.Context) *Ctx {
 	c, _ := ctx.Value(ctxKey{}).(*Ctx)
 	return c

@@ -271,6 +271,12 @@ func (ep *endpoint) assemble(ri *RouteInfo) error {
 		fail := func(err error) error {
 			return fmt.Errorf("graft: endpoint %s: field %s (inject %s): %w", name, d.Field, d.Type, err)
 		}
+		if d.reqVal = requestValueOf(d.Type, a.ctxType); d.reqVal != noReqValue && !g.Provides(d.Type) {
+			d.RequestBound = true
+			ep.hasFixed = true // stored with the fixed values, no scope needed
+			continue
+		}
+		d.reqVal = noReqValue
 		res, err := g.Resolver(d.Type)
 		if err != nil {
 			return fail(err)
@@ -361,11 +367,11 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 		if ep.scoped {
 			s := ep.graph.NewScope(rq)
 			defer ep.closeScope(c, s)
-			if err := ep.resolve(s, p); err != nil {
+			if err := ep.resolve(c, s, p); err != nil {
 				return err
 			}
 		} else if ep.hasFixed {
-			ep.storeFixed(p)
+			ep.storeFixed(c, p)
 		}
 		ctx := c.Request.Context()
 		if ep.call != nil {
@@ -447,8 +453,12 @@ func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 
 // resolve stores the endpoint's dependencies, resolved in scope s, into
 // the input at p.
-func (ep *endpoint) resolve(s *di.Scope, p unsafe.Pointer) error {
+func (ep *endpoint) resolve(c *Ctx, s *di.Scope, p unsafe.Pointer) error {
 	for i, d := range ep.in.deps {
+		if d.reqVal != noReqValue {
+			d.storeRequestValue(c, unsafe.Add(p, d.off))
+			continue
+		}
 		v := ep.fixed[i]
 		if v == nil {
 			var err error
@@ -461,10 +471,57 @@ func (ep *endpoint) resolve(s *di.Scope, p unsafe.Pointer) error {
 	return nil
 }
 
-// storeFixed stores the dependencies resolved at start-up.
-func (ep *endpoint) storeFixed(p unsafe.Pointer) {
+// storeFixed stores the dependencies resolved at start-up and the
+// request values (*Ctx, *http.Request…) inject fields take.
+func (ep *endpoint) storeFixed(c *Ctx, p unsafe.Pointer) {
 	for i, d := range ep.in.deps {
+		if d.reqVal != noReqValue {
+			d.storeRequestValue(c, unsafe.Add(p, d.off))
+			continue
+		}
 		d.store(unsafe.Add(p, d.off), ep.fixed[i])
+	}
+}
+
+// reqValue names a request value an inject field may take without the
+// graph: stored from the Ctx per request, no scope, no allocation.
+type reqValue uint8
+
+const (
+	noReqValue reqValue = iota
+	reqCtx              // *graft.Ctx
+	reqAppCtx           // *C, the app's own context type
+	reqRequest          // *http.Request
+	reqContext          // context.Context
+)
+
+// requestValueOf reports which request value an inject field of type t
+// takes, if any; appCtx is the app's context type.
+func requestValueOf(t, appCtx reflect.Type) reqValue {
+	switch t {
+	case typeCtx:
+		return reqCtx
+	case typeRequest:
+		return reqRequest
+	case typeContext:
+		return reqContext
+	}
+	if appCtx != nil && t == reflect.PointerTo(appCtx) {
+		return reqAppCtx
+	}
+	return noReqValue
+}
+
+func (d *depField) storeRequestValue(c *Ctx, fp unsafe.Pointer) {
+	switch d.reqVal {
+	case reqCtx:
+		*(**Ctx)(fp) = c
+	case reqAppCtx:
+		*(*unsafe.Pointer)(fp) = c.self
+	case reqRequest:
+		*(**http.Request)(fp) = c.Request
+	case reqContext:
+		*(*context.Context)(fp) = c.Request.Context()
 	}
 }
 
