@@ -1,6 +1,7 @@
 package graft
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"reflect"
@@ -262,6 +263,10 @@ func (s *pscan) word(i int) *uint64 {
 func (s *pscan) push(k int) int {
 	base := s.nbits
 	s.nbits += k
+	if s.nbits <= len(s.bits) {
+		clear(s.bits[base:s.nbits])
+		return base
+	}
 	for i := base; i < s.nbits; i++ {
 		if i-len(s.bits) >= len(s.spill) {
 			s.spill = append(s.spill, 0)
@@ -272,14 +277,11 @@ func (s *pscan) push(k int) int {
 }
 
 func (s *pscan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	b, i := s.b, s.i
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
 	}
+	s.i = i
 }
 
 func (s *pscan) peek() byte {
@@ -443,12 +445,11 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 		start := s.i
 		key := s.key()
 		var k string
-		if s.i-start == len(key)+2 { // no escapes: the key is in the body
+		switch {
+		case len(key) == 0:
+		case s.i-start == len(key)+2: // no escapes: the key is in the body
 			k = unsafe.String(&s.b[start+1], len(key))
-			if len(key) == 0 {
-				k = ""
-			}
-		} else {
+		default:
 			k = string(key)
 		}
 		s.ws()
@@ -504,18 +505,20 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 // Without escapes it is a slice of the body; with them it is written into
 // s.kbuf (or a new buffer, past 64 bytes).
 func (s *pscan) key() []byte {
-	s.i++ // "
-	start := s.i
+	b := s.b
+	start := s.i + 1 // past "
+	i := start
 	escaped := false
-	for s.i < len(s.b) && s.b[s.i] != '"' {
-		if s.b[s.i] == '\\' {
+	for i < len(b) && b[i] != '"' {
+		if b[i] == '\\' {
 			escaped = true
-			s.i++
+			i++
 		}
-		s.i++
+		i++
 	}
-	raw := s.b[start:min(s.i, len(s.b))]
-	s.i++ // "
+	i = min(i, len(b))
+	raw := b[start:i]
+	s.i = i + 1 // past "
 	if !escaped {
 		return raw
 	}
@@ -592,35 +595,52 @@ func hex4(raw []byte, i int) (rune, bool) {
 
 // skip moves past the value at s.i without recursion.
 func (s *pscan) skip() {
+	b, i := s.b, s.i
 	depth := 0
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
+	for i < len(b) {
+		switch b[i] {
 		case '"':
-			s.i++
-			for s.i < len(s.b) && s.b[s.i] != '"' {
-				if s.b[s.i] == '\\' {
-					s.i++
-				}
-				s.i++
-			}
-			s.i++
+			i = skipString(b, i)
 		case '{', '[':
 			depth++
-			s.i++
+			i++
 		case '}', ']':
 			depth--
-			s.i++
+			i++
 		default:
 			if depth == 0 { // a number or a literal
-				for s.i < len(s.b) && !isJSONDelim(s.b[s.i]) {
-					s.i++
+				for i < len(b) && !isJSONDelim(b[i]) {
+					i++
 				}
+				s.i = i
 				return
 			}
-			s.i++
+			i++
 		}
 		if depth <= 0 {
-			return
+			break
+		}
+	}
+	s.i = i
+}
+
+// skipString returns the index past the string at b[i].
+func skipString(b []byte, i int) int {
+	i++
+	for {
+		j := bytes.IndexByte(b[min(i, len(b)):], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j + 1
+		// The quote ends the string unless an odd number of backslashes
+		// escapes it.
+		n := 0
+		for k := i - 2; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return i
 		}
 	}
 }
