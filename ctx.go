@@ -54,13 +54,16 @@ func (c *Ctx) Context() context.Context { return c.Request.Context() }
 // status and size, and supports Flush, Hijack and http.ResponseController.
 func (c *Ctx) Response() http.ResponseWriter { return &c.rw }
 
-// StatusCode returns the status written so far, or 0 if none was.
+// StatusCode returns the status written so far, or 0 if none was. In
+// extension middleware, after next returns, it is the final status (see
+// Builder.Use).
 func (c *Ctx) StatusCode() int { return c.rw.status }
 
 // Written reports whether the response status has been sent.
 func (c *Ctx) Written() bool { return c.rw.wrote }
 
-// BytesWritten returns the number of body bytes written so far.
+// BytesWritten returns the number of body bytes handlers wrote so far,
+// before any WrapResponse writer (a compressor) transformed them.
 func (c *Ctx) BytesWritten() int64 { return c.rw.size }
 
 // RoutePattern returns the pattern of the matched route, e.g. "/users/{id}",
