@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // The binding plan of an In type is compiled once, at registration, with
@@ -61,7 +63,7 @@ type bodyField struct {
 	check    check          // validation of a decoded msgpack body: zero values count as absent
 	presence *pnode         // validation of a JSON body, which knows what was sent
 	fast     *fastDec       // plan for a plain struct body; nil: encoding/json only
-	msgpack  bool
+	mp       *mpbody.Type   // the body type's shape, for msgpack bodies
 	required bool
 	path     string // Go field path ("Body", "Envelope.Body")
 }
@@ -421,6 +423,7 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 		bf.MediaTypes = []string{mediaJSON, mediaMsgpack}
 		bf.ptrWord = typeWord(reflect.PointerTo(t))
 		bf.fast = compileFastDec(t)
+		bf.mp = mpbody.TypeOf(t)
 		var err error
 		if bf.check, err = compileValidator(t, "body", 0); err != nil {
 			return fmt.Errorf("body: %w", err)
@@ -733,9 +736,11 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		}
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
-	keep := false
 	defer func() {
-		if !keep && buf.Cap() <= maxPooledBuf {
+		// Nothing decoded aliases buf (the JSON and msgpack decoders copy
+		// strings and bytes; raw bodies are copied above), so it can
+		// serve the next request.
+		if buf.Cap() <= maxPooledBuf {
 			buf.Reset()
 			bufPool.Put(buf)
 		}
@@ -751,6 +756,7 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		return nil
 	}
 	before := len(e.list) // failures recorded by other sources
+	forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
 	switch {
 	case b.raw == 1:
 		*(*[]byte)(fp) = bytes.Clone(buf.Bytes())
@@ -759,8 +765,12 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 		*(*string)(fp) = buf.String()
 		return nil
 	case cd == codecMsgpack:
-		keep = true // msgpack may alias []byte fields into the buffer
-		if err := decodeMsgpackBody(buf.Bytes(), eface(b.ptrWord, fp)); err != nil {
+		decoded, err := decodeMsgpackBody(buf.Bytes(), b.mp, eface(b.ptrWord, fp), forbid, e)
+		if err != nil || !decoded {
+			// A body with values of the wrong type did not decode (the
+			// library stops at the first): validating its zero values
+			// would report fields that were sent, so its type problems
+			// are answered alone.
 			return err
 		}
 		if b.check != nil {
@@ -771,7 +781,6 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 			if b.fast != nil {
 				reflect.NewAt(b.Type, fp).Elem().SetZero() // what the plan wrote before it gave up
 			}
-			forbid := b.forbid == 1 || (b.forbid == 0 && forbidDefault)
 			if err := decodeJSONBody(buf.Bytes(), eface(b.ptrWord, fp), forbid, e); err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/shamaton/msgpack/v2"
+	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // Media types typed endpoints read and write.
@@ -331,13 +331,33 @@ func jsonKind(k string) string {
 	return "an object"
 }
 
-// decodeMsgpackBody decodes a msgpack body into v; failures are a 400.
-func decodeMsgpackBody(b []byte, v any) error {
-	if err := msgpack.Unmarshal(b, v); err != nil {
-		return &HTTPError{Status: http.StatusBadRequest, Detail: "invalid msgpack body: " + err.Error(), Err: err}
+// decodeMsgpackBody decodes the msgpack body b into v (a pointer to a value
+// of the type t was compiled from), by the rules of JSON bodies: names from
+// json tags; a body that is not exactly one well-formed value (malformed,
+// truncated, data after it, nested too deeply) is a 400; every value of the
+// wrong type and, when forbidden, every unknown field is recorded in e (a
+// 422), and then nothing is decoded (decoded false). The check runs before
+// the library sees the bytes: the library sizes allocations by the lengths
+// the body declares.
+func decodeMsgpackBody(b []byte, t *mpbody.Type, v any, forbid bool, e *errs) (decoded bool, err error) {
+	n := len(e.list)
+	if err := mpbody.Check(b, t, "body", forbid, e); err != nil {
+		e.list = e.list[:n]
+		return false, &HTTPError{Status: http.StatusBadRequest, Detail: err.Error(), Err: err}
 	}
-	return nil
+	if len(e.list) > n {
+		return false, nil
+	}
+	if err := mpbody.Decode(b, v, forbid); err != nil {
+		// Only a type's own decoding method fails here, as a failing
+		// UnmarshalJSON does for JSON.
+		return false, &HTTPError{Status: http.StatusBadRequest, Detail: "invalid msgpack body: " + err.Error(), Err: err}
+	}
+	return true, nil
 }
+
+// Report records a problem the msgpack check found (mpbody.Reporter).
+func (e *errs) Report(loc, msg string, got any) { e.add(loc, msg, got) }
 
 // writeEncoded writes v (a pointer to the body) with status, in the codec
 // chosen from Accept. Encoding happens before anything is written, so an
@@ -345,7 +365,7 @@ func decodeMsgpackBody(b []byte, v any) error {
 func writeEncoded(c *Ctx, status int, v any) error {
 	h := c.rw.Header()
 	if acceptCodec(c.Request.Header.Get("Accept")) == codecMsgpack {
-		b, err := msgpack.Marshal(v)
+		enc, b, err := mpbody.Encode(v)
 		if err != nil {
 			return fmt.Errorf("graft: encoding msgpack response: %w", err)
 		}
@@ -354,6 +374,7 @@ func writeEncoded(c *Ctx, status int, v any) error {
 		}
 		c.rw.WriteHeader(status)
 		_, err = c.rw.Write(b)
+		enc.Release()
 		return err
 	}
 	return writeJSONAs(c, status, v, hdrJSON)

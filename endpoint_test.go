@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shamaton/msgpack/v2"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 type userBody struct {

@@ -5,6 +5,8 @@ go 1.26
 require (
 	github.com/klauspost/compress v1.17.9
 	github.com/lxzan/gws v1.9.1
-	github.com/shamaton/msgpack/v2 v2.4.0
+	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/goleak v1.3.0
 )
+
+require github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/graftgo/graft"
-	"github.com/shamaton/msgpack/v2"
+	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // MediaType is the media type this extension encodes and decodes.
@@ -28,11 +28,17 @@ func (extension) Extend(b *graft.Builder) error {
 	return nil
 }
 
-// Marshal encodes v as MessagePack.
-func Marshal(v any) ([]byte, error) { return msgpack.Marshal(v) }
+// Marshal encodes v as MessagePack, with field names from json tags
+// (a msgpack tag wins where a field has one) and their omitempty honoured.
+func Marshal(v any) ([]byte, error) { return mpbody.Marshal(v) }
 
-// Unmarshal decodes MessagePack data into v.
-func Unmarshal(data []byte, v any) error { return msgpack.Unmarshal(data, v) }
+// Unmarshal decodes the MessagePack value data into v (a pointer) by the
+// rules of typed endpoints: field names from json tags; an error for data
+// that is not exactly one well-formed value (malformed, truncated, more
+// data after it), and for the first value of the wrong type, named by its
+// location ("body.age must be an integer, got string"). Unknown fields are
+// skipped. Nothing decoded aliases data.
+func Unmarshal(data []byte, v any) error { return mpbody.Unmarshal(data, v) }
 
 // Responder is a context mixin: embed it in the app's context type to get
 // the Msgpack method.
@@ -43,9 +49,10 @@ func (r *Responder) Msgpack(v any) error { return r.MsgpackStatus(http.StatusOK,
 
 // MsgpackStatus answers with the given status and v encoded as MessagePack.
 func (r *Responder) MsgpackStatus(status int, v any) error {
-	b, err := msgpack.Marshal(v)
+	enc, b, err := mpbody.Encode(v)
 	if err != nil {
 		return err
 	}
+	defer enc.Release()
 	return r.Ctx().Bytes(status, MediaType, b)
 }

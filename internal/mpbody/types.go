@@ -1,0 +1,264 @@
+package mpbody
+
+import (
+	"encoding"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// op is what a Go type accepts from msgpack, as the library decodes it.
+type op uint8
+
+const (
+	opAny     op = iota // anything well-formed: interfaces, types with their own decoder
+	opText              // str or bin (Text/BinaryUnmarshaler, string, []byte)
+	opBool              // bool
+	opInt               // an integer that fits bits
+	opUint              // a non-negative integer that fits bits
+	opFloat32           // float 32 or an integer (the library refuses float 64 here)
+	opFloat64           // any number
+	opByteArr           // str or bin of at most alen bytes
+	opSlice             // array of elem
+	opArray             // array of at most alen elem
+	opMap               // map of key to elem
+	opStruct            // map of field names to fields
+	opNever             // nothing but nil (channels, funcs…: the library cannot decode them)
+	opDeny              // nothing at all (a name the library cannot set)
+)
+
+// Type is the compiled shape of a Go type, checked against a body before
+// the library decodes it.
+type Type struct {
+	op     op
+	want   string // "an integer", for messages
+	bits   int
+	alen   int
+	elem   *Type
+	key    *Type
+	fields map[string]*Type // opStruct: by msgpack name
+}
+
+var (
+	typeCache sync.Map // reflect.Type → *Type
+
+	customDecoderType     = reflect.TypeFor[msgpack.CustomDecoder]()
+	unmarshalerType       = reflect.TypeFor[msgpack.Unmarshaler]()
+	binaryUnmarshalerType = reflect.TypeFor[encoding.BinaryUnmarshaler]()
+	textUnmarshalerType   = reflect.TypeFor[encoding.TextUnmarshaler]()
+	timeType              = reflect.TypeFor[time.Time]()
+)
+
+// TypeOf compiles (once) the shape of t.
+func TypeOf(t reflect.Type) *Type {
+	if v, ok := typeCache.Load(t); ok {
+		return v.(*Type)
+	}
+	c := compiler{seen: map[reflect.Type]*Type{}, visiting: map[reflect.Type]bool{}}
+	typ := c.compile(t)
+	v, _ := typeCache.LoadOrStore(t, typ)
+	return v.(*Type)
+}
+
+type compiler struct {
+	seen     map[reflect.Type]*Type
+	visiting map[reflect.Type]bool
+}
+
+// denied is the type of a key no value may be sent for.
+var denied = &Type{op: opDeny}
+
+func (c *compiler) compile(t reflect.Type) *Type {
+	for t.Kind() == reflect.Pointer {
+		if t.Elem().Kind() != reflect.Pointer && implementsDecoder(t) {
+			return &Type{op: opAny}
+		}
+		t = t.Elem() // nil fits every pointer; a value goes to the target
+	}
+	if x, ok := c.seen[t]; ok {
+		return x
+	}
+	x := &Type{}
+	c.seen[t] = x
+	pt := reflect.PointerTo(t)
+	switch {
+	case t.Kind() == reflect.Interface, t == timeType, implementsDecoder(t), implementsDecoder(pt):
+		x.op = opAny
+		return x
+	case t.Implements(binaryUnmarshalerType), pt.Implements(binaryUnmarshalerType),
+		t.Implements(textUnmarshalerType), pt.Implements(textUnmarshalerType):
+		x.op, x.want = opText, "a string"
+		return x
+	}
+	switch k := t.Kind(); k {
+	case reflect.Bool:
+		x.op, x.want = opBool, "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x.op, x.want, x.bits = opInt, "an integer", t.Bits()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		x.op, x.want, x.bits = opUint, "a non-negative integer", t.Bits()
+	case reflect.Float32:
+		x.op, x.want = opFloat32, "a 32-bit float or an integer"
+	case reflect.Float64:
+		x.op, x.want = opFloat64, "a number"
+	case reflect.String:
+		x.op, x.want = opText, "a string"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			x.op, x.want = opText, "a string or binary"
+			break
+		}
+		x.op, x.want, x.elem = opSlice, "an array", c.compile(t.Elem())
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			x.op, x.want, x.alen = opByteArr, "a string or binary", t.Len()
+			break
+		}
+		x.op, x.want, x.alen, x.elem = opArray, "an array", t.Len(), c.compile(t.Elem())
+	case reflect.Map:
+		x.op, x.want, x.key, x.elem = opMap, "an object", c.compile(t.Key()), c.compile(t.Elem())
+	case reflect.Struct:
+		if asArray(t) {
+			x.op = opAny
+			break
+		}
+		x.op, x.want, x.fields = opStruct, "an object", map[string]*Type{}
+		for name, ft := range c.fields(t) {
+			if ft == nil {
+				x.fields[name] = denied
+			} else {
+				x.fields[name] = c.compile(ft)
+			}
+		}
+	default:
+		x.op, x.want = opNever, "absent (the field cannot be decoded)"
+	}
+	return x
+}
+
+// implementsDecoder reports whether the library hands values of t to t's
+// own decoding method.
+func implementsDecoder(t reflect.Type) bool {
+	return t.Implements(customDecoderType) || t.Implements(unmarshalerType)
+}
+
+// asArray reports a struct the library encodes as an array (a
+// `_msgpack:",as_array"` field).
+func asArray(t reflect.Type) bool {
+	f, ok := t.FieldByName("_msgpack")
+	if !ok {
+		return false
+	}
+	_, opts := tagOf(f)
+	return hasOpt(opts, "as_array") || hasOpt(opts, "asArray")
+}
+
+// tagOf returns the name and options of a field's tag as the library reads
+// it: the msgpack tag, else the json one.
+func tagOf(f reflect.StructField) (name string, opts []string) {
+	s := f.Tag.Get("msgpack")
+	if s == "" {
+		s = f.Tag.Get(StructTag)
+	}
+	parts := strings.Split(s, ",")
+	return parts[0], parts[1:]
+}
+
+func hasOpt(opts []string, o string) bool {
+	for _, x := range opts {
+		if x == o || strings.HasPrefix(x, o+":") {
+			return true
+		}
+	}
+	return false
+}
+
+func optValue(opts []string, o string) (string, bool) {
+	for _, x := range opts {
+		if v, ok := strings.CutPrefix(x, o+":"); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// fields lists the names a struct's map keys may take and the type each
+// decodes into, by the library's rules (its getFields): the tag's name or
+// the field's, embedded structs inlined unless their names collide. A nil
+// type marks a name the library would try to set through an unexported
+// embedded field (a reflect panic): the walk refuses it.
+func (c *compiler) fields(t reflect.Type) map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	if c.visiting[t] {
+		return m // a struct embedding a pointer to itself
+	}
+	c.visiting[t] = true
+	defer delete(c.visiting, t)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts := tagOf(f)
+		if name == "-" || (f.PkgPath != "" && !f.Anonymous) {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		ft := f.Type
+		if f.PkgPath != "" {
+			ft = nil
+		}
+		if f.Anonymous && !hasOpt(opts, "noinline") {
+			inner := f.Type
+			for inner.Kind() == reflect.Pointer {
+				inner = inner.Elem()
+			}
+			inlined := false
+			if inner.Kind() == reflect.Struct {
+				sub := c.fields(inner)
+				if hasOpt(opts, "inline") {
+					for n, st := range sub {
+						if _, ok := m[n]; !ok {
+							m[n] = st
+						}
+					}
+					inlined = true
+				} else if plainStruct(inner) && !collides(m, sub) {
+					for n, st := range sub {
+						m[n] = st
+					}
+					inlined = true
+				}
+			}
+			if inlined {
+				m[name] = ft
+				continue
+			}
+		}
+		m[name] = ft
+		if alias, ok := optValue(opts, "alias"); ok {
+			m[alias] = ft
+		}
+	}
+	return m
+}
+
+// plainStruct reports a struct the library decodes field by field (and so
+// inlines when embedded).
+func plainStruct(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Kind() == reflect.Struct && t != timeType && !implementsDecoder(t) && !implementsDecoder(pt) &&
+		!t.Implements(binaryUnmarshalerType) && !pt.Implements(binaryUnmarshalerType) &&
+		!t.Implements(textUnmarshalerType) && !pt.Implements(textUnmarshalerType)
+}
+
+func collides(m, sub map[string]reflect.Type) bool {
+	for n := range sub {
+		if _, ok := m[n]; ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,222 @@
+package mpbody
+
+import (
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// Reporter receives the problems of a body, each with its location
+// ("body.items[2].qty"), a message ("must be an integer") and a
+// description of what was sent ("string").
+type Reporter interface {
+	Report(loc, msg string, got any)
+}
+
+// Check walks the msgpack body b against t. A body that is not one
+// well-formed value returns a *SyntaxError. Otherwise every value of the
+// wrong type and, when forbid is set, every unknown field is reported, each
+// at its location under root, and Check returns nil; the body then decodes
+// with Decode exactly when nothing was reported (short of a type's own
+// decoding method failing). The walk is linear in the body and allocates
+// only to report.
+func Check(b []byte, t *Type, root string, forbid bool, report Reporter) error {
+	w := walker{b: b, root: root, forbid: forbid, report: report}
+	end, err := w.value(0, t, 0)
+	if err != nil {
+		return err
+	}
+	return trailing(b, end)
+}
+
+// maxPath bounds the levels a reported location names; deeper values are
+// still checked, and their locations end in "…".
+const maxPath = 48
+
+// seg is one level of the current location: an array index, or the
+// offset of the map key (a field name or a map's key) in the body.
+type seg struct {
+	key bool
+	n   int32 // index, or key offset
+}
+
+type walker struct {
+	b      []byte
+	root   string
+	forbid bool
+	report Reporter
+	depth  int
+	path   [maxPath]seg
+}
+
+func (w *walker) push(s seg) {
+	if w.depth < maxPath {
+		w.path[w.depth] = s
+	}
+	w.depth++
+}
+
+func (w *walker) pop() { w.depth-- }
+
+// loc formats the current location: "body.items[2].qty".
+func (w *walker) loc() string {
+	var sb strings.Builder
+	sb.WriteString(w.root)
+	for _, s := range w.path[:min(w.depth, maxPath)] {
+		if !s.key {
+			sb.WriteByte('[')
+			sb.WriteString(strconv.Itoa(int(s.n)))
+			sb.WriteByte(']')
+			continue
+		}
+		sb.WriteByte('.')
+		h, vi, _ := readHead(w.b, int(s.n))
+		switch h.kind {
+		case kStr, kBin:
+			sb.Write(w.b[vi : vi+h.n])
+		case kInt:
+			sb.WriteString(strconv.FormatInt(h.i, 10))
+		case kUint:
+			sb.WriteString(strconv.FormatUint(h.u, 10))
+		default:
+			sb.WriteString("(" + h.describe() + ")")
+		}
+	}
+	if w.depth > maxPath {
+		sb.WriteString("…")
+	}
+	return sb.String()
+}
+
+func (w *walker) wrong(t *Type, h head) {
+	w.report.Report(w.loc(), "must be "+t.want, h.describe())
+}
+
+// value checks the value at offset i, depth levels deep, against t and
+// returns the offset after it.
+func (w *walker) value(i int, t *Type, depth int) (int, error) {
+	switch t.op {
+	case opAny:
+		return skip(w.b, i, depth)
+	case opDeny:
+		w.report.Report(w.loc(), "is not a known field", nil)
+		return skip(w.b, i, depth)
+	}
+	h, j, err := readHead(w.b, i)
+	if err != nil {
+		return i, err
+	}
+	if h.kind == kNil {
+		if t.op == opNever {
+			w.report.Report(w.loc(), "cannot be decoded from msgpack", nil)
+		}
+		return j, nil // nil fits every other type, as JSON's null does
+	}
+	ok := false
+	switch t.op {
+	case opText:
+		ok = h.kind == kStr || h.kind == kBin
+	case opByteArr:
+		ok = (h.kind == kStr || h.kind == kBin) && h.n <= t.alen
+	case opBool:
+		ok = h.kind == kBool
+	case opInt:
+		ok = (h.kind == kInt || h.kind == kUint) && h.fitsInt(t.bits)
+	case opUint:
+		ok = (h.kind == kInt || h.kind == kUint) && h.fitsUint(t.bits)
+	case opFloat32:
+		ok = h.kind == kFloat32 || h.kind == kInt || h.kind == kUint
+	case opFloat64:
+		ok = h.kind == kFloat32 || h.kind == kFloat64 || h.kind == kInt || h.kind == kUint
+	case opSlice, opArray:
+		if h.kind != kArray {
+			break
+		}
+		if t.op == opArray && h.n > t.alen {
+			w.report.Report(w.loc(), "must have at most "+strconv.Itoa(t.alen)+" items", "array of "+strconv.Itoa(h.n))
+			return skip(w.b, i, depth)
+		}
+		if depth+1 > MaxDepth {
+			return i, tooDeep(i)
+		}
+		for k := range h.n {
+			w.push(seg{n: int32(k)})
+			j, err = w.value(j, t.elem, depth+1)
+			w.pop()
+			if err != nil {
+				return j, err
+			}
+		}
+		return j, nil
+	case opMap, opStruct:
+		if h.kind != kMap {
+			break
+		}
+		if depth+1 > MaxDepth {
+			return i, tooDeep(i)
+		}
+		for range h.n {
+			w.push(seg{key: true, n: int32(j)})
+			j, err = w.pair(j, t, depth+1)
+			w.pop()
+			if err != nil {
+				return j, err
+			}
+		}
+		return j, nil
+	}
+	if !ok {
+		w.wrong(t, h)
+	}
+	return skip(w.b, i, depth)
+}
+
+// pair checks the key at offset i and the value after it, in a map
+// decoded into t (a map or a struct).
+func (w *walker) pair(i int, t *Type, depth int) (int, error) {
+	kh, vi, err := readHead(w.b, i)
+	if err != nil {
+		return i, err
+	}
+	if t.op == opMap {
+		var j int
+		if t.key.op != opAny && (kh.kind == kArray || kh.kind == kMap || kh.kind == kExt) {
+			w.wrong(t.key, kh)
+			j, err = skip(w.b, i, depth)
+		} else {
+			j, err = w.value(i, t.key, depth)
+		}
+		if err != nil {
+			return j, err
+		}
+		return w.value(j, t.elem, depth)
+	}
+	var name string
+	switch kh.kind {
+	case kStr, kBin:
+		name = unsafe.String(unsafe.SliceData(w.b[vi:]), kh.n)
+	case kNil: // the library reads a nil key as ""
+	default:
+		w.pop() // the problem is the object's, not the key's
+		w.report.Report(w.loc(), "must be an object with string keys", "object with a "+kh.describe()+" key")
+		w.push(seg{})
+		j, err := skip(w.b, i, depth)
+		if err != nil {
+			return j, err
+		}
+		return skip(w.b, j, depth)
+	}
+	j := kh.payloadEnd(vi)
+	ft, known := t.fields[name]
+	if !known {
+		if w.forbid {
+			w.report.Report(w.loc(), "is not a known field", nil)
+		}
+		return skip(w.b, j, depth)
+	}
+	return w.value(j, ft, depth)
+}
+
+func tooDeep(i int) error {
+	return &SyntaxError{Offset: i, Msg: "nested more than " + strconv.Itoa(MaxDepth) + " levels deep"}
+}

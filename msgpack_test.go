@@ -1,0 +1,308 @@
+package graft
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// msgpack bodies follow the rules of JSON ones: json tag names, unknown
+// fields, omitempty, 422 for values of the wrong type, 400 for anything that
+// is not exactly one msgpack value. Request bodies are written with
+// vmihailenco/msgpack's defaults (maps, as any client would send them).
+
+type mpItem struct {
+	Name string   `json:"name" required:"true" minLength:"2"`
+	Qty  int8     `json:"qty" min:"1"`
+	Note string   `json:"note,omitempty"`
+	Data []byte   `json:"data,omitempty"`
+	Tags []string `json:"tags,omitempty" maxLength:"3"`
+}
+
+type mpForbidIn struct {
+	Body mpItem `unknown:"forbid"`
+}
+
+type mpAllowIn struct {
+	Body mpItem
+}
+
+type mpOut struct {
+	Status int `default:"201"`
+	Body   mpItem
+}
+
+func mpEcho[In any](body func(*In) mpItem) Handler[In, mpOut] {
+	return func(_ context.Context, in *In) (*mpOut, error) { return &mpOut{Body: body(in)}, nil }
+}
+
+func mpApp(cfg Config) *App[Ctx] {
+	app := New[Ctx](cfg)
+	Post(app, "/forbid", mpEcho(func(in *mpForbidIn) mpItem { return in.Body }))
+	Post(app, "/allow", mpEcho(func(in *mpAllowIn) mpItem { return in.Body }))
+	return app
+}
+
+func mpMarshal(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := msgpack.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mpUnmarshal decodes with json tag names, as a client sharing the types
+// would.
+func mpUnmarshal(b []byte, v any) error {
+	d := msgpack.NewDecoder(bytes.NewReader(b))
+	d.SetCustomStructTag("json")
+	return d.Decode(v)
+}
+
+// mpPost sends body as msgpack over the server's keep-alive connection and
+// returns status, Content-Type and response body.
+func mpPost(t testing.TB, srv *httptest.Server, path string, body []byte) (int, string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("POST", srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/msgpack")
+	req.Header.Set("Accept", "application/msgpack")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, res.Header.Get("Content-Type"), b
+}
+
+func TestMsgpackBodyRules(t *testing.T) {
+	srv := epServer(t, mpApp(Config{}))
+	strict := epServer(t, mpApp(Config{DisallowUnknownFields: true}))
+	valid := map[string]any{"name": "pen", "qty": 3}
+	withColour := map[string]any{"name": "pen", "qty": 3, "colour": "red"}
+	hugeTags := append(mpMarshal(t, map[string]any{"name": "pen", "qty": 3})[:0:0], 0x83)
+	hugeTags = append(hugeTags, mpMarshal(t, "name")...)
+	hugeTags = append(hugeTags, mpMarshal(t, "pen")...)
+	hugeTags = append(hugeTags, mpMarshal(t, "qty")...)
+	hugeTags = append(hugeTags, 3)
+	hugeTags = append(hugeTags, mpMarshal(t, "tags")...)
+	hugeTags = append(hugeTags, 0xdd, 0xff, 0xff, 0xff, 0xff) // 4 G items, none sent
+	for _, tc := range []struct {
+		name   string
+		srv    *httptest.Server
+		path   string
+		body   []byte
+		status int
+		want   []string // 422: the locations; 400: a part of the detail
+	}{
+		{"valid", srv, "/forbid", mpMarshal(t, valid), 201, nil},
+		{"unknown forbidden by the field", srv, "/forbid", mpMarshal(t, withColour), 422, []string{"body.colour"}},
+		{"unknown allowed", srv, "/allow", mpMarshal(t, withColour), 201, nil},
+		{"unknown forbidden by the app", strict, "/allow", mpMarshal(t, withColour), 422, []string{"body.colour"}},
+		{"go field names are not json names", srv, "/forbid", mpMarshal(t, map[string]any{"Name": "pen", "Qty": 3}), 422, []string{"body.Name", "body.Qty"}},
+		{"wrong types, all of them", srv, "/allow", mpMarshal(t, map[string]any{"name": 5, "qty": "3", "tags": []any{"a", true}, "data": 1.5}), 422,
+			[]string{"body.data", "body.name", "body.qty", "body.tags[1]"}},
+		{"out of range", srv, "/allow", mpMarshal(t, map[string]any{"name": "pen", "qty": 300}), 422, []string{"body.qty"}},
+		{"not an object", srv, "/allow", mpMarshal(t, []any{"pen", 3}), 422, []string{"body"}},
+		{"validation after decoding", srv, "/allow", mpMarshal(t, map[string]any{"name": "p", "qty": 0, "tags": []string{"a", "b", "c", "d"}}), 422,
+			[]string{"body.name", "body.qty", "body.tags"}},
+		{"malformed", srv, "/allow", []byte{0xc1}, 400, []string{"byte 0xc1 is never used"}},
+		{"advisory GO-2026-4513", srv, "/allow", []byte{0xd6, 0xff, 0, 0}, 400, []string{"unexpected end"}},
+		{"truncated", srv, "/allow", mpMarshal(t, valid)[:7], 400, []string{"unexpected end"}},
+		{"data after the value", srv, "/allow", append(mpMarshal(t, valid), 0x93, 1, 2, 3), 400, []string{"4 bytes after the value"}},
+		{"two values", srv, "/allow", append(mpMarshal(t, valid), mpMarshal(t, valid)...), 400, []string{"after the value"}},
+		{"length past the body", srv, "/allow", hugeTags, 400, []string{"array of 4294967295 items in 0 bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, ct, b := mpPost(t, tc.srv, tc.path, tc.body)
+			if st != tc.status {
+				t.Fatalf("status %d, want %d: %s", st, tc.status, b)
+			}
+			switch st {
+			case 201:
+				var m map[string]any
+				if err := msgpack.Unmarshal(b, &m); err != nil || ct != mediaMsgpack {
+					t.Fatalf("response %q (%s): %v", b, ct, err)
+				}
+				// json names; note, data and tags are empty: omitempty
+				if !reflect.DeepEqual(m, map[string]any{"name": "pen", "qty": int8(3)}) {
+					t.Fatalf("response decodes to %v", m)
+				}
+			case 422:
+				if got := epFields(t, string(b)); !slices.Equal(got, tc.want) {
+					t.Fatalf("locations %v, want %v: %s", got, tc.want, b)
+				}
+			default:
+				if ct != mediaProblem || !strings.Contains(string(b), tc.want[0]) {
+					t.Fatalf("%s %s, want a problem saying %q", ct, b, tc.want[0])
+				}
+			}
+		})
+	}
+}
+
+func TestMsgpackWrongTypeMessage(t *testing.T) {
+	srv := epServer(t, mpApp(Config{}))
+	st, _, b := mpPost(t, srv, "/allow", mpMarshal(t, map[string]any{"name": "pen", "qty": "three"}))
+	if st != 422 || !strings.Contains(string(b), `{"location":"body.qty","message":"must be an integer","value":"string"}`) {
+		t.Fatalf("%d %s", st, b)
+	}
+}
+
+// TestMsgpackPooledIsolation interleaves hostile and valid bodies on one
+// endpoint with one processor, so each request reuses the pooled buffer
+// and decoder the one before it left: every valid request must still get
+// its own answer.
+func TestMsgpackPooledIsolation(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	srv := epServer(t, mpApp(Config{}))
+	hostile := [][]byte{
+		append(mpMarshal(t, map[string]any{"name": "evil", "qty": 1}), 0x81, 0xa1, 'x', 0x01), // trailing
+		mpMarshal(t, map[string]any{"name": "truncated", "qty": 1})[:9],
+		mpMarshal(t, map[string]any{"name": []any{1}, "qty": "x"}), // wrong types
+		{0xd6, 0xff, 0, 0}, // GO-2026-4513
+		{0x81, 0xa4, 'n', 'a', 'm', 'e', 0xdb, 0xff, 0xff, 0xff, 0xf0}, // a string longer than the body
+	}
+	hostileStatus := []int{400, 400, 422, 400, 400}
+	for round := range 40 {
+		h := round % len(hostile)
+		if st, _, b := mpPost(t, srv, "/allow", hostile[h]); st != hostileStatus[h] {
+			t.Fatalf("round %d: hostile body %d answered %d, want %d: %s", round, h, st, hostileStatus[h], b)
+		}
+		want := mpItem{Name: "item-" + strconv.Itoa(round), Qty: int8(round%100 + 1), Data: []byte{byte(round)}}
+		st, _, b := mpPost(t, srv, "/allow", mpMarshal(t, map[string]any{"name": want.Name, "qty": want.Qty, "data": want.Data}))
+		var got mpItem
+		if err := mpUnmarshal(b, &got); err != nil {
+			t.Fatalf("round %d: %d %q: %v", round, st, b, err)
+		}
+		got = mpItem{Name: got.Name, Qty: got.Qty, Data: got.Data}
+		if st != 201 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d after hostile body %d: %d %+v, want %+v", round, h, st, got, want)
+		}
+	}
+}
+
+// TestMsgpackNoAliasing keeps the strings and bytes one request decoded and
+// checks that later requests, served from the same pooled buffer, leave
+// them as they were.
+func TestMsgpackNoAliasing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var mu sync.Mutex
+	var kept []mpItem
+	app := New[Ctx](Config{})
+	Post(app, "/keep", func(_ context.Context, in *mpAllowIn) (*mpOut, error) {
+		mu.Lock()
+		kept = append(kept, in.Body)
+		mu.Unlock()
+		return &mpOut{}, nil
+	})
+	srv := epServer(t, app)
+	item := func(i int) map[string]any {
+		c := byte('a' + i)
+		return map[string]any{"name": strings.Repeat(string(c), 40), "qty": 1, "data": bytes.Repeat([]byte{c}, 40), "tags": []string{strings.Repeat(string(c), 8)}}
+	}
+	for i := range 10 {
+		if st, _, b := mpPost(t, srv, "/keep", mpMarshal(t, item(i))); st != 201 {
+			t.Fatalf("request %d: %d %s", i, st, b)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, it := range kept {
+		c := byte('a' + i)
+		if it.Name != strings.Repeat(string(c), 40) || !bytes.Equal(it.Data, bytes.Repeat([]byte{c}, 40)) || it.Tags[0] != strings.Repeat(string(c), 8) {
+			t.Fatalf("request %d's values changed after later requests: %q %q %q", i, it.Name, it.Data, it.Tags)
+		}
+	}
+}
+
+// FuzzMsgpackBody posts any bytes as a msgpack body: they bind (and the
+// value, encoded as the answer and posted again, binds to the same value)
+// or they are answered 4xx; never a 5xx, never a panic.
+func FuzzMsgpackBody(f *testing.F) {
+	type item struct {
+		ID    int64 `json:"id"`
+		Ok    bool  `json:"ok"`
+		Score uint8 `json:"score"`
+	}
+	type body struct {
+		Name  string         `json:"name" maxLength:"64"`
+		Qty   int16          `json:"qty" min:"-5"`
+		Price float64        `json:"price"`
+		Ratio float32        `json:"ratio"`
+		Count uint32         `json:"count"`
+		Data  []byte         `json:"data"`
+		Key   [4]byte        `json:"key"`
+		Tags  []string       `json:"tags" maxLength:"8"`
+		Items []item         `json:"items"`
+		Meta  map[string]int `json:"meta"`
+		Ptr   *item          `json:"ptr"`
+	}
+	type in struct {
+		Body body `unknown:"forbid"`
+	}
+	type out struct{ Body body }
+	var last body
+	app := New[Ctx](Config{})
+	Post(app, "/fuzz", func(_ context.Context, in *in) (*out, error) {
+		last = in.Body
+		return &out{Body: in.Body}, nil
+	})
+	post := func(b []byte) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/fuzz", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/msgpack")
+		req.Header.Set("Accept", "application/msgpack")
+		app.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, seed := range []any{
+		map[string]any{"name": "pen", "qty": 3, "price": 1.5, "ratio": float32(0.5), "count": 7, "data": []byte{1, 2}, "key": "abcd",
+			"tags": []string{"a"}, "items": []any{map[string]any{"id": -1, "ok": true, "score": 255}}, "meta": map[string]int{"a": 1}, "ptr": map[string]any{"id": 2}},
+		map[string]any{"name": 1, "qty": 40000, "items": []any{"x"}, "meta": map[int]int{1: 2}},
+		map[string]any{"colour": "red"},
+		[]any{nil, true},
+	} {
+		f.Add(mpMarshal(f, seed))
+	}
+	f.Add([]byte{0xd6, 0xff, 0, 0})
+	f.Add([]byte{0x81, 0xa4, 't', 'a', 'g', 's', 0xdd, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec := post(b)
+		switch {
+		case rec.Code == 200:
+			first := last
+			again := post(rec.Body.Bytes())
+			if again.Code != 200 || !mpSameValue(last, first) {
+				t.Fatalf("%x bound to %#v; its encoding %x answered %d and bound to %#v", b, first, rec.Body.Bytes(), again.Code, last)
+			}
+		case rec.Code >= 400 && rec.Code < 500:
+		default:
+			t.Fatalf("%x: %d %s", b, rec.Code, rec.Body)
+		}
+	})
+}
+
+// mpSameValue compares decoded values, NaN equal to itself.
+func mpSameValue(a, b any) bool {
+	return reflect.DeepEqual(a, b) || fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b)
+}
