@@ -340,9 +340,9 @@ func jsonKind(k string) string {
 // the library sees the bytes: the library sizes allocations by the lengths
 // the body declares.
 func decodeMsgpackBody(b []byte, t *mpbody.Type, v any, forbid bool, e *errs) (decoded bool, err error) {
-	n := len(e.list)
+	n, cut := len(e.list), e.truncated
 	if err := mpbody.Check(b, t, "body", forbid, e); err != nil {
-		e.list = e.list[:n]
+		e.list, e.truncated = e.list[:n], cut // the 400 is the answer
 		return false, &HTTPError{Status: http.StatusBadRequest, Detail: err.Error(), Err: err}
 	}
 	if len(e.list) > n {
@@ -358,6 +358,10 @@ func decodeMsgpackBody(b []byte, t *mpbody.Type, v any, forbid bool, e *errs) (d
 
 // Report records a problem the msgpack check found (mpbody.Reporter).
 func (e *errs) Report(loc, msg string, got any) { e.add(loc, msg, got) }
+
+// Full reports that the list is cut (mpbody.Reporter): later problems would
+// be dropped.
+func (e *errs) Full() bool { return e.truncated }
 
 // writeEncoded writes v (a pointer to the body) with status, in the codec
 // chosen from Accept. Encoding happens before anything is written, so an

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/graftgo/graft/di"
+	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // The issue's endpoint: a path param, a query param and a 2-field JSON body
@@ -87,10 +88,16 @@ func handWritten(w http.ResponseWriter, r *http.Request) {
 const benchJSON = `{"name":"Ada Lovelace","age":36}`
 
 func benchRun(b *testing.B, h http.Handler, want string) {
+	benchRunAs(b, h, "application/json", benchJSON, want)
+}
+
+// benchRunAs serves the body in the media type ct, answered in the same.
+func benchRunAs(b *testing.B, h http.Handler, ct, in, want string) {
 	w := &nopWriter{h: http.Header{}}
-	body := strings.NewReader(benchJSON)
+	body := strings.NewReader(in)
 	r := httptest.NewRequest("POST", "/users/42?limit=10", body)
-	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Content-Type", ct)
+	r.Header.Set("Accept", ct)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	if rec.Code != 200 || rec.Body.String() != want {
@@ -99,7 +106,7 @@ func benchRun(b *testing.B, h http.Handler, want string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		body.Reset(benchJSON)
+		body.Reset(in)
 		r.Body = readCloser{body}
 		h.ServeHTTP(w, r)
 	}
@@ -120,6 +127,20 @@ func BenchmarkEndpoint(b *testing.B) {
 		}
 		defer app.Stop(context.Background())
 		benchRun(b, app, benchWant)
+	})
+	b.Run("graft-msgpack", func(b *testing.B) {
+		// The same endpoint with the body and the answer in msgpack.
+		app := New[Ctx](Config{})
+		Post(app, "/users/{id}", benchHandler)
+		if err := app.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		defer app.Stop(context.Background())
+		in, _ := mpbody.Marshal(map[string]any{"name": "Ada Lovelace", "age": 36})
+		var out benchOut
+		out.Body.ID, out.Body.Limit, out.Body.Name, out.Body.Age = 42, 10, "Ada Lovelace", 36
+		want, _ := mpbody.Marshal(&out.Body)
+		benchRunAs(b, app, "application/msgpack", string(in), string(want))
 	})
 	b.Run("nethttp", func(b *testing.B) {
 		mux := http.NewServeMux()

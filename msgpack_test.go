@@ -3,6 +3,7 @@ package graft
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -305,4 +306,49 @@ func FuzzMsgpackBody(f *testing.F) {
 // mpSameValue compares decoded values, NaN equal to itself.
 func mpSameValue(a, b any) bool {
 	return reflect.DeepEqual(a, b) || fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b)
+}
+
+// TestMsgpackManyWrongValues sends 200 000 values of the wrong type: the
+// answer lists maxFieldErrors of them and says the list was cut.
+func TestMsgpackManyWrongValues(t *testing.T) {
+	srv := epServer(t, mpApp(Config{BodyLimit: 4 << 20}))
+	tags := make([]int, 200_000)
+	st, _, b := mpPost(t, srv, "/allow", mpMarshal(t, map[string]any{"name": "pen", "qty": 1, "tags": tags}))
+	var p Problem
+	if err := json.Unmarshal(b, &p); err != nil || st != 422 || len(p.Errors) != maxFieldErrors || !p.ErrorsTruncated || p.Errors[99].Location != "body.tags[99]" {
+		t.Fatalf("%d, %d errors, truncated %v: %.300s", st, len(p.Errors), p.ErrorsTruncated, b)
+	}
+}
+
+// TestMsgpackEndpointAllocs pins the cost of a msgpack request: the input,
+// the handler's output and the one string the body holds; the check, the
+// pooled decoder and encoder and the body buffer allocate nothing.
+func TestMsgpackEndpointAllocs(t *testing.T) {
+	app := New[Ctx](Config{})
+	Post(app, "/users/{id}", benchHandler)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(context.Background())
+	in := string(mpMarshal(t, map[string]any{"name": "Ada Lovelace", "age": 36}))
+	body := strings.NewReader(in)
+	r := httptest.NewRequest("POST", "/users/42?limit=10", body)
+	r.Header.Set("Content-Type", "application/msgpack")
+	r.Header.Set("Accept", "application/msgpack")
+	w := &nopWriter{h: http.Header{}}
+	serve := func() {
+		body.Reset(in)
+		r.Body = readCloser{body}
+		app.ServeHTTP(w, r)
+	}
+	rec := httptest.NewRecorder()
+	r.Body = readCloser{body}
+	app.ServeHTTP(rec, r)
+	var got map[string]any
+	if err := msgpack.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 200 || got["name"] != "Ada Lovelace" {
+		t.Fatalf("%d %v %v", rec.Code, got, err)
+	}
+	if n := testing.AllocsPerRun(200, serve); n != 3 {
+		t.Fatalf("a msgpack request allocates %v times, want 3", n)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/msgpack"
@@ -43,22 +44,34 @@ func TestBindMsgpack(t *testing.T) {
 	app := graft.New[Ctx](graft.Config{})
 	app.Register(msgpack.Extension())
 	app.POST("/echo", func(c *Ctx) error {
-		var v struct{ Name string }
+		var v struct {
+			Name string `json:"name"`
+			Age  uint8  `json:"age,omitempty"`
+		}
 		if err := c.Bind(&v); err != nil {
 			return err
 		}
-		return c.Text(200, v.Name)
+		return c.Msgpack(v)
 	})
+	ann := mustMarshal(map[string]any{"name": "Ann"})
 	for _, tc := range []struct {
-		body []byte
-		want int
-	}{{mustMarshal(map[string]string{"Name": "Ann"}), 200}, {[]byte{0xc1}, 400}} {
+		body   []byte
+		status int
+		want   string // the answer, or a part of the problem's detail
+	}{
+		{ann, 200, string(ann)}, // json names; age omitted (omitempty)
+		{mustMarshal(map[string]any{"name": "Ann", "colour": 1}), 200, string(ann)},
+		{[]byte{0xc1}, 400, "byte 0xc1 is never used"},
+		{[]byte{0xd6, 0xff, 0, 0}, 400, "unexpected end"},
+		{append(ann, 0xc0), 400, "1 bytes after the value"},
+		{mustMarshal(map[string]any{"name": "Ann", "age": -1}), 400, "body.age must be a non-negative integer, got number -1"},
+	} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/echo", bytesReader(tc.body))
 		req.Header.Set("Content-Type", msgpack.MediaType)
 		app.ServeHTTP(rec, req)
-		if rec.Code != tc.want {
-			t.Errorf("body %x: %d %s", tc.body, rec.Code, rec.Body)
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("body %x: %d %q, want %d %q", tc.body, rec.Code, rec.Body, tc.status, tc.want)
 		}
 	}
 }

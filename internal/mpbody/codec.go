@@ -79,6 +79,8 @@ func (e *TypeError) Error() string {
 // first keeps the first problem reported.
 type first struct{ err *TypeError }
 
+func (f *first) Full() bool { return f.err != nil }
+
 func (f *first) Report(loc, msg string, got any) {
 	if f.err == nil {
 		f.err = &TypeError{Loc: loc, Msg: msg, Got: got}

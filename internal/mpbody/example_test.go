@@ -15,6 +15,8 @@ type item struct {
 // problems prints what Check reports.
 type problems struct{}
 
+func (problems) Full() bool { return false }
+
 func (problems) Report(loc, msg string, got any) { fmt.Println(loc, msg, got) }
 
 func Example() {

@@ -8,9 +8,12 @@ import (
 
 // Reporter receives the problems of a body, each with its location
 // ("body.items[2].qty"), a message ("must be an integer") and a
-// description of what was sent ("string").
+// description of what was sent ("string"). Once Full reports true the
+// walk stops building reports (it still checks the rest of the body's
+// syntax), so a body of a million wrong values costs no more than one.
 type Reporter interface {
 	Report(loc, msg string, got any)
+	Full() bool
 }
 
 // Check walks the msgpack body b against t. A body that is not one
@@ -89,7 +92,16 @@ func (w *walker) loc() string {
 }
 
 func (w *walker) wrong(t *Type, h head) {
-	w.report.Report(w.loc(), "must be "+t.want, h.describe())
+	if !w.report.Full() {
+		w.report.Report(w.loc(), "must be "+t.want, h.describe())
+	}
+}
+
+// problem reports msg at the current location.
+func (w *walker) problem(msg string, got any) {
+	if !w.report.Full() {
+		w.report.Report(w.loc(), msg, got)
+	}
 }
 
 // value checks the value at offset i, depth levels deep, against t and
@@ -99,7 +111,7 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 	case opAny:
 		return skip(w.b, i, depth)
 	case opDeny:
-		w.report.Report(w.loc(), "is not a known field", nil)
+		w.problem("is not a known field", nil)
 		return skip(w.b, i, depth)
 	}
 	h, j, err := readHead(w.b, i)
@@ -108,7 +120,7 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 	}
 	if h.kind == kNil {
 		if t.op == opNever {
-			w.report.Report(w.loc(), "cannot be decoded from msgpack", nil)
+			w.problem("cannot be decoded from msgpack", nil)
 		}
 		return j, nil // nil fits every other type, as JSON's null does
 	}
@@ -133,7 +145,9 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 			break
 		}
 		if t.op == opArray && h.n > t.alen {
-			w.report.Report(w.loc(), "must have at most "+strconv.Itoa(t.alen)+" items", "array of "+strconv.Itoa(h.n))
+			if !w.report.Full() {
+				w.problem("must have at most "+strconv.Itoa(t.alen)+" items", "array of "+strconv.Itoa(h.n))
+			}
 			return skip(w.b, i, depth)
 		}
 		if depth+1 > MaxDepth {
@@ -198,7 +212,9 @@ func (w *walker) pair(i int, t *Type, depth int) (int, error) {
 	case kNil: // the library reads a nil key as ""
 	default:
 		w.pop() // the problem is the object's, not the key's
-		w.report.Report(w.loc(), "must be an object with string keys", "object with a "+kh.describe()+" key")
+		if !w.report.Full() {
+			w.problem("must be an object with string keys", "object with a "+kh.describe()+" key")
+		}
 		w.push(seg{})
 		j, err := skip(w.b, i, depth)
 		if err != nil {
@@ -210,7 +226,7 @@ func (w *walker) pair(i int, t *Type, depth int) (int, error) {
 	ft, known := t.fields[name]
 	if !known {
 		if w.forbid {
-			w.report.Report(w.loc(), "is not a known field", nil)
+			w.problem("is not a known field", nil)
 		}
 		return skip(w.b, j, depth)
 	}

@@ -56,6 +56,8 @@ func TestValid(t *testing.T) {
 // collect keeps every problem Check reports.
 type collect []string
 
+func (c *collect) Full() bool { return false }
+
 func (c *collect) Report(loc, msg string, got any) {
 	s := loc + " " + msg
 	if got != nil {
