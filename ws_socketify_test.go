@@ -16,17 +16,18 @@ var wsUsername = NewProperty("ws-username", func() string { return "" })
 // wsPM is the extension's connection mixin: socketify's @ws.method.
 type wsPM struct{ ConnMixin }
 
-// SendPM sends a private message: on the conversation topic if the other
-// side already joined it, else by subscribing to it and signalling the
-// recipient on signal-NAME, which every connection subscribes to.
+// SendPM sends a private message: on the conversation topic the two users
+// share once the recipient joined it, else on the recipient's signal-NAME
+// topic, which every connection subscribes to. The sender joins the
+// conversation; so does the recipient when it replies. (examples/socketify
+// has the full protocol, with explicit joins.)
 func (m *wsPM) SendPM(to, message string) error {
 	ws := m.Socket()
 	me := wsUsername.Get(ws)
-	pmTopic := "pm-" + to + "+" + me
-	if ws.NumSubscribers(pmTopic) > 0 {
-		return ws.Publish(pmTopic, []byte(message), OpText)
-	}
-	ws.Subscribe(pmTopic)
+	lo, hi := min(me, to), max(me, to)
+	conv := "pm-" + lo + "+" + hi
+	ws.Subscribe(conv)
+	ws.Subscribe(conv + "#" + me)
 	signal, err := json.Marshal(struct {
 		Type     string `json:"type"`
 		Username string `json:"username"`
@@ -34,6 +35,9 @@ func (m *wsPM) SendPM(to, message string) error {
 	}{"pm", me, message})
 	if err != nil {
 		return err
+	}
+	if ws.NumSubscribers(conv+"#"+to) > 0 {
+		return ws.Publish(conv, signal, OpText)
 	}
 	return ws.Publish("signal-"+to, signal, OpText)
 }
@@ -74,7 +78,29 @@ func TestWSSocketifySendPM(t *testing.T) {
 
 	alice.writeFrame(wsTextFrame(`{"to":"bob","message":"hi"}`))
 	bob.expectMessage(1, []byte(`{"type":"pm","username":"alice","message":"hi"}`))
-	if n := app.NumSubscribers("pm-bob+alice"); n != 1 {
+	if n := app.NumSubscribers("pm-alice+bob"); n != 1 {
 		t.Fatalf("alice did not join the conversation topic: %d subscribers", n)
+	}
+	// Every later message arrives too, once, whichever side writes.
+	type pm struct {
+		from, to         *wsRawClient
+		fromName, toName string
+		text             string
+	}
+	for _, m := range []pm{
+		{bob, alice, "bob", "alice", "hey"},
+		{alice, bob, "alice", "bob", "how are you"},
+		{bob, alice, "bob", "alice", "fine"},
+		{alice, bob, "alice", "bob", "bye"},
+	} {
+		m.from.writeFrame(wsTextFrame(`{"to":"` + m.toName + `","message":"` + m.text + `"}`))
+		m.to.expectMessage(1, []byte(`{"type":"pm","username":"`+m.fromName+`","message":"`+m.text+`"}`))
+	}
+	if n := app.NumSubscribers("pm-alice+bob"); n != 2 {
+		t.Fatalf("the conversation topic has %d subscribers, want both", n)
+	}
+	for _, c := range []*wsRawClient{alice, bob} {
+		c.writeFrame(wsCloseFrame(1000, ""))
+		c.expectClose(1000) // nothing (no duplicate) before the close
 	}
 }

@@ -1,16 +1,27 @@
 // Command socketify is the socketify.py extension example of seed 000,
 // written with graft: an extension that gives the request a GetUser method
-// (reading the token header), a msgpack response method, and a cart
-// property with a fresh default per request.
+// (reading the token header), a msgpack response method, a cart property
+// with a fresh default per request, and a send_pm connection method for
+// private messages over topics.
 //
 //	go run ./examples/socketify --port 8080 --req-res-factory-maxitems 256
-//	curl localhost:8080/user -H 'token: x'          # {"name":"Test"}
-//	curl 'localhost:8080/cart?add=a&add=b'          # ["a","b"]
-//	websocat 'ws://localhost:8080/ws?username=alice' # {"to":"bob","message":"hi"}
+//	curl localhost:8080/user -H 'token: x'                         # {"name":"Test"}
+//	curl localhost:8080/user -H 'Accept: application/msgpack'      # msgpack
+//	curl 'localhost:8080/cart?add=a&add=b'                         # ["a","b"]
+//	websocat 'ws://localhost:8080/ws?username=alice'               # {"to":"bob","message":"hi"}
+//	websocat 'ws://localhost:8080/ws?username=bob'                 # {"join":"alice"}, {"to":"alice","message":"hey"}
+//
+// The WebSocket protocol: a client sends {"to":"NAME","message":"TEXT"}
+// to message a user and receives {"type":"pm","username":"FROM","message":
+// "TEXT"} for each message to it. The first messages from a user reach it
+// on its signal topic; a client answers the first one with
+// {"join":"FROM"} (or simply replies), which joins the conversation topic
+// the two share, and the rest come through that topic.
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"log"
 	"net/http"
 	"strings"
@@ -69,22 +80,49 @@ var username = graft.NewProperty("ws.username", func() string { return "" })
 // @ws.method send_pm, built on topic pub/sub.
 type PMSender struct{ graft.ConnMixin }
 
-// SendPM sends message to the user named to. If to already joined the
-// conversation topic the message goes there; otherwise the sender joins it
-// and signals to on signal-TO, which every connection subscribes to.
+// conversation returns the topic two users share: the same whichever of
+// them asks (socketify's pm-TO+ME is not, so each side talked to a topic
+// the other never joined).
+func conversation(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return "pm-" + a + "+" + b
+}
+
+// member returns the topic a user's connections subscribe to beside a
+// conversation, so that the other side can tell the user joined it. No
+// message is ever published there.
+func member(conv, user string) string { return conv + "#" + user }
+
+// SendPM sends message to the user named to, as a PM. The sender joins
+// the conversation topic; the message goes there once to has joined it
+// too, and to to's signal topic (which every connection subscribes to)
+// until then. Each message takes exactly one of the two ways, so it
+// arrives once, and in order after the earlier ones.
 func (m *PMSender) SendPM(to, message string) error {
 	ws := m.Socket()
 	me := username.Get(ws)
-	pmTopic := "pm-" + to + "+" + me
-	if ws.NumSubscribers(pmTopic) > 0 {
-		return ws.Publish(pmTopic, []byte(message), graft.OpText)
-	}
-	ws.Subscribe(pmTopic)
-	signal, err := json.Marshal(PM{Type: "pm", Username: me, Message: message})
+	conv := m.Join(to)
+	pm, err := json.Marshal(PM{Type: "pm", Username: me, Message: message})
 	if err != nil {
 		return err
 	}
-	return ws.Publish("signal-"+to, signal, graft.OpText)
+	if ws.NumSubscribers(member(conv, to)) > 0 {
+		return ws.Publish(conv, pm, graft.OpText)
+	}
+	return ws.Publish("signal-"+to, pm, graft.OpText)
+}
+
+// Join makes the connection a member of its conversation with the user
+// named other, what a client asks for ({"join":"OTHER"}) when a signal
+// from other arrives, and returns the conversation topic.
+func (m *PMSender) Join(other string) string {
+	ws := m.Socket()
+	conv := conversation(username.Get(ws), other)
+	ws.Subscribe(conv)
+	ws.Subscribe(member(conv, username.Get(ws)))
+	return conv
 }
 
 // PM is the signal a recipient gets.
@@ -101,11 +139,16 @@ type Session struct {
 	Username string
 }
 
-// incoming is what a client sends.
+// incoming is what a client sends: a message to a user, or a join.
 type incoming struct {
 	To      string `json:"to"`
 	Message string `json:"message"`
+	Join    string `json:"join"`
 }
+
+// validName reports whether name can be a user name: not empty, and
+// without the separators of the conversation topics.
+func validName(name string) bool { return name != "" && !strings.ContainsAny(name, "+#") }
 
 func newApp(cfg graft.Config) *graft.App[Ctx] {
 	app := graft.New[Ctx](cfg)
@@ -114,7 +157,9 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 
 	app.GET("/user", func(c *Ctx) error {
 		user := c.GetUser()
-		if strings.Contains(c.Header("Accept"), msgpack.MediaType) {
+		// JSON unless the client takes msgpack and not JSON: Accept:
+		// application/msgpack, but not */* or application/msgpack;q=0.
+		if c.Accepts(msgpack.MediaType) && !c.Accepts("application/json") {
 			return c.Msgpack(user)
 		}
 		return c.JSON(http.StatusOK, user)
@@ -128,8 +173,8 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 	graft.WebSocket(app, "/ws", graft.Behavior[Session]{
 		Upgrade: func(c *graft.Ctx) (Session, error) {
 			name := c.Query("username")
-			if name == "" {
-				return Session{}, graft.NewError(http.StatusBadRequest, "pass ?username=NAME")
+			if !validName(name) {
+				return Session{}, graft.NewError(http.StatusBadRequest, "pass ?username=NAME, a name without + or #")
 			}
 			return Session{Username: name}, nil
 		},
@@ -139,11 +184,23 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 		},
 		Message: func(ws *graft.Conn[Session], data []byte, op graft.OpCode) {
 			var in incoming
-			if err := json.Unmarshal(data, &in); err != nil || in.To == "" {
-				ws.Close(graft.CloseUnsupportedData, `send {"to":"NAME","message":"TEXT"}`)
+			err := json.Unmarshal(data, &in)
+			switch {
+			case err == nil && validName(in.Join) && in.To == "":
+				ws.Data().Join(in.Join)
+				return
+			case err != nil || !validName(in.To):
+				ws.Close(graft.CloseUnsupportedData, `send {"to":"NAME","message":"TEXT"} or {"join":"NAME"}`)
 				return
 			}
-			if err := ws.Data().SendPM(in.To, in.Message); err != nil {
+			err = ws.Data().SendPM(in.To, in.Message)
+			if errors.Is(err, graft.ErrLocalOnly) {
+				// Delivered on this node; the broker is down, so users on
+				// other nodes missed it. Closing the sender would not help.
+				app.Logger().Warn("pm reached this node only", "from", ws.Data().Username, "to", in.To, "err", err)
+				return
+			}
+			if err != nil {
 				ws.Close(graft.CloseInternalError, "sending failed")
 			}
 		},

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/graftgo/graft"
@@ -55,6 +56,22 @@ func TestHTTP(t *testing.T) {
 			var u User
 			if err := msgpack.Unmarshal(body, &u); err != nil || res.Header.Get("Content-Type") != msgpack.MediaType || u.Name != name {
 				t.Errorf("msgpack user: %v %q %+v", err, res.Header.Get("Content-Type"), u)
+			}
+		}
+		// Negotiation goes through c.Accepts: msgpack only for a client
+		// that takes it and not JSON; a zero quality refuses it.
+		for accept, want := range map[string]string{
+			msgpack.MediaType:                         msgpack.MediaType,
+			msgpack.MediaType + ";q=0.5":              msgpack.MediaType,
+			msgpack.MediaType + ";q=0":                "application/json",
+			msgpack.MediaType + ";q=0.0":              "application/json",
+			msgpack.MediaType + ";q=0.000, text/html": "application/json",
+			"*/*":                                    "application/json",
+			"application/json, " + msgpack.MediaType: "application/json",
+		} {
+			res, _ := do(t, srv.URL+"/user", map[string]string{"Accept": accept})
+			if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, want) {
+				t.Errorf("pool %d: Accept %q answered %s, want %s", pool, accept, got, want)
 			}
 		}
 		srv.Close()
