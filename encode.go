@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/graftgo/graft/internal/mpbody"
 )
@@ -382,6 +383,27 @@ func writeEncoded(c *Ctx, status int, v any) error {
 		return err
 	}
 	return writeJSONAs(c, status, v, hdrJSON)
+}
+
+// writeFastJSON writes the plain struct at p as JSON with status through
+// its plan, the bytes encoding/json's Encoder would write (newline
+// included). It reports false, having written nothing, when the plan gave
+// up; the caller then encodes with encoding/json.
+func writeFastJSON(c *Ctx, status int, plan *fastEnc, p unsafe.Pointer, ctype []string) (bool, error) {
+	e := jsonEncPool.Get().(*jsonEnc)
+	defer e.release()
+	b, ok := plan.appendJSON(e.buf.AvailableBuffer(), p)
+	if !ok {
+		return false, nil
+	}
+	e.buf.Write(append(b, '\n')) // in place when it fit; else the buffer keeps the larger slice
+	h := c.rw.Header()
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = ctype
+	}
+	c.rw.WriteHeader(status)
+	_, err := c.rw.Write(e.buf.Bytes())
+	return true, err
 }
 
 // writeJSONAs writes v as JSON with status; ctype is the Content-Type

@@ -43,6 +43,9 @@ type outBody struct {
 	ctype   []string
 	media   string // for the signature
 	encoder string // for the signature: json, problem, raw, stream, sse
+	// fast is the JSON plan of a plain struct body (see fastjson.go);
+	// nil: encoding/json only.
+	fast *fastEnc
 	// stream writes a body of kind bodySSE (see sse.go).
 	stream func(c *Ctx, status int, bp unsafe.Pointer) error
 }
@@ -84,6 +87,7 @@ func newOutBody(t reflect.Type, media string) (*outBody, error) {
 	default:
 		b.kind, b.encoder, b.media = bodyEncoded, "json", mediaJSON
 		b.ptrWord = typeWord(reflect.PointerTo(t))
+		b.fast = compileFastEnc(t)
 		if t == reflect.TypeFor[Problem]() {
 			b.encoder, b.media = "problem", mediaProblem
 			b.ctype = []string{mediaProblem}
@@ -257,6 +261,17 @@ func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
 	if b.ptr && *(*unsafe.Pointer)(bp) == nil {
 		c.rw.WriteHeader(status)
 		return nil
+	}
+	if b.fast != nil {
+		ctype := b.ctype
+		if ctype == nil && acceptCodec(c.Request.Header.Get("Accept")) != codecMsgpack {
+			ctype = hdrJSON
+		}
+		if ctype != nil {
+			if done, err := writeFastJSON(c, status, b.fast, bp, ctype); done {
+				return err
+			}
+		}
 	}
 	if b.ctype != nil {
 		return writeJSONAs(c, status, eface(b.ptrWord, bp), b.ctype)

@@ -1,6 +1,9 @@
 package graft
 
 import (
+	"encoding"
+	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -376,4 +379,228 @@ func numberEnd(b []byte, i int) (int, bool) {
 		}
 	}
 	return j, isInt
+}
+
+// fastEnc is the compiled encoding plan of a plain struct type, for
+// response bodies: the same road as fastDec, the other way. Each key is
+// written as encoding/json writes it (quoted by json.Marshal at compile
+// time); a string that needs any escaping, or a float that is not finite,
+// makes the plan give up and encoding/json encode the value instead, so the
+// bytes are always encoding/json's (FuzzFastJSONEncode holds it to that).
+type fastEnc struct {
+	fields []fastEncField
+}
+
+type fastEncField struct {
+	key       []byte // `"name":`
+	off       uintptr
+	kind      fastKind
+	bits      int
+	omitEmpty bool
+	sub       *fastEnc
+}
+
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// customJSONEncoding reports whether encoding/json would encode t (or *t)
+// with its own method instead of by kind.
+func customJSONEncoding(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(jsonMarshalerType) || pt.Implements(jsonMarshalerType) ||
+		t.Implements(textMarshalerType) || pt.Implements(textMarshalerType)
+}
+
+// compileFastEnc returns the encoding plan of struct type t, or nil when t
+// has anything but plain fields (see compileFastDec), an option other
+// than omitempty, or two fields of one name.
+func compileFastEnc(t reflect.Type) *fastEnc {
+	if t.Kind() != reflect.Struct || customJSONEncoding(t) {
+		return nil
+	}
+	e := &fastEnc{}
+	seen := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			return nil
+		}
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if !validJSONTagName(name) {
+			name = f.Name
+		}
+		ef := fastEncField{off: f.Offset}
+		for opts != "" {
+			var o string
+			o, opts, _ = strings.Cut(opts, ",")
+			switch o {
+			case "omitempty":
+				ef.omitEmpty = true
+			case "":
+			default:
+				return nil
+			}
+		}
+		if seen[name] {
+			return nil
+		}
+		seen[name] = true
+		q, err := json.Marshal(name)
+		if err != nil {
+			return nil
+		}
+		ef.key = append(q, ':')
+		ft := f.Type
+		if ft.Kind() != reflect.Struct && customJSONEncoding(ft) {
+			return nil
+		}
+		switch ft.Kind() {
+		case reflect.String:
+			ef.kind = fastString
+		case reflect.Bool:
+			ef.kind = fastBool
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			ef.kind, ef.bits = fastInt, ft.Bits()
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			ef.kind, ef.bits = fastUint, ft.Bits()
+		case reflect.Float32, reflect.Float64:
+			ef.kind, ef.bits = fastFloat, ft.Bits()
+		case reflect.Struct:
+			if ef.sub = compileFastEnc(ft); ef.sub == nil {
+				return nil
+			}
+			ef.kind = fastStruct
+		default:
+			return nil
+		}
+		e.fields = append(e.fields, ef)
+	}
+	return e
+}
+
+// appendJSON appends the struct at p as JSON; false when the plan gave up
+// (the caller throws away what was appended).
+func (e *fastEnc) appendJSON(b []byte, p unsafe.Pointer) ([]byte, bool) {
+	b = append(b, '{')
+	first := true
+	for i := range e.fields {
+		f := &e.fields[i]
+		fp := unsafe.Add(p, f.off)
+		if f.omitEmpty && f.empty(fp) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, f.key...)
+		var ok bool
+		if b, ok = f.appendValue(b, fp); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+func (f *fastEncField) empty(p unsafe.Pointer) bool {
+	switch f.kind {
+	case fastString:
+		return len(*(*string)(p)) == 0
+	case fastBool:
+		return !*(*bool)(p)
+	case fastInt:
+		return f.int(p) == 0
+	case fastUint:
+		return f.uint(p) == 0
+	case fastFloat:
+		return f.float(p) == 0
+	}
+	return false // encoding/json never omits a struct
+}
+
+func (f *fastEncField) int(p unsafe.Pointer) int64 {
+	switch f.bits {
+	case 8:
+		return int64(*(*int8)(p))
+	case 16:
+		return int64(*(*int16)(p))
+	case 32:
+		return int64(*(*int32)(p))
+	}
+	return *(*int64)(p)
+}
+
+func (f *fastEncField) uint(p unsafe.Pointer) uint64 {
+	switch f.bits {
+	case 8:
+		return uint64(*(*uint8)(p))
+	case 16:
+		return uint64(*(*uint16)(p))
+	case 32:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
+}
+
+func (f *fastEncField) float(p unsafe.Pointer) float64 {
+	if f.bits == 32 {
+		return float64(*(*float32)(p))
+	}
+	return *(*float64)(p)
+}
+
+func (f *fastEncField) appendValue(b []byte, p unsafe.Pointer) ([]byte, bool) {
+	switch f.kind {
+	case fastString:
+		s := *(*string)(p)
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return b, false // encoding/json escapes these
+			}
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"'), true
+	case fastBool:
+		return strconv.AppendBool(b, *(*bool)(p)), true
+	case fastInt:
+		return strconv.AppendInt(b, f.int(p), 10), true
+	case fastUint:
+		return strconv.AppendUint(b, f.uint(p), 10), true
+	case fastFloat:
+		return appendJSONFloat(b, f.float(p), f.bits)
+	}
+	return f.sub.appendJSON(b, p)
+}
+
+// appendJSONFloat is encoding/json's float encoding: shortest form,
+// exponent notation outside [1e-6, 1e21), "e-07" written "e-7".
+func appendJSONFloat(b []byte, x float64, bits int) ([]byte, bool) {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return b, false // encoding/json's error
+	}
+	abs := math.Abs(x)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, x, format, -1, bits)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
 }

@@ -3,6 +3,7 @@ package graft
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -181,6 +182,121 @@ func TestFastJSONFallback(t *testing.T) {
 		r := epDo(t, srv, "POST", "/p", "application/json", tc.body)
 		if r.status != tc.status || !strings.Contains(r.body, tc.want) {
 			t.Errorf("%s: %d %s, want %d with %s", tc.body, r.status, r.body, tc.status, tc.want)
+		}
+	}
+}
+
+type fastOutInner struct {
+	Ratio float32 `json:"ratio"`
+	On    bool    `json:"on,omitempty"`
+}
+
+// fastOut has a field of every kind the encoding plan writes.
+type fastOut struct {
+	Name   string  `json:"name"`
+	Note   string  `json:"note,omitempty"`
+	Flag   bool    `json:"flag"`
+	Small  int8    `json:"small,omitempty"`
+	N      int     `json:"n"`
+	Byte   uint8   `json:"byte"`
+	Big    uint64  `json:"big,omitempty"`
+	F      float64 `json:"f"`
+	Inner  fastOutInner
+	Tagged string `json:"<tag>"`
+	hidden int
+}
+
+var fastOutPlan = compileFastEnc(reflect.TypeFor[fastOut]())
+
+// encodeAgrees encodes v with the plan and, when the plan takes it, with
+// json.Encoder, and fails when the bytes differ.
+func encodeAgrees(t *testing.T, v fastOut) bool {
+	t.Helper()
+	got, ok := fastOutPlan.appendJSON(nil, unsafe.Pointer(&v))
+	if !ok {
+		return false
+	}
+	var want strings.Builder
+	if err := json.NewEncoder(&want).Encode(&v); err != nil {
+		t.Fatalf("%+v: the plan encoded what encoding/json refuses: %v", v, err)
+	}
+	if string(got)+"\n" != want.String() {
+		t.Fatalf("%+v: the plan wrote %s, encoding/json %s", v, got, want.String())
+	}
+	return true
+}
+
+func TestFastJSONEncode(t *testing.T) {
+	if fastOutPlan == nil {
+		t.Fatal("no plan for a struct of plain fields")
+	}
+	for _, v := range []fastOut{
+		{},
+		{Name: "alice", N: 30, Flag: true, Note: "n", Small: -3, Byte: 255, Big: 1 << 63},
+		{F: 1e21, Inner: fastOutInner{Ratio: 1e-7, On: true}},
+		{F: 1e-6, Inner: fastOutInner{Ratio: 3.4e38}},
+		{F: 123456789.125, Inner: fastOutInner{Ratio: 0.1}},
+		{F: -0.000001234, N: -1 << 63},
+		{Name: "a/b ~ 'quoted' = #1"},
+	} {
+		if !encodeAgrees(t, v) {
+			t.Errorf("%+v: the plan gave up on plain values", v)
+		}
+	}
+	for _, v := range []fastOut{
+		{Name: "<b>"}, {Name: "a&b"}, {Name: `a"b`}, {Name: `a\b`}, {Name: "a\nb"},
+		{Note: "héllo"}, {Name: "\u2028"}, {Name: "\xff"},
+		{F: math.Inf(1)}, {F: math.NaN()},
+	} {
+		if encodeAgrees(t, v) {
+			t.Errorf("%+v: the plan took it; it must leave it to encoding/json", v)
+		}
+	}
+	type withMarshaler struct{ T time.Time }
+	type withPtr struct{ P *int }
+	type withOmitZero struct {
+		N int `json:"n,omitzero"`
+	}
+	twice := reflect.StructOf([]reflect.StructField{ // two fields named x (a literal would trip vet)
+		{Name: "A", Type: reflect.TypeFor[string](), Tag: `json:"x"`},
+		{Name: "B", Type: reflect.TypeFor[string](), Tag: `json:"x"`},
+	})
+	for _, typ := range []reflect.Type{reflect.TypeFor[withMarshaler](), reflect.TypeFor[withPtr](), reflect.TypeFor[withOmitZero](), twice, reflect.TypeFor[time.Time]()} {
+		if compileFastEnc(typ) != nil {
+			t.Errorf("%s: got a plan; encoding/json must encode it", typ)
+		}
+	}
+}
+
+// FuzzFastJSONEncode holds the encoding plan to encoding/json: the bytes
+// are the same whenever the plan writes them.
+func FuzzFastJSONEncode(f *testing.F) {
+	f.Add("alice", "", true, int8(1), int64(30), uint8(2), uint64(3), 1.5, float32(0.25))
+	f.Add("<x>", "é", false, int8(-128), int64(-1), uint8(0), uint64(0), 1e-7, float32(1e21))
+	f.Fuzz(func(t *testing.T, name, note string, flag bool, small int8, n int64, by uint8, big uint64, fl float64, ratio float32) {
+		encodeAgrees(t, fastOut{Name: name, Note: note, Flag: flag, Small: small, N: int(n), Byte: by, Big: big, F: fl, Inner: fastOutInner{Ratio: ratio, On: flag}})
+	})
+}
+
+// TestFastJSONEncodeFallback: an answer whose strings need escaping is
+// encoded by encoding/json, the same bytes as without the plan.
+func TestFastJSONEncodeFallback(t *testing.T) {
+	type body struct {
+		Name string `json:"name"`
+		N    int    `json:"n"`
+	}
+	app := New[Ctx](Config{})
+	Post(app, "/p", func(_ context.Context, in *struct{ Body body }) (*struct{ Body body }, error) {
+		return &struct{ Body body }{in.Body}, nil
+	})
+	srv := epServer(t, app)
+	for _, name := range []string{"plain", "<b>&", "héllo", "tab\there"} {
+		in := body{Name: name, N: 7}
+		req, _ := json.Marshal(in)
+		want, _ := json.Marshal(in)
+		r := epDo(t, srv, "POST", "/p", "application/json", string(req))
+		if r.status != 200 || strings.TrimSpace(r.body) != string(want) {
+			t.Errorf("%q: %d %s, want %s", name, r.status, r.body, want)
 		}
 	}
 }
