@@ -13,7 +13,8 @@ import (
 // SQLite is a router-level extension (webpp's `router.sqlite`): registered
 // on a router (the app or a group), configured at start-up (the file comes
 // from code or from the --db flag), connected in Start and closed in Stop.
-// Handlers of its scope reach the database through the DBAccess mixin.
+// Handlers of its scope reach the database through the DBAccess mixin, or
+// DB.Get(c) for its scope value.
 type SQLite struct {
 	// File is the database file; required.
 	File string
@@ -21,23 +22,20 @@ type SQLite struct {
 	Schema string
 
 	db *sql.DB
+	b  *graft.Builder
 }
 
-// dbProp carries the scope's database to each request.
-var dbProp = graft.NewProperty[*sql.DB]("sqlite.db", nil)
+// DB is the scope value through which the extension publishes its
+// database for its router (webpp's router-level resource): set once at
+// Start, read by handlers and mixins of the scope with no per-request copy.
+var DB = graft.NewScopeValue[*sql.DB]("example.sqlite.db")
 
 // ID implements graft.Extension.
 func (s *SQLite) ID() string { return "example.sqlite" }
 
-// Extend hands the database to every request of the extension's scope.
+// Extend keeps the Builder: Start publishes the database through it.
 func (s *SQLite) Extend(b *graft.Builder) error {
-	b.Property(dbProp)
-	b.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
-		return func(c *graft.Ctx) error {
-			dbProp.Set(c, s.db)
-			return next(c)
-		}
-	})
+	s.b = b
 	return nil
 }
 
@@ -66,6 +64,7 @@ func (s *SQLite) Start(ctx context.Context) error {
 		}
 	}
 	s.db = db
+	DB.Set(s.b, db)
 	return nil
 }
 
@@ -79,8 +78,11 @@ func (s *SQLite) Stop(context.Context) error {
 	return err
 }
 
-// DBAccess is the context mixin of the SQLite extension.
-type DBAccess struct{ graft.Mixin }
+// DBAccess is the context mixin of the SQLite extension; it belongs to
+// it, so an app that embeds DBAccess without registering an SQLite fails
+// to start, naming the mixin.
+type DBAccess struct{ graft.MixinOf[*SQLite] }
 
-// DB returns the database of the router the request was routed through.
-func (d *DBAccess) DB() *sql.DB { return dbProp.Get(d.Ctx()) }
+// DB returns the database of the router the request was routed through,
+// nil outside every router that registered the extension.
+func (d *DBAccess) DB() *sql.DB { return DB.Get(d.Ctx()) }
