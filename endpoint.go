@@ -185,6 +185,9 @@ func register[In, Out any](r Router, method, pattern string, h Handler[In, Out],
 		setupPanic("endpoint %s %s: handler is nil", method, r.routerScope().prefix+pattern)
 	}
 	ri, _ := registerPlan(r, method, pattern, h, handlerName(h), nil, opts)
+	if ri.rt.hasKeepAlive {
+		setupPanic("endpoint %s %s: graft.WithStreamKeepAlive applies to graft.SSE endpoints; give it to the SSE endpoint or its group", method, ri.Pattern())
+	}
 	return ri
 }
 

@@ -204,3 +204,18 @@ func (ep *endpoint) answer(c *Ctx, err error) error {
 		"graft: endpoint %s %s answered %d with a %s body, which it does not declare; add graft.Responds[%s](%d, …) to its registration",
 		methodLabel(ep.sig.Method), ep.sig.Route, status, t, t, status)}
 }
+
+// checkPlainOptions panics when a plain route gets options that only
+// typed endpoints read, which would otherwise be ignored.
+func checkPlainOptions(method, route string, opts []Option) {
+	var s settings
+	for _, o := range opts {
+		o(&s)
+	}
+	if len(s.outcomes) > 0 {
+		setupPanic("route %s %s: graft.Responds declares outcomes of typed endpoints (graft.Get, Post…); a plain handler writes its answers itself", methodLabel(method), route)
+	}
+	if s.hasKeepAlive {
+		setupPanic("route %s %s: graft.WithStreamKeepAlive applies to graft.SSE endpoints; a plain handler streams with Ctx.Stream", methodLabel(method), route)
+	}
+}

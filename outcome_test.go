@@ -226,6 +226,16 @@ func TestOutcomeSetupMistakes(t *testing.T) {
 			}
 		})
 	}
+	g := New[Ctx](Config{}).Group("/g")
+	for _, reg := range []func(){
+		func() { g.GET("/plain", text("x"), Responds[conflict](409, "")) },
+		func() { g.HandleHTTP("POST", "/std", http.NotFoundHandler(), Responds[conflict](409, "")) },
+		func() { g.Mount("/files", http.NotFoundHandler(), Responds[conflict](409, "")) },
+	} {
+		if msg := mustPanic(t, reg); !containsAll(msg, "/g/", "graft.Responds declares outcomes of typed endpoints") {
+			t.Errorf("plain route: %q", msg)
+		}
+	}
 	// The binder's own problem status may be declared as a Problem: it
 	// documents it better.
 	app := New[Ctx](Config{})

@@ -208,6 +208,7 @@ func (g *Group[C]) Handle(method, pattern string, h func(*C) error, opts ...Opti
 	if h == nil {
 		setupPanic("route %s %s: handler is nil", method, pattern)
 	}
+	checkPlainOptions(method, g.sc.prefix+pattern, opts)
 	addRoute(g.sc, method, pattern, adapt(h), handlerName(h), opts)
 }
 
@@ -258,6 +259,7 @@ func (g *Group[C]) HandleHTTP(method, pattern string, h http.Handler, opts ...Op
 	if h == nil {
 		setupPanic("route %s %s: handler is nil", method, pattern)
 	}
+	checkPlainOptions(method, g.sc.prefix+pattern, opts)
 	addRoute(g.sc, method, pattern, fromHTTP(h), handlerName(h), opts)
 }
 
@@ -268,6 +270,7 @@ func (g *Group[C]) Mount(prefix string, h http.Handler, opts ...Option) {
 	prefix = strings.TrimSuffix(prefix, "/")
 	hf := fromHTTP(h)
 	name := handlerName(h)
+	checkPlainOptions("", g.sc.prefix+prefix, opts)
 	if prefix != "" {
 		addRoute(g.sc, "", prefix, hf, name, opts)
 	}

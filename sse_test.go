@@ -432,4 +432,12 @@ func TestSSESetupMistakes(t *testing.T) {
 	}); !strings.Contains(msg, "endpoint GET /c") {
 		t.Error(msg)
 	}
+	if msg := mustPanic(t, func() {
+		Get(app, "/d", func(context.Context, *struct{}) (*okOut, error) { return nil, nil }, WithStreamKeepAlive(time.Second))
+	}); !strings.Contains(msg, "endpoint GET /d: graft.WithStreamKeepAlive applies to graft.SSE endpoints") {
+		t.Error(msg)
+	}
+	if msg := mustPanic(t, func() { app.GET("/e", text("x"), WithStreamKeepAlive(time.Second)) }); !strings.Contains(msg, "route GET /e: graft.WithStreamKeepAlive applies to graft.SSE") {
+		t.Error(msg)
+	}
 }
