@@ -580,8 +580,10 @@ func answering(mw Middleware) Middleware {
 
 // OnWriteHeader adds a response-headers hook: fn runs right before the
 // status line of a response in the scope is sent, and may still set
-// headers (e.g. Set-Cookie for a cookie jar that changed). Hooks of the app
-// scope also run for 404 and 405 answers.
+// headers (e.g. Set-Cookie for a cookie jar that changed). Hooks run
+// exactly once per response: also when the handler writes nothing (graft
+// then writes its 200), for error and panic answers, and, for hooks of the
+// app scope, for 404 and 405 answers.
 func (b *Builder) OnWriteHeader(fn func(c *Ctx, status int)) {
 	b.sc.headerHooks = append(b.sc.headerHooks, fn)
 	b.note("header hook")
