@@ -468,3 +468,18 @@ func TestExtensionMiddlewareAddsNoAllocations(t *testing.T) {
 		t.Errorf("the middleware saw statuses summing to %d, want 200 per request", n.Load())
 	}
 }
+
+func TestResponseExtensionSetupMistakes(t *testing.T) {
+	app := graft.New[graft.Ctx](graft.Config{})
+	app.Register(respExt{"t.nil-use", func(b *graft.Builder) error {
+		b.Use(nil)
+		return nil
+	}}, respExt{"t.nil-wrap", func(b *graft.Builder) error {
+		b.WrapResponse(nil)
+		return nil
+	}})
+	err := app.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "extension t.nil-use: Use: middleware #1 is nil") || !strings.Contains(err.Error(), "extension t.nil-wrap: WrapResponse: the wrap function is nil") {
+		t.Errorf("err = %v", err)
+	}
+}
