@@ -122,6 +122,7 @@ func TestMsgpackBodyRules(t *testing.T) {
 		{"go field names are not json names", srv, "/forbid", mpMarshal(t, map[string]any{"Name": "pen", "Qty": 3}), 422, []string{"body.Name", "body.Qty"}},
 		{"wrong types, all of them", srv, "/allow", mpMarshal(t, map[string]any{"name": 5, "qty": "3", "tags": []any{"a", true}, "data": 1.5}), 422,
 			[]string{"body.data", "body.name", "body.qty", "body.tags[1]"}},
+		{"a key given twice", srv, "/allow", []byte("\x83\xa4name\xa3pen\xa3qty\x03\xa4name\xa3ink"), 422, []string{"body.name"}},
 		{"out of range", srv, "/allow", mpMarshal(t, map[string]any{"name": "pen", "qty": 300}), 422, []string{"body.qty"}},
 		{"not an object", srv, "/allow", mpMarshal(t, []any{"pen", 3}), 422, []string{"body"}},
 		{"validation after decoding", srv, "/allow", mpMarshal(t, map[string]any{"name": "p", "qty": 0, "tags": []string{"a", "b", "c", "d"}}), 422,

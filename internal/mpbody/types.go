@@ -39,7 +39,15 @@ type Type struct {
 	alen   int
 	elem   *Type
 	key    *Type
-	fields map[string]*Type // opStruct: by msgpack name
+	fields map[string]field // opStruct: by msgpack name
+	nbits  int              // opStruct: distinct fields, one bit each
+}
+
+// field is a struct field a map key decodes into; names that reach the
+// same Go field (an alias) share its bit.
+type field struct {
+	typ *Type
+	bit int
 }
 
 var (
@@ -125,12 +133,13 @@ func (c *compiler) compile(t reflect.Type) *Type {
 			x.op = opAny
 			break
 		}
-		x.op, x.want, x.fields = opStruct, "an object", map[string]*Type{}
-		for name, ft := range c.fields(t) {
-			if ft == nil {
-				x.fields[name] = denied
+		fs, n := c.fields(t)
+		x.op, x.want, x.fields, x.nbits = opStruct, "an object", make(map[string]field, len(fs)), n
+		for name, f := range fs {
+			if f.typ == nil {
+				x.fields[name] = field{typ: denied, bit: f.bit}
 			} else {
-				x.fields[name] = c.compile(ft)
+				x.fields[name] = field{typ: c.compile(f.typ), bit: f.bit}
 			}
 		}
 	default:
@@ -185,18 +194,26 @@ func optValue(opts []string, o string) (string, bool) {
 	return "", false
 }
 
-// fields lists the names a struct's map keys may take and the type each
+// gofield is a name's Go field while the shape is compiled.
+type gofield struct {
+	typ reflect.Type // nil: a name the library would set through an unexported embedded field
+	bit int
+}
+
+// fields lists the names a struct's map keys may take and the field each
 // decodes into, by the library's rules (its getFields): the tag's name or
-// the field's, embedded structs inlined unless their names collide. A nil
-// type marks a name the library would try to set through an unexported
-// embedded field (a reflect panic): the walk refuses it.
-func (c *compiler) fields(t reflect.Type) map[string]reflect.Type {
-	m := map[string]reflect.Type{}
+// the field's, embedded structs inlined unless their names collide, and
+// the number of distinct fields. A nil type marks a name the library would
+// try to set through an unexported embedded field (a reflect panic): the
+// walk refuses it.
+func (c *compiler) fields(t reflect.Type) (map[string]gofield, int) {
+	m := map[string]gofield{}
 	if c.visiting[t] {
-		return m // a struct embedding a pointer to itself
+		return m, 0 // a struct embedding a pointer to itself
 	}
 	c.visiting[t] = true
 	defer delete(c.visiting, t)
+	bits := 0
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts := tagOf(f)
@@ -206,9 +223,10 @@ func (c *compiler) fields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		ft := f.Type
+		gf := gofield{typ: f.Type, bit: bits}
+		bits++
 		if f.PkgPath != "" {
-			ft = nil
+			gf.typ = nil
 		}
 		if f.Anonymous && !hasOpt(opts, "noinline") {
 			inner := f.Type
@@ -217,32 +235,35 @@ func (c *compiler) fields(t reflect.Type) map[string]reflect.Type {
 			}
 			inlined := false
 			if inner.Kind() == reflect.Struct {
-				sub := c.fields(inner)
+				sub, n := c.fields(inner)
 				if hasOpt(opts, "inline") {
-					for n, st := range sub {
-						if _, ok := m[n]; !ok {
-							m[n] = st
+					for sn, sf := range sub {
+						if _, ok := m[sn]; !ok {
+							m[sn] = gofield{typ: sf.typ, bit: bits + sf.bit}
 						}
 					}
 					inlined = true
 				} else if plainStruct(inner) && !collides(m, sub) {
-					for n, st := range sub {
-						m[n] = st
+					for sn, sf := range sub {
+						m[sn] = gofield{typ: sf.typ, bit: bits + sf.bit}
 					}
 					inlined = true
 				}
+				if inlined {
+					bits += n
+				}
 			}
 			if inlined {
-				m[name] = ft
+				m[name] = gf
 				continue
 			}
 		}
-		m[name] = ft
+		m[name] = gf
 		if alias, ok := optValue(opts, "alias"); ok {
-			m[alias] = ft
+			m[alias] = gf
 		}
 	}
-	return m
+	return m, bits
 }
 
 // plainStruct reports a struct the library decodes field by field (and so
@@ -254,7 +275,7 @@ func plainStruct(t reflect.Type) bool {
 		!t.Implements(textUnmarshalerType) && !pt.Implements(textUnmarshalerType)
 }
 
-func collides(m, sub map[string]reflect.Type) bool {
+func collides(m, sub map[string]gofield) bool {
 	for n := range sub {
 		if _, ok := m[n]; ok {
 			return true

@@ -169,9 +169,17 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 		if depth+1 > MaxDepth {
 			return i, tooDeep(i)
 		}
+		var seen []uint64 // opStruct: the fields given so far
+		var one [1]uint64
+		if t.op == opStruct {
+			seen = one[:]
+			if t.nbits > 64 {
+				seen = make([]uint64, (t.nbits+63)/64)
+			}
+		}
 		for range h.n {
 			w.push(seg{key: true, n: int32(j)})
-			j, err = w.pair(j, t, depth+1)
+			j, err = w.pair(j, t, seen, depth+1)
 			w.pop()
 			if err != nil {
 				return j, err
@@ -186,8 +194,9 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 }
 
 // pair checks the key at offset i and the value after it, in a map
-// decoded into t (a map or a struct).
-func (w *walker) pair(i int, t *Type, depth int) (int, error) {
+// decoded into t (a map or a struct; seen has a bit for each of a
+// struct's fields given so far).
+func (w *walker) pair(i int, t *Type, seen []uint64, depth int) (int, error) {
 	kh, vi, err := readHead(w.b, i)
 	if err != nil {
 		return i, err
@@ -223,14 +232,22 @@ func (w *walker) pair(i int, t *Type, depth int) (int, error) {
 		return skip(w.b, j, depth)
 	}
 	j := kh.payloadEnd(vi)
-	ft, known := t.fields[name]
+	f, known := t.fields[name]
 	if !known {
 		if w.forbid {
 			w.problem("is not a known field", nil)
 		}
 		return skip(w.b, j, depth)
 	}
-	return w.value(j, ft, depth)
+	word, bit := &seen[f.bit/64], uint64(1)<<(f.bit%64)
+	if *word&bit != 0 {
+		// The library keeps the last value: which one was meant (and
+		// checked) would be unclear.
+		w.problem("is given more than once", nil)
+		return skip(w.b, j, depth)
+	}
+	*word |= bit
+	return w.value(j, f.typ, depth)
 }
 
 func tooDeep(i int) error {

@@ -239,3 +239,39 @@ func TestCheckAllocs(t *testing.T) {
 		t.Fatalf("Check of a valid body allocates %v times", n)
 	}
 }
+
+func TestCheckDuplicateKeys(t *testing.T) {
+	type aliased struct {
+		Name string `msgpack:"name,alias:title"`
+	}
+	str := func(s string) []byte { return append([]byte{0xa0 | byte(len(s))}, s...) }
+	pairs := func(kv ...string) []byte {
+		b := []byte{0x80 | byte(len(kv)/2)}
+		for _, s := range kv {
+			b = append(b, str(s)...)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		typ  reflect.Type
+		body []byte
+		want []string
+	}{
+		{"field twice", reflect.TypeFor[outer](), pairs("name", "a", "note", "n", "name", "b"), []string{"body.name is given more than once"}},
+		{"inlined field twice", reflect.TypeFor[outer](), pairs("note", "a", "note", "b"), []string{"body.note is given more than once"}},
+		{"through an alias", reflect.TypeFor[aliased](), pairs("name", "a", "title", "b"), []string{"body.title is given more than once"}},
+		{"in each of two objects", reflect.TypeFor[[]aliased](), append([]byte{0x92}, append(pairs("name", "a"), pairs("name", "b")...)...), nil},
+		{"a map's keys are its own", reflect.TypeFor[map[string]string](), pairs("a", "x", "a", "y"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got collect
+			if err := Check(tc.body, TypeOf(tc.typ), "body", false, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual([]string(got), tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
