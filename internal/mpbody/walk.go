@@ -190,7 +190,10 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 	if !ok {
 		w.wrong(t, h)
 	}
-	return skip(w.b, i, depth)
+	if h.kind == kArray || h.kind == kMap {
+		return skip(w.b, i, depth)
+	}
+	return h.payloadEnd(j), nil
 }
 
 // pair checks the key at offset i and the value after it, in a map
