@@ -53,6 +53,13 @@ type core struct {
 	exts     extensionSet
 	codecs   *codecs // the app's mother codecs (JSON)
 
+	// extending is set while extensions' Extend runs: they may add
+	// routes then (Builder.Handle).
+	extending bool
+	// assembled are the Builder.OnAssembled hooks, run after every route
+	// was assembled.
+	assembled []assembledHook
+
 	state     atomic.Int32 // stateNew, stateStarting, stateRunning, stateStopped
 	buildOnce sync.Once
 	buildErr  error
@@ -358,6 +365,9 @@ func (a *core) start(ctx context.Context) (err error) {
 		a.started = append(a.started, h)
 	}
 	if err := a.build(); err != nil {
+		return err
+	}
+	if err := a.runAssembled(); err != nil {
 		return err
 	}
 	a.state.Store(stateRunning)

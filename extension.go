@@ -431,6 +431,8 @@ func (a *core) startExtensions(ctx context.Context) error {
 	if err := s.sortRecs(); err != nil {
 		return err
 	}
+	a.extending = true
+	defer func() { a.extending = false }()
 	for _, r := range s.recs {
 		b := &Builder{core: a, sc: r.sc, rec: r}
 		r.builder = b
@@ -737,5 +739,56 @@ type PropertyInfo interface {
 // Register directly: app.Register(Cart).
 func (p *Property[T]) Extend(b *Builder) error {
 	b.Property(p)
+	return nil
+}
+
+// assembledHook is one Builder.OnAssembled function and who added it.
+type assembledHook struct {
+	ext string
+	fn  func(routes []*RouteInfo) error
+}
+
+// Handle registers a plain route served by the extension in its scope,
+// under the scope's prefix: how an extension serves endpoints of its own
+// (a document, a health check). It may only be called from Extend; setup
+// mistakes (a route registered twice, a bad pattern) stop start-up naming
+// the route.
+func (b *Builder) Handle(method, pattern string, h HandlerFunc, opts ...Option) *RouteInfo {
+	if h == nil {
+		setupPanic("extension %s: Handle %s %s: handler is nil", b.ID(), method, pattern)
+	}
+	if !b.core.extending {
+		setupPanic("extension %s: Handle %s %s outside Extend; register the extension's routes from Extend", b.ID(), method, pattern)
+	}
+	b.rec.contrib = append(b.rec.contrib, "route "+methodLabel(method)+" "+b.sc.prefix+pattern)
+	return &RouteInfo{rt: addRoute(b.sc, method, pattern, h, b.ID(), opts)}
+}
+
+// OnAssembled adds fn to run once start-up has assembled every route: the
+// typed endpoints' signatures are final then (plugins applied) and no route
+// can be added, so fn sees the app as it will serve. It gets every route in
+// registration order (SignatureOf, OperationOf read them). Document
+// generators (OpenAPI) build their documents here. An error stops start-up
+// naming the extension, and what started is stopped again.
+func (b *Builder) OnAssembled(fn func(routes []*RouteInfo) error) {
+	b.core.assembled = append(b.core.assembled, assembledHook{ext: b.ID(), fn: fn})
+	b.rec.contrib = append(b.rec.contrib, "on assembled")
+}
+
+// runAssembled runs the OnAssembled hooks in the order extensions added
+// them.
+func (a *core) runAssembled() error {
+	if len(a.assembled) == 0 {
+		return nil
+	}
+	routes := make([]*RouteInfo, len(a.routes))
+	for i, rt := range a.routes {
+		routes[i] = &RouteInfo{rt: rt}
+	}
+	for _, h := range a.assembled {
+		if err := guard(func() error { return h.fn(routes) }); err != nil {
+			return fmt.Errorf("graft: extension %s: OnAssembled: %w", h.ext, err)
+		}
+	}
 	return nil
 }

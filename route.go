@@ -43,6 +43,8 @@ type settings struct {
 	hasKeepAlive bool
 	// formLimits are typed endpoints' form limits (form.go).
 	formLimits *FormLimits
+	// op describes the route in API documents (operation.go).
+	op operation
 }
 
 // Option configures a route or a group.
@@ -297,7 +299,9 @@ func AddRoute(r Router, method, pattern string, h HandlerFunc, name string, opts
 func addRoute(sc *scope, method, pattern string, h HandlerFunc, name string, opts []Option) *route {
 	a := sc.core
 	full := sc.prefix + pattern
-	a.checkNotStarted("registering route " + method + " " + full)
+	if !a.extending {
+		a.checkNotStarted("registering route " + method + " " + full)
+	}
 	for s := sc; s != nil; s = s.parent {
 		s.sealed = true
 	}

@@ -65,6 +65,9 @@ type Signature struct {
 
 	// Returns lists the responses; the first is the default (success).
 	Returns []Return
+	// Security lists the ways plugins accept a request's credentials
+	// (AddSecurity); any one of them will do. Empty: no authentication.
+	Security []SecurityRequirement
 
 	plug pluginState // what plugins added at start-up: pre-bind hooks, bound params
 }
