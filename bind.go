@@ -728,7 +728,7 @@ func formError(err error, limit int64) error {
 // returned (415, 413, 400); field problems go to e.
 func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) error {
 	r := c.Request
-	ct := r.Header.Get("Content-Type")
+	ct := headerValue(r.Header, "Content-Type")
 	cd := codecJSON
 	if b.raw == 0 {
 		if cd = bodyCodec(ct); cd == codecNone {

@@ -295,7 +295,7 @@ func (c *Ctx) Body() ([]byte, error) {
 // decodeJSON), and encoding/json copies every value it stores into v, so v
 // keeps no reference to the buffer.
 func (c *Ctx) BindJSON(v any) error {
-	if ct := c.Request.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
+	if ct := headerValue(c.Request.Header, "Content-Type"); ct != "" && !isJSONMediaType(ct) {
 		return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not JSON; send application/json", ct)}
 	}
 	buf := bufPool.Get().(*bytes.Buffer)

@@ -42,7 +42,7 @@ const (
 // bodyCodec returns the codec of a request Content-Type; an empty one means
 // JSON. It parses without allocating.
 func bodyCodec(ct string) codec {
-	if ct == "" {
+	if ct == "" || ct == mediaJSON {
 		return codecJSON
 	}
 	mt, _, _ := strings.Cut(ct, ";")
@@ -369,7 +369,7 @@ func (e *errs) Full() bool { return e.truncated }
 // encoding error can still become a 500.
 func writeEncoded(c *Ctx, status int, v any) error {
 	h := c.rw.Header()
-	if acceptCodec(c.Request.Header.Get("Accept")) == codecMsgpack {
+	if acceptCodec(headerValue(c.Request.Header, "Accept")) == codecMsgpack {
 		enc, b, err := mpbody.Encode(v)
 		if err != nil {
 			return fmt.Errorf("graft: encoding msgpack response: %w", err)
@@ -383,6 +383,15 @@ func writeEncoded(c *Ctx, status int, v any) error {
 		return err
 	}
 	return writeJSONAs(c, status, v, hdrJSON)
+}
+
+// headerValue is h.Get(key) for a key already in canonical form: a map
+// read, without Get's canonicalisation of the key on every call.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // writeFastJSON writes the plain struct at p as JSON with status through

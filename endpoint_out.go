@@ -264,7 +264,7 @@ func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
 	}
 	if b.fast != nil {
 		ctype := b.ctype
-		if ctype == nil && acceptCodec(c.Request.Header.Get("Accept")) != codecMsgpack {
+		if ctype == nil && acceptCodec(headerValue(c.Request.Header, "Accept")) != codecMsgpack {
 			ctype = hdrJSON
 		}
 		if ctype != nil {
