@@ -53,3 +53,30 @@ func TestJarUsesOptionsOfItsScope(t *testing.T) {
 		}
 	}
 }
+
+// TestCookieOfAHandlerThatWritesNothing: PutCookie followed by return nil
+// used to answer 200 without the Set-Cookie, because the hooks ran only
+// when something was written; DropCookie with a bare 204 must arrive too.
+func TestCookieOfAHandlerThatWritesNothing(t *testing.T) {
+	app := graft.New[jarCtx](graft.Config{})
+	app.Register(cookies.Extension(cookies.Options{Path: "/"}))
+	app.GET("/", func(c *jarCtx) error { c.PutCookie("a", "1"); return nil })
+	app.DELETE("/", func(c *jarCtx) error { c.DropCookie("a"); return c.NoContent() })
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	defer app.Stop(context.Background())
+	for method, want := range map[string]struct {
+		status int
+		cookie string
+	}{"GET": {200, "a=1; Path=/"}, "DELETE": {204, "a=; Path=/; Max-Age=0"}} {
+		req, _ := http.NewRequest(method, srv.URL+"/", nil)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want.status || res.Header.Get("Set-Cookie") != want.cookie {
+			t.Errorf("%s: %d Set-Cookie %q, want %d %q", method, res.StatusCode, res.Header.Get("Set-Cookie"), want.status, want.cookie)
+		}
+	}
+}
