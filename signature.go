@@ -63,7 +63,9 @@ type Signature struct {
 	// dependency is scoped, transient or request-bound).
 	Scoped bool
 
-	// Returns lists the responses; the first is the default (success).
+	// Returns lists the responses: the default (success) from Out first,
+	// then the problems the binder answers, the outcomes declared with
+	// Responds and those plugins add (AddReturn).
 	Returns []Return
 	// Security lists the ways plugins accept a request's credentials
 	// (AddSecurity); any one of them will do. Empty: no authentication.

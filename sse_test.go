@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -440,4 +441,29 @@ func TestSSESetupMistakes(t *testing.T) {
 	if msg := mustPanic(t, func() { app.GET("/e", text("x"), WithStreamKeepAlive(time.Second)) }); !strings.Contains(msg, "route GET /e: graft.WithStreamKeepAlive applies to graft.SSE") {
 		t.Error(msg)
 	}
+}
+
+// A stream outlives Config.WriteTimeout, which bounds ordinary answers.
+func TestSSEOutlivesWriteTimeout(t *testing.T) {
+	app, _ := newApp(t, Config{Host: "127.0.0.1", Port: -1, WriteTimeout: 100 * time.Millisecond})
+	SSE(app, "/slow", func(ctx context.Context, _ *struct{}, s *Stream[int]) error {
+		for i := range 6 {
+			if err := s.Send(i); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		return nil
+	})
+	c := dialSSE(t, "http://"+startApp(t, app)+"/slow")
+	for i := range 6 {
+		if ev := c.next(); ev.data != strconv.Itoa(i) {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
+	}
+	c.end()
 }
