@@ -9,7 +9,6 @@ import (
 	"math"
 	"mime/multipart"
 	"net/http"
-	"strings"
 )
 
 // FormLimits bounds what a typed endpoint reads from a form body
@@ -158,6 +157,13 @@ func (l *formLimits) checkURLEncoded(r *http.Request) error {
 // each limit stops the read as soon as it is passed, and fills
 // r.MultipartForm, r.PostForm and r.Form as Request.ParseMultipartForm
 // does. The server removes the temporary files when the request ends.
+//
+// multipart.FileHeader keeps where its content is (memory or a temporary
+// file) in unexported fields, so only mime/multipart can make one that
+// Open reads. The field parts are read here; the file parts are passed
+// on, re-framed under a random boundary their content cannot foresee, to
+// Reader.ReadForm, which stores them: one ReadForm per maxPartsPerRead
+// files, its own part limit.
 func (l *formLimits) parseMultipart(r *http.Request) error {
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -168,51 +174,25 @@ func (l *formLimits) parseMultipart(r *http.Request) error {
 	}
 	form := &multipart.Form{Value: map[string][]string{}, File: map[string][]*multipart.FileHeader{}}
 	r.MultipartForm = form
-	mem, files, fields := l.mem, 0, 0
-	fail := func(err error) error {
-		_ = form.RemoveAll()
-		return err
-	}
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
+	rf := &reframer{mr: mr, l: l, form: form, boundary: randomBoundary()}
+	mem := l.mem
+	for !rf.exhausted {
+		rf.inRead, rf.ended = 0, false
+		f, err := multipart.NewReader(rf, rf.boundary).ReadForm(mem)
 		if err != nil {
-			return fail(formError(err, l.bodyLimit))
-		}
-		name, filename := p.FormName(), p.FileName()
-		if name == "" { // skipped, as ReadForm does, but counted
-			if fields++; fields > l.fields {
-				return fail(formTooLarge("the form has more than %d fields", l.fields))
+			_ = form.RemoveAll()
+			var he *HTTPError
+			if errors.As(err, &he) {
+				return he
 			}
-			continue
+			return formError(err, l.bodyLimit)
 		}
-		if filename == "" {
-			if fields++; fields > l.fields {
-				return fail(formTooLarge("the form has more than %d fields", l.fields))
+		for k, fhs := range f.File {
+			form.File[k] = append(form.File[k], fhs...)
+			for _, fh := range fhs {
+				mem = max(mem-fh.Size, 0) // what the next ReadForm may hold
 			}
-			b, err := io.ReadAll(io.LimitReader(p, l.partSize+1))
-			if err != nil {
-				return fail(formError(err, l.bodyLimit))
-			}
-			if int64(len(b)) > l.partSize {
-				return fail(formTooLarge("form field %q has more than %d bytes", name, l.partSize))
-			}
-			form.Value[name] = append(form.Value[name], string(b))
-			continue
 		}
-		if files++; files > l.files {
-			return fail(formTooLarge("the form has more than %d files", l.files))
-		}
-		fh, err := readFilePart(p, mem)
-		if err != nil {
-			return fail(formError(err, l.bodyLimit))
-		}
-		if fh.Size <= mem { // held in memory (ReadForm's rule)
-			mem -= fh.Size
-		}
-		form.File[name] = append(form.File[name], fh)
 	}
 	if r.PostForm == nil {
 		r.PostForm = make(map[string][]string, len(form.Value))
@@ -224,33 +204,128 @@ func (l *formLimits) parseMultipart(r *http.Request) error {
 	return nil
 }
 
-// readFilePart stores one file part in memory (up to mem bytes) or in a
-// temporary file. multipart.FileHeader keeps where its content is in
-// unexported fields, so only mime/multipart can make one that Open reads:
-// the part is streamed through Reader.ReadForm as a one-part form under a
-// random boundary its content cannot foresee.
-func readFilePart(p *multipart.Part, mem int64) (*multipart.FileHeader, error) {
+// maxPartsPerRead is the number of parts Reader.ReadForm accepts (1000,
+// unless GODEBUG multipartmaxparts says otherwise).
+const maxPartsPerRead = 1000
+
+func randomBoundary() string {
 	var rb [16]byte
 	_, _ = rand.Read(rb[:])
-	boundary := hex.EncodeToString(rb[:])
-	var head strings.Builder
-	head.WriteString("--" + boundary + "\r\n")
-	for k, vs := range p.Header {
-		for _, v := range vs {
-			head.WriteString(k + ": " + v + "\r\n")
+	return hex.EncodeToString(rb[:])
+}
+
+// reframer is the body ReadForm reads: the file parts of the request's
+// multipart body under its own boundary. Reading it reads the request's
+// parts in order; field parts are checked and stored in form on the way,
+// file parts counted and passed on.
+type reframer struct {
+	mr       *multipart.Reader
+	l        *formLimits
+	form     *multipart.Form
+	boundary string
+
+	files, fields int
+	inRead        int             // file parts passed to the current ReadForm
+	cur           *multipart.Part // file part being passed on
+	held          *multipart.Part // file part kept for the next ReadForm
+	pending       []byte          // framing still to emit (in frame)
+	frame         []byte          // buffer of the framing, reused
+	ended         bool            // the current ReadForm's stream is closed
+	exhausted     bool            // the request's body has no more parts
+}
+
+func (rf *reframer) Read(b []byte) (int, error) {
+	for {
+		if len(rf.pending) > 0 {
+			n := copy(b, rf.pending)
+			rf.pending = rf.pending[n:]
+			return n, nil
+		}
+		if rf.cur != nil {
+			n, err := rf.cur.Read(b)
+			if err == io.EOF {
+				rf.cur, err = nil, nil
+				rf.frame = append(rf.frame[:0], "\r\n"...)
+				rf.pending = rf.frame
+			}
+			if n > 0 || err != nil {
+				return n, err
+			}
+			continue
+		}
+		if rf.ended {
+			return 0, io.EOF
+		}
+		p, err := rf.nextFile()
+		switch {
+		case err != nil:
+			return 0, err
+		case p == nil:
+			rf.exhausted = true
+			rf.close()
+		case rf.inRead == maxPartsPerRead:
+			rf.held = p
+			rf.close()
+		default:
+			rf.inRead++
+			rf.cur = p
+			f := append(append(append(rf.frame[:0], "--"...), rf.boundary...), "\r\n"...)
+			for k, vs := range p.Header {
+				for _, v := range vs {
+					f = append(append(append(append(f, k...), ": "...), v...), "\r\n"...)
+				}
+			}
+			rf.frame = append(f, "\r\n"...)
+			rf.pending = rf.frame
 		}
 	}
-	head.WriteString("\r\n")
-	body := io.MultiReader(strings.NewReader(head.String()), p, strings.NewReader("\r\n--"+boundary+"--\r\n"))
-	f, err := multipart.NewReader(body, boundary).ReadForm(mem)
-	if err != nil {
-		return nil, err
+}
+
+// close ends the current ReadForm's stream.
+func (rf *reframer) close() {
+	rf.ended = true
+	rf.frame = append(append(append(rf.frame[:0], "--"...), rf.boundary...), "--\r\n"...)
+	rf.pending = rf.frame
+}
+
+// nextFile returns the next file part of the request (nil after the last),
+// reading and storing the field parts before it.
+func (rf *reframer) nextFile() (*multipart.Part, error) {
+	if p := rf.held; p != nil {
+		rf.held = nil
+		return p, nil
 	}
-	for _, fhs := range f.File {
-		if len(fhs) == 1 {
-			return fhs[0], nil
+	l := rf.l
+	for {
+		p, err := rf.mr.NextPart()
+		if err == io.EOF {
+			return nil, nil
 		}
+		if err != nil {
+			return nil, err
+		}
+		name, filename := p.FormName(), p.FileName()
+		if name == "" || filename == "" {
+			// A part without a name is skipped, as ReadForm does, but counted.
+			if rf.fields++; rf.fields > l.fields {
+				return nil, formTooLarge("the form has more than %d fields", l.fields)
+			}
+			if name == "" {
+				continue
+			}
+			b, err := io.ReadAll(io.LimitReader(p, l.partSize+1))
+			if err != nil {
+				return nil, err
+			}
+			if int64(len(b)) > l.partSize {
+				return nil, formTooLarge("form field %q has more than %d bytes", name, l.partSize)
+			}
+			rf.form.Value[name] = append(rf.form.Value[name], string(b))
+			continue
+		}
+		if rf.files++; rf.files > l.files {
+			return nil, formTooLarge("the form has more than %d files", l.files)
+		}
+		return p, nil
 	}
-	_ = f.RemoveAll()
-	return nil, errors.New("multipart: a file part did not read back as one file")
 }

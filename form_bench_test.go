@@ -3,15 +3,22 @@ package graft
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
-// BenchmarkFormMultipart: a typed endpoint reading 3 fields and 2 small
-// files from a multipart body (files in memory).
+// BenchmarkFormMultipart: a typed endpoint reading 3 fields and 2 or 100
+// files of 512 bytes from a multipart body (files in memory).
 func BenchmarkFormMultipart(b *testing.B) {
+	for _, files := range []int{2, 100} {
+		b.Run(fmt.Sprintf("files=%d", files), func(b *testing.B) { benchFormMultipart(b, files) })
+	}
+}
+
+func benchFormMultipart(b *testing.B, files int) {
 	type in struct {
 		Name  string                  `form:"name"`
 		Tags  []string                `form:"tag"`
@@ -29,8 +36,8 @@ func BenchmarkFormMultipart(b *testing.B) {
 	_ = mw.WriteField("name", "ada")
 	_ = mw.WriteField("tag", "a")
 	_ = mw.WriteField("tag", "b")
-	for _, n := range []string{"a.txt", "b.txt"} {
-		fw, _ := mw.CreateFormFile("file", n)
+	for i := range files {
+		fw, _ := mw.CreateFormFile("file", fmt.Sprintf("f%d.txt", i))
 		_, _ = fw.Write([]byte(strings.Repeat("x", 512)))
 	}
 	_ = mw.Close()

@@ -227,3 +227,56 @@ func TestFormLimitsResolution(t *testing.T) {
 		t.Errorf("start error %v", err)
 	}
 }
+
+// More files than one ReadForm takes (1000), interleaved with fields,
+// some in memory and some on disk, each read back whole with its headers.
+func TestFormManyFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	type in struct {
+		Tags  []string                `form:"tag"`
+		Files []*multipart.FileHeader `form:"file"`
+	}
+	app := New[Ctx](Config{})
+	Post(app, "/up", func(_ context.Context, in *in) (*okOut, error) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d tags;", len(in.Tags))
+		for _, fh := range in.Files {
+			f, err := fh.Open()
+			if err != nil {
+				return nil, err
+			}
+			c, err := io.ReadAll(f)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&b, "%s=%s/%s;", fh.Filename, c, fh.Header.Get("Content-Type"))
+		}
+		return &okOut{Body: b.String()}, nil
+	}, WithFormLimits(FormLimits{MaxFiles: -1, MaxFields: -1, MaxMemory: 4 << 10}))
+	srv := epServer(t, app)
+	var buf, want bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	const n = 1500
+	fmt.Fprintf(&want, "%d tags;", n/10)
+	for i := range n {
+		if i%10 == 0 {
+			_ = mw.WriteField("tag", fmt.Sprint(i))
+		}
+		fw, err := mw.CreateFormFile("file", fmt.Sprintf("f%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Framing-like bytes inside the content are data.
+		c := fmt.Sprintf("%d\r\n--x\r\n%s", i, strings.Repeat("z", i%7))
+		_, _ = fw.Write([]byte(c))
+		fmt.Fprintf(&want, "f%d=%s/application/octet-stream;", i, c)
+	}
+	_ = mw.Close()
+	r := epDo(t, srv, "POST", "/up", mw.FormDataContentType(), buf.String())
+	if r.status != 200 || r.body != want.String() {
+		t.Fatalf("%d files: %d %.300s", n, r.status, r.body)
+	}
+	waitNoTempFiles(t, tmp)
+}
