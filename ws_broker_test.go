@@ -91,16 +91,17 @@ func TestWSBusSubscribeRetried(t *testing.T) {
 	}
 }
 
-// --broker-wait sets WSConfig.BrokerWait; its default is DefaultBrokerWait.
+// --broker-wait and --broker-optional set WSConfig.BrokerWait (default
+// DefaultBrokerWait) and BrokerOptional.
 func TestBrokerWaitFlag(t *testing.T) {
 	app := New[Ctx](Config{Logger: wsQuietLogger()})
 	if f := app.Flags().Lookup("broker-wait"); f == nil || f.DefValue != DefaultBrokerWait.String() {
 		t.Fatalf("--broker-wait flag: %+v", f)
 	}
-	if err := app.ParseFlags([]string{"--broker-wait", "250ms"}); err != nil {
+	if err := app.ParseFlags([]string{"--broker-wait", "250ms", "--broker-optional"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := app.Config().WebSocket.BrokerWait; got != 250*time.Millisecond {
-		t.Fatalf("BrokerWait = %v", got)
+	if got := app.Config().WebSocket; got.BrokerWait != 250*time.Millisecond || !got.BrokerOptional {
+		t.Fatalf("BrokerWait = %v, BrokerOptional = %v", got.BrokerWait, got.BrokerOptional)
 	}
 }

@@ -49,6 +49,12 @@ type WSConfig struct {
 	// past it, start-up fails with an error naming the broker. Default
 	// 5s. Flag --broker-wait.
 	BrokerWait time.Duration
+	// BrokerOptional starts the app without the broker when it has not
+	// connected within BrokerWait, instead of failing: the broker keeps
+	// connecting in the background, topics subscribed meanwhile are
+	// subscribed on the bus once it connects, and until then Publish
+	// reaches this node only (ErrLocalOnly). Flag --broker-optional.
+	BrokerOptional bool
 }
 
 // Default values of WSConfig and Behavior fields.
@@ -69,7 +75,8 @@ func (c *WSConfig) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxLifetime, "ws-max-lifetime", c.MaxLifetime, "close WebSockets this long after they opened (0: never)")
 	fs.BoolVar(&c.CloseOnBackpressureLimit, "ws-close-on-backpressure-limit", c.CloseOnBackpressureLimit, "close a WebSocket, instead of dropping the message, when it is over --ws-max-backpressure")
 	fs.BoolVar(&c.ResetIdleTimeoutOnSend, "ws-reset-idle-on-send", c.ResetIdleTimeoutOnSend, "count sending as activity for --ws-idle-timeout")
-	fs.DurationVar(&c.BrokerWait, "broker-wait", orDefault(c.BrokerWait, DefaultBrokerWait), "how long start-up waits for the WebSocket pub/sub broker before failing")
+	fs.DurationVar(&c.BrokerWait, "broker-wait", orDefault(c.BrokerWait, DefaultBrokerWait), "how long start-up waits for the WebSocket pub/sub broker before failing (or, with --broker-optional, starting without it)")
+	fs.BoolVar(&c.BrokerOptional, "broker-optional", c.BrokerOptional, "start without the WebSocket broker if it does not connect within --broker-wait, and keep connecting in the background")
 }
 
 // invertedBool is a boolean flag stored as its negation, so that a field

@@ -189,8 +189,14 @@ func (h *wsHub) start(ctx context.Context) error {
 		if b == nil {
 			b = cfg.WebSocket.Broker
 		}
-		if b != nil {
-			if h.startErr = h.startBroker(ctx, b, orDefault(cfg.WebSocket.BrokerWait, DefaultBrokerWait)); h.startErr != nil {
+		if wait := orDefault(cfg.WebSocket.BrokerWait, DefaultBrokerWait); b != nil && cfg.WebSocket.BrokerOptional {
+			// Subscribe before Start records the topic (see
+			// broker.Broker), and Publish fails until Start connected, so
+			// the hub may use the broker at once.
+			h.brk.Store(&b)
+			h.startBrokerOptional(b, wait)
+		} else if b != nil {
+			if h.startErr = h.startBroker(ctx, b, wait); h.startErr != nil {
 				return
 			}
 			h.brk.Store(&b)
@@ -221,6 +227,47 @@ func (h *wsHub) startBroker(ctx context.Context, b broker.Broker, wait time.Dura
 	}
 	log.Info("graft: WebSocket broker connected", "broker", name, "after", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// startBrokerOptional starts b in the background, retrying until it
+// connects or the app stops, and waits up to wait for it; past that the
+// app starts without it, saying so.
+func (h *wsHub) startBrokerOptional(b broker.Broker, wait time.Duration) {
+	name := brokerName(b)
+	log := h.core.logger
+	log.Info("graft: connecting to the WebSocket broker", "broker", name, "wait", wait, "optional", true)
+	connected := make(chan struct{})
+	start := time.Now()
+	h.retries.Add(1)
+	go func() {
+		defer h.retries.Done()
+		for attempt := 1; ; attempt++ {
+			err := b.Start(h.ctx, h.deliver)
+			if err == nil {
+				close(connected)
+				log.Info("graft: WebSocket broker connected", "broker", name, "after", time.Since(start).Round(time.Millisecond))
+				return
+			}
+			if h.ctx.Err() != nil || errors.Is(err, broker.ErrStarted) || errors.Is(err, broker.ErrClosed) {
+				return
+			}
+			log.Error("graft: starting the WebSocket broker failed; retrying", "broker", name, "attempt", attempt, "err", err)
+			t := time.NewTimer(broker.Backoff(attempt, busRetryBase, busRetryMax))
+			select {
+			case <-h.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-connected:
+	case <-t.C:
+		log.Warn("graft: starting without the WebSocket broker (--broker-optional); publishes reach this node only until it connects", "broker", name, "waited", wait)
+	}
 }
 
 // brokerName names a broker for logs and errors: its String (the bus

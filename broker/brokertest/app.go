@@ -185,7 +185,16 @@ func AppFigures(t *testing.T, bus string, setup func(t testing.TB) Harness) {
 func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string, broker.Broker) {
 	t.Helper()
 	node := h.NewNode(t)
-	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: appQuiet, WebSocket: graft.WSConfig{Broker: node, MaxBackpressure: -1}})
+	app, addr := serveAppNode(t, graft.Config{Logger: appQuiet, WebSocket: graft.WSConfig{Broker: node}})
+	return app, addr, node
+}
+
+// serveAppNode is startAppNode with the app's config (host, port and
+// backpressure limit set here).
+func serveAppNode(t testing.TB, cfg graft.Config) (*graft.App[graft.Ctx], string) {
+	t.Helper()
+	cfg.Host, cfg.Port, cfg.WebSocket.MaxBackpressure = "127.0.0.1", -1, -1
+	app := graft.New[graft.Ctx](cfg)
 	graft.WebSocket(app, "/ws", graft.Behavior[string]{
 		Upgrade: func(c *graft.Ctx) (string, error) { return c.Query("topic"), nil },
 		Open: func(c *graft.Conn[string]) {
@@ -221,7 +230,7 @@ func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string, broke
 			t.Error("Serve did not return within 5s of Shutdown")
 		}
 	})
-	return app, ln.Addr().String(), node
+	return app, ln.Addr().String()
 }
 
 // untilDelivered publishes probes on node from until client c got one,
@@ -361,6 +370,45 @@ func AppBrokerDown(t *testing.T, b broker.Broker, name string) {
 			t.Errorf("no log line %q naming %s; log:\n%s", want, name, logs.String())
 		}
 	}
+}
+
+// AppBrokerLate checks an app started with --broker-optional while its
+// bus is down: it starts and serves after Config.WebSocket.BrokerWait,
+// saying so in a log line naming the broker as name; its publishes reach
+// its own clients and report graft.ErrLocalOnly; once startBus has started
+// the bus, the broker connects in the background and a topic subscribed
+// before that carries messages from another node. newNode returns a new,
+// unstarted node for the bus at its final address.
+func AppBrokerLate(t *testing.T, newNode func(t testing.TB) broker.Broker, startBus func(t testing.TB), name string) {
+	t.Helper()
+	var logs lockedBuffer
+	a, addrA := serveAppNode(t, graft.Config{
+		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+		WebSocket: graft.WSConfig{Broker: newNode(t), BrokerWait: 200 * time.Millisecond, BrokerOptional: true},
+	})
+	if line := logLine(logs.String(), "starting without the WebSocket broker"); !strings.Contains(line, name) {
+		t.Fatalf("no log line saying the app started without %s; log:\n%s", name, logs.String())
+	}
+	ca := dialWS(t, addrA, "/ws?topic=news")
+	ca.expect(t, "ready")
+	err := a.Publish("news", []byte("local only"), graft.OpText)
+	if !errors.Is(err, graft.ErrLocalOnly) {
+		t.Fatalf("Publish before the broker connected = %v, want graft.ErrLocalOnly", err)
+	}
+	ca.expect(t, "local only")
+
+	startBus(t)
+	WaitFor(t, "the broker to connect in the background", func() bool {
+		return strings.Contains(logs.String(), "WebSocket broker connected")
+	})
+	b, _ := serveAppNode(t, graft.Config{Logger: appQuiet, WebSocket: graft.WSConfig{Broker: newNode(t)}})
+	untilDelivered(t, b, ca, "news")
+	b.Publish("news", []byte("from b"), graft.OpText)
+	ca.expect(t, "from b")
+	if err := a.Publish("news", []byte("bus up"), graft.OpText); err != nil {
+		t.Fatalf("Publish once the broker connected = %v", err)
+	}
+	ca.expect(t, "bus up")
 }
 
 // logLine returns the first line of log holding s, or "".

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/broker/brokertest"
 )
 
@@ -49,3 +50,24 @@ func TestStringRedacts(t *testing.T) {
 // The embedded nats-server shut down and restarted under two app nodes:
 // as for Redis, though NATS buffers publishes while reconnecting.
 func TestAppNodesOverNATSOutage(t *testing.T) { brokertest.RunAppOutage(t, natsBus) }
+
+// With --broker-optional an app whose NATS server is down at boot starts
+// anyway, publishing locally, and joins the cluster once the server is up.
+func TestAppBrokerLate(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	url := "nats://" + l.Addr().String()
+	newNode := func(t testing.TB) broker.Broker {
+		b, err := New(Options{URL: url, Logger: quiet, ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+	brokertest.AppBrokerLate(t, newNode, func(t testing.TB) { runServer(t, port) }, url)
+}

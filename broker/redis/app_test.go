@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/broker/brokertest"
 )
 
@@ -37,3 +38,20 @@ func TestAppBrokerDown(t *testing.T) {
 // local subscribers and report graft.ErrLocalOnly, publishing clients stay
 // connected, and a topic subscribed during the outage works afterwards.
 func TestAppNodesOverRedisOutage(t *testing.T) { brokertest.RunAppOutage(t, redisBus) }
+
+// With --broker-optional an app whose Redis is down at boot starts anyway,
+// publishing locally, and joins the cluster once Redis is up.
+func TestAppBrokerLate(t *testing.T) {
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	t.Cleanup(func() { waitGone(t, "rueidis.(*call).DelayDo") })
+	newNode := func(t testing.TB) broker.Broker {
+		b, err := New(Options{Addr: addr, Logger: quiet, ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+	brokertest.AppBrokerLate(t, newNode, func(t testing.TB) { startRedis(t, port) }, "redis://"+addr)
+}
