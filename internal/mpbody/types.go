@@ -26,8 +26,9 @@ const (
 	opArray             // array of at most alen elem
 	opMap               // map of key to elem
 	opStruct            // map of field names to fields
-	opNever             // nothing but nil (channels, funcs…: the library cannot decode them)
+	opNever             // nothing, not even nil (channels, funcs…: the library cannot decode them)
 	opDeny              // nothing at all (a name the library cannot set)
+	opNilOnly           // nil alone (an interface with methods)
 )
 
 // Type is the compiled shape of a Go type, checked against a body before
@@ -93,6 +94,11 @@ func (c *compiler) compile(t reflect.Type) *Type {
 	c.seen[t] = x
 	pt := reflect.PointerTo(t)
 	switch {
+	case t.Kind() == reflect.Interface && t.NumMethod() > 0:
+		// The library would set whatever it decoded into the interface
+		// (a reflect panic): only nil fits, as in encoding/json.
+		x.op, x.want = opNilOnly, "nil (the field is an interface with methods)"
+		return x
 	case t.Kind() == reflect.Interface, t == timeType, implementsDecoder(t), implementsDecoder(pt):
 		x.op = opAny
 		return x
@@ -106,7 +112,7 @@ func (c *compiler) compile(t reflect.Type) *Type {
 		x.op, x.want = opBool, "a boolean"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		x.op, x.want, x.bits = opInt, "an integer", t.Bits()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		x.op, x.want, x.bits = opUint, "a non-negative integer", t.Bits()
 	case reflect.Float32:
 		x.op, x.want = opFloat32, "a 32-bit float or an integer"
@@ -143,7 +149,9 @@ func (c *compiler) compile(t reflect.Type) *Type {
 			}
 		}
 	default:
-		x.op, x.want = opNever, "absent (the field cannot be decoded)"
+		// Channels, funcs, complex numbers, and uintptr, which the
+		// library's table of decoders lacks (it would call a nil func).
+		x.op = opNever
 	}
 	return x
 }
@@ -236,6 +244,13 @@ func (c *compiler) fields(t reflect.Type) (map[string]gofield, int) {
 			inlined := false
 			if inner.Kind() == reflect.Struct {
 				sub, n := c.fields(inner)
+				if f.PkgPath != "" && f.Type.Kind() == reflect.Pointer {
+					// The library would have to allocate the unexported
+					// pointer to reach them (encoding/json refuses too).
+					for sn, sf := range sub {
+						sub[sn] = gofield{bit: sf.bit}
+					}
+				}
 				if hasOpt(opts, "inline") {
 					for sn, sf := range sub {
 						if _, ok := m[sn]; !ok {

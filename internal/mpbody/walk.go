@@ -113,15 +113,15 @@ func (w *walker) value(i int, t *Type, depth int) (int, error) {
 	case opDeny:
 		w.problem("is not a known field", nil)
 		return skip(w.b, i, depth)
+	case opNever:
+		w.problem("cannot be decoded from msgpack", nil)
+		return skip(w.b, i, depth)
 	}
 	h, j, err := readHead(w.b, i)
 	if err != nil {
 		return i, err
 	}
 	if h.kind == kNil {
-		if t.op == opNever {
-			w.problem("cannot be decoded from msgpack", nil)
-		}
 		return j, nil // nil fits every other type, as JSON's null does
 	}
 	ok := false

@@ -3,6 +3,7 @@ package mpbody
 import (
 	"bytes"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -273,5 +274,77 @@ func TestCheckDuplicateKeys(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+type hidden struct{ A string }
+
+type hiddenP struct{ C string }
+
+type withHidden struct {
+	hidden
+	*hiddenP
+	B string
+}
+
+// TestCheckUnexportedEmbedded refuses what would make the library panic
+// (setting an unexported embedded field) and lets through what it decodes.
+func TestCheckUnexportedEmbedded(t *testing.T) {
+	typ := TypeOf(reflect.TypeFor[withHidden]())
+	for _, tc := range []struct {
+		body any
+		want []string
+	}{
+		{map[string]any{"A": "x", "B": "y"}, nil},
+		{map[string]any{"hidden": nil}, []string{"body.hidden is not a known field"}},
+		{map[string]any{"hidden": map[string]any{"A": "x"}}, []string{"body.hidden is not a known field"}},
+		{map[string]any{"C": "x"}, []string{"body.C is not a known field"}},
+		{map[string]any{"hiddenP": map[string]any{}}, []string{"body.hiddenP is not a known field"}},
+	} {
+		b := mustMarshal(t, tc.body)
+		var got collect
+		if err := Check(b, typ, "body", false, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual([]string(got), tc.want) {
+			t.Fatalf("%v: got %q, want %q", tc.body, got, tc.want)
+		}
+		if len(got) == 0 {
+			var v withHidden
+			if err := Decode(b, &v, false); err != nil || v.A != "x" || v.B != "y" {
+				t.Fatalf("%v: decoded %+v, %v", tc.body, v, err)
+			}
+		}
+	}
+}
+
+func TestCheckUndecodableField(t *testing.T) {
+	// The library has no decoder for uintptr (it calls a nil func) and
+	// sets anything it decodes into an interface with methods (a reflect
+	// panic): both are refused before it sees them.
+	typ := TypeOf(reflect.TypeFor[struct {
+		F func()    `json:"f"`
+		U uintptr   `json:"u"`
+		R io.Reader `json:"r"`
+	}]())
+	for _, tc := range []struct {
+		body any
+		want []string
+	}{
+		{map[string]any{"f": nil, "u": 1, "r": 1}, []string{
+			"body.f cannot be decoded from msgpack",
+			"body.r must be nil (the field is an interface with methods) (number 1)",
+			"body.u cannot be decoded from msgpack",
+		}},
+		{map[string]any{"r": nil}, nil},
+	} {
+		var got collect
+		if err := Check(mustMarshal(t, tc.body), typ, "body", false, &got); err != nil {
+			t.Fatal(err)
+		}
+		slicesSort(got)
+		if !reflect.DeepEqual([]string(got), tc.want) {
+			t.Fatalf("got %q, want %q", got, tc.want)
+		}
 	}
 }
