@@ -2,6 +2,9 @@ package graft
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -62,6 +65,52 @@ func BenchmarkSSE(b *testing.B) {
 	}
 	b.Run("stream100", func(b *testing.B) { run(b, "/prices", 100) })
 	b.Run("typed1", func(b *testing.B) { run(b, "/price", 0) })
+	// The same stream written by hand on net/http: headers, then
+	// json.Marshal, "data: …\n\n" and a flush per event.
+	b.Run("nethttp100", func(b *testing.B) {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.WriteHeader(http.StatusOK)
+			f := w.(http.Flusher)
+			for i := range 100 {
+				d, err := json.Marshal(price{Symbol: "GRFT", Price: 12.5, Seq: i})
+				if err != nil {
+					return
+				}
+				if _, err := fmt.Fprintf(w, "data: %s\n\n", d); err != nil || r.Context().Err() != nil {
+					return
+				}
+				f.Flush()
+			}
+		})
+		r := httptest.NewRequest("GET", "/prices", nil)
+		w := &flushWriter{nopWriter: nopWriter{h: http.Header{}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			h.ServeHTTP(w, r)
+		}
+	})
+	// Over a loopback connection, read by a real client (whose work and
+	// allocations are counted too).
+	b.Run("loopback100", func(b *testing.B) {
+		srv := httptest.NewServer(app)
+		defer srv.Close()
+		cl := srv.Client()
+		b.ReportAllocs()
+		for b.Loop() {
+			res, err := cl.Get(srv.URL + "/prices")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if err != nil || n < int64(100*len("data: {}\n\n")) {
+				b.Fatalf("%d bytes, %v", n, err)
+			}
+		}
+	})
 }
 
 // Events allocate nothing: a stream of 100 events costs the allocations of
