@@ -777,7 +777,8 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 			b.check(fp, e)
 		}
 	default:
-		if b.fast == nil || !b.fast.decode(buf.Bytes(), fp) {
+		plain := b.fast != nil && b.fast.decode(buf.Bytes(), fp)
+		if !plain {
 			if b.fast != nil {
 				reflect.NewAt(b.Type, fp).Elem().SetZero() // what the plan wrote before it gave up
 			}
@@ -785,7 +786,10 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 				return err
 			}
 		}
-		if b.presence != nil {
+		// The plain-struct decoder takes no document with a key given
+		// twice: there, a value that passes its checks whatever was sent
+		// needs no scan (most valid requests). Every other body is scanned.
+		if b.presence != nil && !(plain && b.presence.fast(fp, e)) {
 			// Failures the decoder recorded, in list[before:], hide what
 			// validation finds at or below their locations.
 			e.shadow0, e.shadow1 = before, len(e.list)

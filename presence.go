@@ -30,7 +30,7 @@ import (
 // the plan) is skipped without recursion, so the scan is linear in the
 // body and its depth is bounded by the plan's, whatever the document
 // holds. The bits that say which fields an object had live on the stack
-// (a fixed array, spilling to the heap only past 1024 fields in flight);
+// (a fixed array, spilling to the heap only past 192 fields in flight);
 // nothing is allocated for a body whose keys have no escapes.
 
 // pkind is what a plan node validates.
@@ -67,6 +67,9 @@ type pfield struct {
 	required bool
 	own      check  // the field's own constraints, on the decoded value
 	child    *pnode // the checks of the values inside it
+	zero     func(unsafe.Pointer) bool
+	typ      reflect.Type // at setup only
+	zeroOK   bool         // the zero value passes own and child (decided at setup)
 	loc      string
 }
 
@@ -167,6 +170,7 @@ func compilePresenceStruct(t reflect.Type, loc string, depth int) (*pnode, error
 			}
 		}
 		pf.required = required
+		pf.zero, pf.typ = zeroCheck(jf.typ), jf.typ
 		if required || pf.own != nil || pf.child != nil {
 			pf.bit = bits
 			bits++
@@ -180,6 +184,19 @@ func compilePresenceStruct(t reflect.Type, loc string, depth int) (*pnode, error
 		return nil, nil
 	}
 	n.words = (bits + 63) / 64
+	for i := range n.fields {
+		f := &n.fields[i]
+		if f.bit < 0 {
+			continue
+		}
+		var e errs
+		zp := reflect.New(f.typ).UnsafePointer()
+		if f.own != nil {
+			f.own(zp, &e)
+		}
+		f.zeroOK = len(e.list) == 0 && (f.child == nil || f.child.ok(zp, &e))
+		f.typ = nil
+	}
 	return n, nil
 }
 
@@ -221,6 +238,93 @@ func (f *pfield) ptr(p unsafe.Pointer) unsafe.Pointer {
 	return p
 }
 
+// fast reports whether the decoded value at p passes every check whatever
+// the document sent, judging from the value alone: a field that is not
+// zero was sent (the value was zero before decoding), so its checks run;
+// a zero field may or may not have been sent, so it must pass either way:
+// not required, and its checks pass on the zero value. Failing that, fast
+// reports false, leaves e as it was, and the scan decides. It costs what
+// validating a decoded value costs. It cannot see a key given twice, so
+// it stands in for the scan only for a document known to have none (one
+// the plain-struct decoder took, see fastjson.go).
+func (n *pnode) fast(p unsafe.Pointer, e *errs) bool {
+	mark, cut := len(e.list), e.truncated
+	if n.ok(p, e) && len(e.list) == mark {
+		return true
+	}
+	clear(e.list[mark:])
+	e.list, e.truncated = e.list[:mark], cut
+	return false
+}
+
+// ok is fast's walk; a failing check shows as a failure recorded in e.
+func (n *pnode) ok(p unsafe.Pointer, e *errs) bool {
+	switch n.kind {
+	case pStruct:
+		mark := len(e.list)
+		for i := range n.fields {
+			f := &n.fields[i]
+			if f.bit < 0 {
+				continue
+			}
+			fp := f.ptr(p)
+			if fp == nil || f.zero(fp) {
+				if f.required || !f.zeroOK {
+					return false
+				}
+				continue
+			}
+			if f.own != nil {
+				if f.own(fp, e); len(e.list) > mark {
+					return false
+				}
+			}
+			if f.child != nil && !f.child.ok(fp, e) {
+				return false
+			}
+		}
+	case pPtr:
+		if q := *(*unsafe.Pointer)(p); q != nil {
+			return n.elem.ok(q, e)
+		}
+	case pSlice:
+		h := (*sliceHeader)(p)
+		for i := 0; i < h.len; i++ {
+			if !n.elem.ok(unsafe.Add(h.data, uintptr(i)*n.size), e) {
+				return false
+			}
+		}
+	case pArray:
+		for i := 0; i < n.n; i++ {
+			if !n.elem.ok(unsafe.Add(p, uintptr(i)*n.size), e) {
+				return false
+			}
+		}
+	case pMap:
+		m := reflect.NewAt(n.mtyp, p).Elem()
+		if m.Len() == 0 {
+			return true
+		}
+		ms := n.mpool.Get().(*mapScan)
+		vp := ms.v.Addr().UnsafePointer()
+		ok := true
+		ms.it.Reset(m)
+		for ok && ms.it.Next() {
+			ms.v.SetIterValue(&ms.it)
+			ok = n.elem.ok(vp, e)
+		}
+		ms.it.Reset(reflect.Value{})
+		ms.v.SetZero()
+		n.mpool.Put(ms)
+		return ok
+	case pGo:
+		mark := len(e.list)
+		n.check(p, e)
+		return len(e.list) == mark
+	}
+	return true
+}
+
 // mapScan is the scratch of a map node: where each key's value starts in
 // the document, and the entry being checked.
 type mapScan struct {
@@ -237,10 +341,10 @@ type pscan struct {
 	b     []byte
 	i     int
 	e     *errs
-	nbits int        // words in use
-	bits  [16]uint64 // the objects' bit sets, innermost last
-	spill []uint64   // words past len(bits)
-	kbuf  [64]byte   // unescaped keys
+	nbits int       // words in use
+	bits  [6]uint64 // the objects' bit sets, innermost last
+	spill []uint64  // words past len(bits)
+	kbuf  []byte    // unescaped keys (made for the first escaped key)
 }
 
 // validate checks the decoded value at p against the JSON document b it
@@ -336,7 +440,7 @@ func (s *pscan) value(n *pnode, p unsafe.Pointer) {
 
 // object checks a JSON object decoded into the struct at p.
 func (s *pscan) object(n *pnode, p unsafe.Pointer) {
-	base := s.push(2 * n.words) // seen, then sent (not null)
+	base := s.push(2 * n.words) // a bit per tracked field seen, then sent (not null)
 	s.i++                       // {
 	for {
 		s.ws()
@@ -503,7 +607,7 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 
 // key reads the string at s.i (an object key) and returns it unescaped.
 // Without escapes it is a slice of the body; with them it is written into
-// s.kbuf (or a new buffer, past 64 bytes).
+// s.kbuf, which is allocated for the first key that has escapes.
 func (s *pscan) key() []byte {
 	b := s.b
 	start := s.i + 1 // past "
@@ -522,7 +626,8 @@ func (s *pscan) key() []byte {
 	if !escaped {
 		return raw
 	}
-	return unescapeJSON(s.kbuf[:0], raw)
+	s.kbuf = unescapeJSON(s.kbuf[:0], raw)
+	return s.kbuf
 }
 
 // unescapeJSON appends the JSON string body raw, unescaped, to dst.
@@ -627,6 +732,20 @@ func (s *pscan) skip() {
 // skipString returns the index past the string at b[i].
 func skipString(b []byte, i int) int {
 	i++
+	// Most strings are short and plain: look at them byte by byte first.
+	for end := min(i+16, len(b)); i < end; i++ {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			return skipEscaped(b, i)
+		}
+	}
+	return skipEscaped(b, i)
+}
+
+// skipEscaped returns the index past the string whose bytes go on at b[i].
+func skipEscaped(b []byte, i int) int {
 	for {
 		j := bytes.IndexByte(b[min(i, len(b)):], '"')
 		if j < 0 {

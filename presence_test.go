@@ -1,6 +1,7 @@
 package graft
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,6 +90,7 @@ func TestPresenceJSON(t *testing.T) {
 		{"escaped keys", `{"ten\u0061nt":"t","q\u0074y":0,"\u0061ctive":true}`, nil},
 		{"a field given twice", `{` + base + `,"qty":1}`, []string{"body.qty"}},
 		{"twice through case folding", `{` + base + `,"QTY":1}`, []string{"body.qty"}},
+		{"twice, once null", `{` + base + `,"qty":null}`, []string{"body.qty"}},
 		{"unknown subtrees are skipped", `{` + base + `,"x":{"qty":"s","items":[{"a":[1,{"b":"}"}]}]},"y":"\"{["}`, nil},
 		{"wrong type reported once", `{` + base + `,"items":[{"qty":"zero"}]}`, []string{"body.items[0].qty"}},
 		{"body null", `null`, []string{"body.active", "body.qty", "body.tenant"}},
@@ -114,7 +116,7 @@ func TestPresenceJSON(t *testing.T) {
 
 func TestPresenceMessages(t *testing.T) {
 	srv := presServer(t)
-	r := epDo(t, srv, "POST", "/p", "application/json", `{"tenant":"t","qty":1,"qty":2}`)
+	r := epDo(t, srv, "POST", "/p", "application/json", `{"tenant":"t","qty":1,"qty":2,"items":[{"note":"x"}]}`)
 	var p Problem
 	if err := json.Unmarshal([]byte(r.body), &p); err != nil {
 		t.Fatal(err)
@@ -123,7 +125,7 @@ func TestPresenceMessages(t *testing.T) {
 	for _, e := range p.Errors {
 		got[e.Location] = e.Message
 	}
-	if got["body.qty"] != "is given more than once" || got["body.active"] != "is required" {
+	if got["body.qty"] != "is given more than once" || got["body.items[0].qty"] != "is required" || got["body.active"] != "is required" || got["body.items[0].note"] != "must be at least 3 characters long" {
 		t.Errorf("messages %v", got)
 	}
 }
@@ -323,13 +325,13 @@ func BenchmarkPresenceScan(b *testing.B) {
 	}
 }
 
-// BenchmarkBodyValidation compares, on the same decoded bodies, the checks
-// JSON bodies ran before presence (the decoded value alone, zero meaning
-// absent: what msgpack bodies still run) with the presence scan that
-// replaced them: the cost presence adds to a request. The two run in
-// alternating rounds and the medians are reported (values-ns/op,
-// presence-ns/op, delta-ns/op), so that load on a shared machine hits both
-// alike.
+// BenchmarkBodyValidation compares, on the same decoded valid bodies, the
+// checks JSON bodies ran before presence (values: the decoded value alone,
+// zero meaning absent, what msgpack bodies still run), what binding runs
+// now (bound: the value-only pass that spares a valid body the scan, the
+// scan when it cannot decide) and the scan alone (scan). They run in
+// alternating rounds and the medians are reported, so that load on a
+// shared machine hits them alike.
 func BenchmarkBodyValidation(b *testing.B) {
 	run := func(b *testing.B, t reflect.Type, doc string) {
 		v := reflect.New(t)
@@ -356,18 +358,21 @@ func BenchmarkBodyValidation(b *testing.B) {
 		}
 		byValue := func() { values(p, e) }
 		byScan := func() { scan.validate(raw, p, e) }
-		var vs, ps, ds []float64
+		bound := func() {
+			if !scan.fast(p, e) {
+				scan.validate(raw, p, e)
+			}
+		}
+		var vs, bs, ss []float64
 		n := 0
 		b.ReportAllocs()
 		for b.Loop() {
 			if n%round == 0 {
-				var a, c float64
 				if len(vs)%2 == 0 {
-					a, c = timeRound(byValue), timeRound(byScan)
+					vs, bs, ss = append(vs, timeRound(byValue)), append(bs, timeRound(bound)), append(ss, timeRound(byScan))
 				} else {
-					c, a = timeRound(byScan), timeRound(byValue)
+					ss, bs, vs = append(ss, timeRound(byScan)), append(bs, timeRound(bound)), append(vs, timeRound(byValue))
 				}
-				vs, ps, ds = append(vs, a), append(ps, c), append(ds, c-a)
 			}
 			n++
 		}
@@ -379,8 +384,8 @@ func BenchmarkBodyValidation(b *testing.B) {
 			return v[len(v)/2]
 		}
 		b.ReportMetric(median(vs), "values-ns/op")
-		b.ReportMetric(median(ps), "presence-ns/op")
-		b.ReportMetric(median(ds), "delta-ns/op")
+		b.ReportMetric(median(bs), "bound-ns/op")
+		b.ReportMetric(median(ss), "scan-ns/op")
 	}
 	b.Run("endpoint", func(b *testing.B) { run(b, reflect.TypeFor[benchBody](), benchJSON) })
 	b.Run("items", func(b *testing.B) {
@@ -389,9 +394,11 @@ func BenchmarkBodyValidation(b *testing.B) {
 }
 
 // FuzzPresence holds the scan to what encoding/json decoded: it never
-// panics on a document the decoder accepted, and a required top-level
-// field is reported missing exactly when no key matching it (as
-// encoding/json matches) holds a value other than null.
+// panics on a document the decoder accepted; a required top-level field is
+// reported missing exactly when no key matching it (as encoding/json
+// matches) holds a value other than null; and when the value alone passes
+// (fast), the scan finds nothing either (in documents without repeated
+// keys, whose first value the scan judges).
 func FuzzPresence(f *testing.F) {
 	for _, s := range []string{
 		`{"tenant":"t","qty":0,"active":false}`,
@@ -416,6 +423,13 @@ func FuzzPresence(f *testing.F) {
 		}
 		var e errs
 		pl.validate(doc, unsafe.Pointer(&v), &e)
+		var fe errs
+		if pl.fast(unsafe.Pointer(&v), &fe) && len(e.list) > 0 && !repeatsKeys(doc) {
+			t.Errorf("%s: the value passes alone, the scan finds %v", doc, e.list)
+		}
+		if len(fe.list) != 0 {
+			t.Errorf("fast left failures behind: %v", fe.list)
+		}
 		var top map[string]any
 		if json.Unmarshal(doc, &top) != nil || top == nil {
 			return
@@ -437,4 +451,115 @@ func FuzzPresence(f *testing.F) {
 			t.Errorf("%s: qty sent %v, reported missing %v (%v)", doc, sent, missing, e.list)
 		}
 	})
+}
+
+type benchPlainIn struct {
+	ID    int `path:"id"`
+	Limit int `query:"limit"`
+	Body  struct {
+		Name string `json:"name"`
+		Age  int    `json:"age"`
+	}
+}
+
+// BenchmarkEndpointValidation serves BenchmarkEndpoint's request through
+// its endpoint and through the same endpoint without validation tags, in
+// alternating rounds, and reports the medians (checked-ns/op, plain-ns/op,
+// delta-ns/op): what validation, presence included, costs per request.
+func BenchmarkEndpointValidation(b *testing.B) {
+	checked := New[Ctx](Config{})
+	Post(checked, "/users/{id}", benchHandler)
+	plain := New[Ctx](Config{})
+	Post(plain, "/users/{id}", func(_ context.Context, in *benchPlainIn) (*benchOut, error) {
+		out := &benchOut{}
+		out.Body.ID, out.Body.Limit, out.Body.Name, out.Body.Age = in.ID, in.Limit, in.Body.Name, in.Body.Age
+		return out, nil
+	})
+	for _, app := range []*App[Ctx]{checked, plain} {
+		if err := app.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		defer app.Stop(context.Background())
+	}
+	w := &nopWriter{h: http.Header{}}
+	body := strings.NewReader(benchJSON)
+	r := httptest.NewRequest("POST", "/users/42?limit=10", body)
+	r.Header.Set("Content-Type", "application/json")
+	const round = 200
+	timeRound := func(app *App[Ctx]) float64 {
+		start := time.Now()
+		for range round {
+			body.Reset(benchJSON)
+			r.Body = readCloser{body}
+			app.ServeHTTP(w, r)
+		}
+		return float64(time.Since(start).Nanoseconds()) / round
+	}
+	var cs, ps, ds []float64
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if n%round == 0 {
+			var c, p float64
+			if len(cs)%2 == 0 {
+				c, p = timeRound(checked), timeRound(plain)
+			} else {
+				p, c = timeRound(plain), timeRound(checked)
+			}
+			cs, ps, ds = append(cs, c), append(ps, p), append(ds, c-p)
+		}
+		n++
+	}
+	median := func(v []float64) float64 {
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	b.ReportMetric(median(cs), "checked-ns/op")
+	b.ReportMetric(median(ps), "plain-ns/op")
+	b.ReportMetric(median(ds), "delta-ns/op")
+}
+
+// repeatsKeys reports whether an object of the JSON document doc has two
+// keys that encoding/json would match to one field (equal under case
+// folding).
+func repeatsKeys(doc []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	var objs [][]string // keys seen, per open object
+	inObj := []bool{}
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{':
+				objs, inObj = append(objs, nil), append(inObj, true)
+				expectKey = true
+				continue
+			case '[':
+				inObj = append(inObj, false)
+			case '}', ']':
+				if tok == '}' {
+					objs = objs[:len(objs)-1]
+				}
+				inObj = inObj[:len(inObj)-1]
+			}
+		case string:
+			if expectKey {
+				keys := objs[len(objs)-1]
+				for _, k := range keys {
+					if strings.EqualFold(k, tok) {
+						return true
+					}
+				}
+				objs[len(objs)-1] = append(keys, tok)
+				expectKey = false
+				continue
+			}
+		}
+		expectKey = len(inObj) > 0 && inObj[len(inObj)-1] // a value ended: a key may follow
+	}
 }
