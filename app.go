@@ -221,9 +221,11 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// any handler or middleware sees them (see redirectClean).
 	if r.Method != http.MethodConnect && (rt == nil && strings.IndexByte(path, '.') >= 0 && hasDotSegment(path) ||
 		rt != nil && c.params.dot && dotParams(&c.params, rt.wild)) {
+		// Through the Ctx's writer, so the app's header hooks run once
+		// here too, as for a 404.
+		redirectClean(&c.rw, r, path, raw)
 		c.release()
 		a.pool.put(c)
-		redirectClean(w, r, path, raw)
 		return
 	}
 	if rt != nil {
