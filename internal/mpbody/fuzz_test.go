@@ -26,6 +26,7 @@ type oddBody struct {
 	IntKeys  map[int16]string    `json:"int_keys"`
 	AnyMap   map[string]any      `json:"any_map"`
 	ArrKeys  map[[2]int]bool     `json:"arr_keys"`
+	AnyKeys  map[any]int         `json:"any_keys"`
 	Arr      [3]uint16           `json:"arr"`
 	Bytes    [2]byte             `json:"bytes"`
 	Nested   [][]map[string]int8 `json:"nested"`

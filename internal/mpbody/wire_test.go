@@ -348,3 +348,26 @@ func TestCheckUndecodableField(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCompositeKeys(t *testing.T) {
+	// An array or map key would reach an interface key as a slice or map,
+	// which cannot be hashed: the library panics. Refused for every key type.
+	typ := TypeOf(reflect.TypeFor[map[any]int]())
+	var got collect
+	if err := Check([]byte{0x82, 0x90, 0x01, 0x80, 0x02}, typ, "body", false, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"body.(array) must be a string, number or boolean key (array)", "body.(object) must be a string, number or boolean key (object)"}
+	if !reflect.DeepEqual([]string(got), want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	var ok collect
+	b := []byte{0x83, 0xa1, 'a', 0x01, 0x02, 0x02, 0xc3, 0x03}
+	if err := Check(b, typ, "body", false, &ok); err != nil || len(ok) > 0 {
+		t.Fatal(err, ok)
+	}
+	var m map[any]int
+	if err := Decode(b, &m, false); err != nil || len(m) != 3 {
+		t.Fatal(err, m)
+	}
+}
