@@ -1,0 +1,81 @@
+package openapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/di"
+	"github.com/graftgo/graft/openapi"
+)
+
+type badExampleIn struct {
+	Body struct {
+		N int `json:"n" example:"many"`
+	}
+}
+
+type okOut struct{ Body string }
+
+func okHandler[In any](context.Context, *In) (*okOut, error) { return &okOut{}, nil }
+
+// TestSetupMistakes: what makes a document impossible stops start-up with
+// a message naming the endpoint (or the extension) and the fix.
+func TestSetupMistakes(t *testing.T) {
+	info := openapi.Info{Title: "T", Version: "1"}
+	cases := []struct {
+		name  string
+		setup func(app *graft.App[graft.Ctx])
+		want  []string
+	}{
+		{"no title", func(app *graft.App[graft.Ctx]) {
+			app.Register(openapi.Extension(openapi.Info{Version: "1"}))
+		}, []string{"graft.openapi", "Title and a Version"}},
+		{"same operation id", func(app *graft.App[graft.Ctx]) {
+			app.Register(openapi.Extension(info))
+			graft.Get(app, "/a", okHandler[struct{}], graft.OperationID("x"))
+			graft.Get(app, "/b", okHandler[struct{}], graft.OperationID("x"))
+		}, []string{"GET /b", `operation id "x"`, "GET /a", "graft.OperationID"}},
+		{"bad example", func(app *graft.App[graft.Ctx]) {
+			app.Register(openapi.Extension(info))
+			graft.Post(app, "/n", okHandler[badExampleIn])
+		}, []string{"POST /n", "field", ".N", `example:"many"`}},
+		{"two schemes, one name", func(app *graft.App[graft.Ctx]) {
+			app.Register(openapi.Extension(info))
+			n := 0
+			app.UsePlugins(graft.PluginFunc(func(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
+				n++
+				sig.AddSecurity(graft.SecurityScheme{Name: "auth", Type: "http", Scheme: []string{"bearer", "basic"}[n%2]})
+				return next, nil
+			}))
+			graft.Get(app, "/a", okHandler[struct{}])
+			graft.Get(app, "/b", okHandler[struct{}])
+		}, []string{`security scheme "auth"`, "different names"}},
+	}
+	for _, tc := range cases {
+		app := graft.New[graft.Ctx](graft.Config{})
+		tc.setup(app)
+		err := app.Start(t.Context())
+		if err == nil {
+			t.Errorf("%s: started", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+		if st, _, _ := fetchHandler(app, "/openapi.json"); st == http.StatusOK {
+			t.Errorf("%s: the document is served after a failed start", tc.name)
+		}
+	}
+}
+
+func fetchHandler(h http.Handler, path string) (int, string, string) {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+	return w.Code, w.Header().Get("Content-Type"), w.Body.String()
+}
