@@ -60,7 +60,6 @@ func firstDiff(a, b []byte) string {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-
 // decode parses a JSON document into generic values.
 func decode(t *testing.T, b []byte) map[string]any {
 	t.Helper()
