@@ -103,7 +103,8 @@ type request struct {
 	raw string // a plugin param's raw value while its constraints are checked
 }
 
-// reqState is what one request of a typed endpoint allocates.
+// reqState is what one request of a typed endpoint uses: the input and the
+// binder's state, taken from the endpoint's pool (see handlerFor).
 type reqState[In any] struct {
 	in  In
 	req request
