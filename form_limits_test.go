@@ -209,12 +209,16 @@ func TestFormLimitsResolution(t *testing.T) {
 	g := app.Group("/g", WithFormLimits(FormLimits{MaxFiles: 5, MaxFields: 50}), WithBodyLimit(64<<20))
 	merged := Post(g, "/a", readLimitsIn, WithFormLimits(FormLimits{MaxFields: 7}))
 	unlimited := Post(g, "/b", readLimitsIn, WithFormLimits(FormLimits{MaxFiles: -1, MaxPartSize: -1}))
+	appWide := Post(app.Group("/", WithFormLimits(FormLimits{MaxFiles: 9})), "/c", readLimitsIn)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer app.Stop(context.Background())
 	if fm := SignatureOf(merged).Form; fm.MaxFiles != 5 || fm.MaxFields != 7 || fm.MaxPartSize != DefaultFormMaxPartSize || fm.MaxMemory != DefaultFormMaxMemory {
 		t.Errorf("merged FormMeta %+v", fm)
+	}
+	if fm := SignatureOf(appWide).Form; fm.MaxFiles != 9 || SignatureOf(appWide).Route != "/c" {
+		t.Errorf("app-wide FormMeta %+v on %s", fm, SignatureOf(appWide).Route)
 	}
 	if fm := SignatureOf(unlimited).Form; fm.MaxFiles != math.MaxInt || fm.MaxFields != 50 || fm.MaxPartSize != 64<<20 {
 		t.Errorf("unlimited FormMeta %+v", fm)
