@@ -581,14 +581,14 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 		}
 		ms.v.SetIterValue(&ms.it)
 		if d < len(e.keys) {
-			e.keys[d] = ms.k
+			e.keys[d] = &ms.k
 		}
 		s.i = at
 		s.value(n.elem, vp)
 	}
 	e.n--
 	if d < len(e.keys) {
-		e.keys[d] = reflect.Value{}
+		e.keys[d] = nil
 	}
 	if len(e.list) > before+1 {
 		slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })

@@ -109,8 +109,8 @@ const (
 // below their locations is noise and is not recorded.
 type errs struct {
 	list      []FieldError
-	idx       [8]int           // indexes of the slices and arrays being walked, for "[]" in locations
-	keys      [8]reflect.Value // keys of the map entries being walked, for "{}"
+	idx       [8]int            // indexes of the slices and arrays being walked, for "[]" in locations
+	keys      [8]*reflect.Value // keys of the map entries being walked (in their scratch), for "{}"
 	n         int
 	truncated bool
 	shadow0   int
@@ -174,7 +174,7 @@ func (e *errs) shadowed(loc string) bool {
 // locUnder reports whether template t, its k-th "[]" holding idx[k] and
 // its k-th "{}" the map key keys[k] for k < n, expands to prefix or to a
 // location below it (prefix followed by "." or "[").
-func locUnder(t string, idx *[8]int, keys *[8]reflect.Value, n int, prefix string) bool {
+func locUnder(t string, idx *[8]int, keys *[8]*reflect.Value, n int, prefix string) bool {
 	var digits [20]byte
 	j, k := 0, 0 // position in prefix, index of the next "[]" or "{}"
 	for i := 0; i < len(t); i++ {
@@ -230,10 +230,11 @@ func locUnder(t string, idx *[8]int, keys *[8]reflect.Value, n int, prefix strin
 
 // mapKeyString formats a map key as encoding/json names it in an object
 // (the failure path only).
-func mapKeyString(k reflect.Value) string {
-	if !k.IsValid() {
+func mapKeyString(kp *reflect.Value) string {
+	if kp == nil || !kp.IsValid() {
 		return ""
 	}
+	k := *kp
 	if k.Kind() == reflect.String {
 		return k.String()
 	}
@@ -609,13 +610,13 @@ func eachEntry(t reflect.Type, inner check) check {
 			me.v.SetIterValue(&me.it)
 			if k < len(e.keys) {
 				me.k.SetIterKey(&me.it)
-				e.keys[k] = me.k
+				e.keys[k] = &me.k
 			}
 			inner(vp, e)
 		}
 		e.n--
 		if k < len(e.keys) {
-			e.keys[k] = reflect.Value{}
+			e.keys[k] = nil
 		}
 		if len(e.list) > before+1 {
 			slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })
