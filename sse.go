@@ -62,7 +62,9 @@ func SSE[In, E any](r Router, pattern string, h StreamHandler[In, E], opts ...Op
 		kind = eventBytes
 	case et.Kind() == reflect.String:
 		kind = eventString
-	case et.Kind() == reflect.Interface || et.Kind() == reflect.Func || et.Kind() == reflect.Chan:
+	case et.Kind() == reflect.Interface:
+		setupPanic("endpoint GET %s: event type %s is an interface, which the signature cannot describe; use a concrete type", full, et)
+	case et.Kind() == reflect.Func || et.Kind() == reflect.Chan || et.Kind() == reflect.UnsafePointer:
 		setupPanic("endpoint GET %s: event type %s cannot be encoded; use a string, []byte or a type encoding/json can marshal", full, et)
 	}
 	var ep *endpoint
@@ -94,9 +96,10 @@ func SSE[In, E any](r Router, pattern string, h StreamHandler[In, E], opts ...Op
 	return ri
 }
 
-// WithStreamKeepAlive sets how long an event stream (SSE) of a group or
-// one endpoint may stay silent before a keep-alive comment is sent, which
-// keeps proxies from closing an idle stream; 0 or less sends none.
+// WithStreamKeepAlive sets the keep-alive interval of the event streams
+// (SSE) of a group or one endpoint: once per interval a comment is sent if
+// nothing else was, which keeps proxies from closing an idle stream; 0 or
+// less sends none.
 func WithStreamKeepAlive(d time.Duration) Option {
 	return func(s *settings) { s.keepAlive, s.hasKeepAlive = d, true }
 }

@@ -425,6 +425,11 @@ func TestSSESetupMistakes(t *testing.T) {
 	if msg := mustPanic(t, func() { SSE(app, "/b", h) }); !strings.Contains(msg, "endpoint GET /b: event type func() cannot be encoded") {
 		t.Error(msg)
 	}
+	if msg := mustPanic(t, func() {
+		SSE(app, "/any", func(context.Context, *struct{}, *Stream[any]) error { return nil })
+	}); !strings.Contains(msg, "endpoint GET /any: event type interface {} is an interface") {
+		t.Error(msg)
+	}
 	type in struct {
 		ID int `path:"nope"`
 	}
