@@ -8,6 +8,7 @@
 //	curl -X POST localhost:8080/users/7 -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
 //	curl localhost:8080/events
 //	curl localhost:8080/limits
+//	curl localhost:8080/openapi.json   # or open localhost:8080/docs
 package main
 
 import (
@@ -22,12 +23,13 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/di"
+	"github.com/graftgo/graft/openapi"
 )
 
 // UserCreated is published when a user is created.
 type UserCreated struct {
-	UserID string `json:"user_id"`
-	Name   string `json:"name"`
+	UserID string `json:"user_id" example:"7"`
+	Name   string `json:"name" example:"Ada"`
 }
 
 // EventLog is a subscriber's record of the events it received.
@@ -53,10 +55,10 @@ func (l *EventLog) List() []UserCreated {
 // CreateUserIn is the input of POST /users/{user_id}. Bus is a plugin
 // param: never read from the request, filled by BusPlugin.
 type CreateUserIn struct {
-	UserID string `path:"user_id" pattern:"^[0-9]+$"`
+	UserID string `path:"user_id" pattern:"^[0-9]+$" doc:"the new user's id" example:"7"`
 	Body   struct {
-		Name  string `json:"name" required:"true" minLength:"1" maxLength:"100"`
-		Email string `json:"email" format:"email"`
+		Name  string `json:"name" required:"true" minLength:"1" maxLength:"100" example:"Ada"`
+		Email string `json:"email" format:"email" example:"ada@example.com"`
 	}
 	Bus *EventBus `plugin:""`
 }
@@ -99,9 +101,9 @@ type RequestCounter struct {
 // Limits is what the limit plugin was built with, injected into endpoints
 // that ask for it as a plugin param.
 type Limits struct {
-	MaxRequests int       `json:"max_requests"`
-	Served      int64     `json:"served"`
-	Since       time.Time `json:"since"`
+	MaxRequests int       `json:"max_requests" example:"1000" doc:"the --max-requests flag"`
+	Served      int64     `json:"served" example:"12" doc:"typed requests served so far"`
+	Since       time.Time `json:"since" example:"2026-12-01T10:00:00Z" doc:"when the app started"`
 }
 
 // LimitsIn asks the limit plugin for its settings.
@@ -152,6 +154,10 @@ func limitPluginFactory(maxRequests *int) graft.Plugin {
 // newApp builds the app; args are its command-line arguments.
 func newApp(args []string) (*graft.App[graft.Ctx], error) {
 	app := graft.New[graft.Ctx](graft.Config{})
+	// The OpenAPI document at /openapi.json (and .yaml, and 3.0 at
+	// /openapi-3.0.json), the docs page at /docs: what the plugins add
+	// (the 429) is in it, the plugin params are not.
+	app.Register(openapi.Extension(openapi.Info{Title: "lihil seed", Version: "1.0.0", Description: "graft's rendering of lihil's plugin system."}))
 	maxRequests := app.Flags().Int("max-requests", 1000, "typed requests served before answering 429")
 	if err := app.ParseFlags(args); err != nil {
 		return nil, err
@@ -181,10 +187,11 @@ func newApp(args []string) (*graft.App[graft.Ctx], error) {
 
 	// App-level plugin factory, then the bus plugin on the users group.
 	app.UsePlugins(limitPluginFactory(maxRequests))
-	users := app.Group("/users", graft.Plugins(BusPlugin(term)))
-	graft.Post(users, "/{user_id}", createUser)
-	graft.Get(app, "/events", listEvents)
-	graft.Get(app, "/limits", showLimits)
+	users := app.Group("/users", graft.Plugins(BusPlugin(term)), graft.Tags("users"))
+	graft.Post(users, "/{user_id}", createUser, graft.Summary("Create a user"), graft.OperationID("createUser"),
+		graft.Description("Publishes a UserCreated event on the bus; the subscriber records it."))
+	graft.Get(app, "/events", listEvents, graft.Summary("List the events the subscriber received"), graft.Tags("events"), graft.OperationID("listEvents"))
+	graft.Get(app, "/limits", showLimits, graft.Summary("Show the limit plugin's settings"), graft.Tags("limits"), graft.OperationID("showLimits"))
 	return app, nil
 }
 
