@@ -423,8 +423,10 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 		bf.MediaTypes = []string{mediaJSON, mediaMsgpack}
 		bf.ptrWord = typeWord(reflect.PointerTo(t))
 		bf.fast = compileFastDec(t)
-		bf.mp = mpbody.TypeOf(t)
 		var err error
+		if bf.mp, err = mpbody.TypeOf(t); err != nil {
+			return fmt.Errorf("body: %w", err)
+		}
 		if bf.check, err = compileValidator(t, "body", 0); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}

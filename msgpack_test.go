@@ -362,3 +362,17 @@ func TestMsgpackEndpointAllocs(t *testing.T) {
 		t.Fatalf("a msgpack request allocates %v times, the same request in JSON %v", mp, js)
 	}
 }
+
+func TestMsgpackSetupMistake(t *testing.T) {
+	type bad struct {
+		N int `json:"n" msgpack:",intern"`
+	}
+	type in struct{ Body bad }
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "/intern") || !strings.Contains(msg, `field graft.bad.N: the msgpack option "intern" applies to strings and interfaces`) {
+			t.Fatalf("panic %q", msg)
+		}
+	}()
+	Post(New[Ctx](Config{}), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
+}

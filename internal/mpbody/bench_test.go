@@ -21,7 +21,7 @@ func BenchmarkBody(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	typ := TypeOf(reflect.TypeFor[benchBody]())
+	typ := mustTypeOf(reflect.TypeFor[benchBody]())
 	var none collect
 	b.Run("check", func(b *testing.B) {
 		b.ReportAllocs()

@@ -97,8 +97,12 @@ func Unmarshal(b []byte, v any) error {
 	if t == nil || t.Kind() != reflect.Pointer {
 		return fmt.Errorf("mpbody: Unmarshal(non-pointer %T)", v)
 	}
+	typ, err := TypeOf(t.Elem())
+	if err != nil {
+		return err
+	}
 	var f first
-	if err := Check(b, TypeOf(t.Elem()), "body", false, &f); err != nil {
+	if err := Check(b, typ, "body", false, &f); err != nil {
 		return err
 	}
 	if f.err != nil {

@@ -21,7 +21,11 @@ func (problems) Report(loc, msg string, got any) { fmt.Println(loc, msg, got) }
 
 func Example() {
 	b, _ := mpbody.Marshal(map[string]any{"name": 7, "qty": 300})
-	err := mpbody.Check(b, mpbody.TypeOf(reflect.TypeFor[item]()), "body", false, problems{})
+	typ, err := mpbody.TypeOf(reflect.TypeFor[item]())
+	if err != nil {
+		panic(err)
+	}
+	err = mpbody.Check(b, typ, "body", false, problems{})
 	fmt.Println(err)
 
 	b, _ = mpbody.Marshal(item{Name: "pen"}) // qty omitted: omitempty

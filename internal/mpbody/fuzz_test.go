@@ -52,7 +52,7 @@ func FuzzCheckDecode(f *testing.F) {
 	f.Add([]byte{0x81, 0xa3, 'a', 'n', 'y', 0xd6, 0xff, 0, 0, 0, 0})      // a timestamp
 	f.Add([]byte{0x81, 0xa3, 'a', 'n', 'y', 0xd6, 0x05, 0, 0, 0, 0})      // an unknown extension
 	f.Add([]byte{0x81, 0xa4, 'w', 'h', 'e', 'n', 0xd6, 0xff, 0, 0, 0, 0}) // a timestamp into time.Time
-	typ := TypeOf(reflect.TypeFor[oddBody]())
+	typ := mustTypeOf(reflect.TypeFor[oddBody]())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got collect
 		if err := Check(b, typ, "body", false, &got); err != nil || len(got) > 0 {

@@ -2,6 +2,7 @@ package mpbody
 
 import (
 	"encoding"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -61,20 +62,31 @@ var (
 	timeType              = reflect.TypeFor[time.Time]()
 )
 
-// TypeOf compiles (once) the shape of t.
-func TypeOf(t reflect.Type) *Type {
+// compiled is a cached shape, or why t cannot be decoded.
+type compiled struct {
+	t   *Type
+	err error
+}
+
+// TypeOf compiles (once) the shape of t. It fails for a type the library
+// would panic on (an ",intern" tag on a field that is not a string or an
+// interface), so that a typed endpoint refuses it at registration.
+func TypeOf(t reflect.Type) (*Type, error) {
 	if v, ok := typeCache.Load(t); ok {
-		return v.(*Type)
+		c := v.(compiled)
+		return c.t, c.err
 	}
 	c := compiler{seen: map[reflect.Type]*Type{}, visiting: map[reflect.Type]bool{}}
 	typ := c.compile(t)
-	v, _ := typeCache.LoadOrStore(t, typ)
-	return v.(*Type)
+	v, _ := typeCache.LoadOrStore(t, compiled{typ, c.err})
+	cc := v.(compiled)
+	return cc.t, cc.err
 }
 
 type compiler struct {
 	seen     map[reflect.Type]*Type
 	visiting map[reflect.Type]bool
+	err      error // the first field the library cannot handle
 }
 
 // denied is the type of a key no value may be sent for.
@@ -230,6 +242,9 @@ func (c *compiler) fields(t reflect.Type) (map[string]gofield, int) {
 		}
 		if name == "" {
 			name = f.Name
+		}
+		if k := f.Type.Kind(); hasOpt(opts, "intern") && k != reflect.String && k != reflect.Interface && c.err == nil {
+			c.err = fmt.Errorf("field %s.%s: the msgpack option \"intern\" applies to strings and interfaces, not %s (the library panics on it); remove it", t, f.Name, f.Type)
 		}
 		gf := gofield{typ: f.Type, bit: bits}
 		bits++

@@ -103,7 +103,7 @@ func mustMarshal(t testing.TB, v any) []byte {
 }
 
 func TestCheckReportsEveryProblem(t *testing.T) {
-	typ := TypeOf(reflect.TypeFor[outer]())
+	typ := mustTypeOf(reflect.TypeFor[outer]())
 	for _, tc := range []struct {
 		name   string
 		body   any
@@ -209,7 +209,7 @@ func TestCheckLinear(t *testing.T) {
 	// The walk visits each byte a bounded number of times: the work on a
 	// body of 2n problems is twice that on n (counted as reports and as
 	// the walk's own allocations, not time).
-	typ := TypeOf(reflect.TypeFor[struct {
+	typ := mustTypeOf(reflect.TypeFor[struct {
 		Tags []int `json:"tags"`
 	}]())
 	count := func(n int) int {
@@ -229,7 +229,7 @@ func TestCheckLinear(t *testing.T) {
 }
 
 func TestCheckAllocs(t *testing.T) {
-	typ := TypeOf(reflect.TypeFor[outer]())
+	typ := mustTypeOf(reflect.TypeFor[outer]())
 	b := mustMarshal(t, map[string]any{"name": "pen", "age": 3, "items": []any{map[string]any{"qty": 1, "tags": []string{"a", "b"}}}, "by_id": map[int]any{1: nil}})
 	var got collect
 	if n := testing.AllocsPerRun(100, func() {
@@ -267,7 +267,7 @@ func TestCheckDuplicateKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got collect
-			if err := Check(tc.body, TypeOf(tc.typ), "body", false, &got); err != nil {
+			if err := Check(tc.body, mustTypeOf(tc.typ), "body", false, &got); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual([]string(got), tc.want) {
@@ -290,7 +290,7 @@ type withHidden struct {
 // TestCheckUnexportedEmbedded refuses what would make the library panic
 // (setting an unexported embedded field) and lets through what it decodes.
 func TestCheckUnexportedEmbedded(t *testing.T) {
-	typ := TypeOf(reflect.TypeFor[withHidden]())
+	typ := mustTypeOf(reflect.TypeFor[withHidden]())
 	for _, tc := range []struct {
 		body any
 		want []string
@@ -322,7 +322,7 @@ func TestCheckUndecodableField(t *testing.T) {
 	// The library has no decoder for uintptr (it calls a nil func) and
 	// sets anything it decodes into an interface with methods (a reflect
 	// panic): both are refused before it sees them.
-	typ := TypeOf(reflect.TypeFor[struct {
+	typ := mustTypeOf(reflect.TypeFor[struct {
 		F func()    `json:"f"`
 		U uintptr   `json:"u"`
 		R io.Reader `json:"r"`
@@ -352,7 +352,7 @@ func TestCheckUndecodableField(t *testing.T) {
 func TestCheckCompositeKeys(t *testing.T) {
 	// An array or map key would reach an interface key as a slice or map,
 	// which cannot be hashed: the library panics. Refused for every key type.
-	typ := TypeOf(reflect.TypeFor[map[any]int]())
+	typ := mustTypeOf(reflect.TypeFor[map[any]int]())
 	var got collect
 	if err := Check([]byte{0x82, 0x90, 0x01, 0x80, 0x02}, typ, "body", false, &got); err != nil {
 		t.Fatal(err)
@@ -369,5 +369,29 @@ func TestCheckCompositeKeys(t *testing.T) {
 	var m map[any]int
 	if err := Decode(b, &m, false); err != nil || len(m) != 3 {
 		t.Fatal(err, m)
+	}
+}
+
+func mustTypeOf(t reflect.Type) *Type {
+	typ, err := TypeOf(t)
+	if err != nil {
+		panic(err)
+	}
+	return typ
+}
+
+func TestTypeOfRefusesIntern(t *testing.T) {
+	type bad struct {
+		N int `msgpack:"n,intern"`
+	}
+	_, err := TypeOf(reflect.TypeFor[bad]())
+	if err == nil || !strings.Contains(err.Error(), `field mpbody.bad.N: the msgpack option "intern" applies to strings and interfaces, not int`) {
+		t.Fatalf("got %v", err)
+	}
+	type good struct {
+		S string `msgpack:"s,intern"`
+	}
+	if _, err := TypeOf(reflect.TypeFor[good]()); err != nil {
+		t.Fatal(err)
 	}
 }
