@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // obj is a JSON object that keeps its keys in insertion order, so that a
@@ -98,6 +99,7 @@ func fromJSON(v any) any {
 // writeJSON renders v as indented JSON.
 func writeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(initialSize)
 	if err := encodeJSON(&b, v, 0); err != nil {
 		return nil, err
 	}
@@ -105,12 +107,21 @@ func writeJSON(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// pad is indentation, written in slices of it.
+const pad = "                                                                "
+
+// indent starts a new line indented n levels.
 func indent(b *bytes.Buffer, n int) {
 	b.WriteByte('\n')
-	for i := 0; i < n; i++ {
-		b.WriteString("  ")
+	for n > 0 {
+		k := min(2*n, len(pad))
+		b.WriteString(pad[:k])
+		n -= k / 2
 	}
 }
+
+// initialSize is the buffer a rendering starts with.
+const initialSize = 64 << 10
 
 func encodeJSON(b *bytes.Buffer, v any, depth int) error {
 	switch v := v.(type) {
@@ -150,6 +161,8 @@ func encodeJSON(b *bytes.Buffer, v any, depth int) error {
 		}
 		indent(b, depth)
 		b.WriteByte(']')
+	case string:
+		writeString(b, v)
 	default:
 		s, err := scalarJSON(v)
 		if err != nil {
@@ -188,12 +201,60 @@ func scalarJSON(v any) (string, error) {
 	return "", fmt.Errorf("openapi: cannot render a %s in the document", reflect.TypeOf(v))
 }
 
-// writeString writes s as a JSON string, without HTML escaping.
+// writeString writes s as a JSON string, escaped as encoding/json
+// escapes it without HTML escaping: control characters, quote and
+// backslash, U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
 func writeString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)       // strings always encode
-	b.Truncate(b.Len() - 1) // Encode's newline
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(s[start:i])
+			b.WriteString(`\ufffd`)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b.WriteString(s[start:i])
+			b.WriteString(`\u202`)
+			b.WriteByte(hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
 }
 
 // writeYAML renders v as block-style YAML 1.2. Every string is written
@@ -202,6 +263,7 @@ func writeString(b *bytes.Buffer, s string) {
 // "yes" string).
 func writeYAML(v any) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(initialSize)
 	if err := encodeYAML(&b, v, 0, false); err != nil {
 		return nil, err
 	}
@@ -209,8 +271,10 @@ func writeYAML(v any) ([]byte, error) {
 }
 
 func spaces(b *bytes.Buffer, n int) {
-	for i := 0; i < n; i++ {
-		b.WriteString("  ")
+	for n > 0 {
+		k := min(2*n, len(pad))
+		b.WriteString(pad[:k])
+		n -= k / 2
 	}
 }
 
@@ -287,6 +351,11 @@ func yamlScalar(b *bytes.Buffer, v any) error {
 		return nil
 	case []any:
 		b.WriteString("[]\n")
+		return nil
+	}
+	if str, ok := v.(string); ok {
+		writeString(b, str)
+		b.WriteByte('\n')
 		return nil
 	}
 	s, err := scalarJSON(v)
