@@ -113,6 +113,9 @@ func TestEndpointOtherBodies(t *testing.T) {
 			return o, nil
 		}),
 		"empty": Delete(app, "/empty", func(context.Context, *struct{}) (*NoContent, error) { return nil, nil }),
+		"plain": Get(app, "/plain", func(context.Context, *struct{}) (*struct{ Body string }, error) {
+			return &struct{ Body string }{Body: "hi"}, nil
+		}),
 	}
 	srv := epServer(t, app)
 	cases := []struct {
@@ -128,6 +131,7 @@ func TestEndpointOtherBodies(t *testing.T) {
 		{"/html", "text/html; charset=utf-8", "<h1>hi</h1>", 200, nil},
 		{"/vendor", "application/vnd.graft.item+json", `{"a":1}` + "\n", 200, []string{"Accept", "application/msgpack"}},
 		{"/empty", "", "", 204, nil},
+		{"/plain", "text/plain; charset=utf-8", "hi", 200, nil},
 	}
 	for _, tc := range cases {
 		method := "GET"
@@ -153,6 +157,7 @@ func TestEndpointOtherBodies(t *testing.T) {
 		"html":   {Status: 200, Type: reflect.TypeFor[string](), MediaType: "text/html; charset=utf-8", Encoder: "raw"},
 		"vendor": {Status: 200, Type: reflect.TypeFor[vendorOut]().Field(0).Type, MediaType: "application/vnd.graft.item+json", Encoder: "json"},
 		"empty":  {Status: 204},
+		"plain":  {Status: 200, Type: reflect.TypeFor[string](), MediaType: "text/plain; charset=utf-8", Encoder: "raw"},
 	}
 	for name, w := range want {
 		w.Description = http.StatusText(w.Status)

@@ -472,3 +472,63 @@ func TestSSEOutlivesWriteTimeout(t *testing.T) {
 	}
 	c.end()
 }
+
+// Each event reaches the client before the handler sends the next one,
+// over HTTP/1.1 and HTTP/2: the handler waits for the client to have seen
+// the first event before it sends the second.
+func TestSSEFlushesEachEvent(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			app := New[Ctx](Config{})
+			seen := make(chan struct{})
+			SSE(app, "/step", func(ctx context.Context, _ *struct{}, s *Stream[string]) error {
+				if err := s.Send("first"); err != nil {
+					return err
+				}
+				select {
+				case <-seen:
+				case <-ctx.Done():
+					return nil
+				case <-time.After(5 * time.Second):
+					return errors.New("the client did not see the first event within 5s: it was not flushed")
+				}
+				return s.Send("second")
+			}, WithStreamKeepAlive(0))
+			srv := httptest.NewUnstartedServer(app)
+			srv.EnableHTTP2 = h2
+			if h2 {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/step", nil)
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if want := map[bool]int{false: 1, true: 2}[h2]; res.ProtoMajor != want {
+				t.Fatalf("HTTP/%d, want HTTP/%d", res.ProtoMajor, want)
+			}
+			r := bufio.NewReader(res.Body)
+			read := func() string {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					t.Fatalf("reading the stream: %v", err)
+				}
+				_, _ = r.ReadString('\n') // the blank line ending the event
+				return line
+			}
+			if l := read(); l != "data: first\n" {
+				t.Fatalf("first: %q", l)
+			}
+			close(seen)
+			if l := read(); l != "data: second\n" {
+				t.Fatalf("second: %q", l)
+			}
+		})
+	}
+}
