@@ -376,3 +376,24 @@ func TestMsgpackSetupMistake(t *testing.T) {
 	}()
 	Post(New[Ctx](Config{}), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
 }
+
+// TestMsgpackNoReadPastBody is GO-2026-4740's shape: a body that declares
+// a string longer than itself, sent after a longer body whose bytes are
+// still in the pooled buffer's spare capacity, must not be completed
+// from them.
+func TestMsgpackNoReadPastBody(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	srv := epServer(t, mpApp(Config{}))
+	long := strings.Repeat("x", 1000)
+	prev := append([]byte("\x82\xa3qty\x01\xa4name\xda\x03\xe8"), long...) // name last
+	if st, _, b := mpPost(t, srv, "/allow", prev); st != 201 {
+		t.Fatalf("%d %s", st, b)
+	}
+	// The same bytes up to the string's header: its 1000 bytes are what
+	// the pooled buffer holds past this body's end.
+	cut := prev[:len(prev)-len(long)]
+	st, _, b := mpPost(t, srv, "/allow", cut)
+	if st != 400 || !strings.Contains(string(b), "unexpected end of the body") {
+		t.Fatalf("%d %s", st, b)
+	}
+}
