@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -28,17 +29,19 @@ type Address struct {
 // Pet is a JSON body and answer.
 type Pet struct {
 	Address
-	ID       int64     `json:"id" example:"42"`
-	Name     string    `json:"name" required:"true" minLength:"1" maxLength:"64" example:"Rex"`
-	Kind     string    `json:"kind" enum:"dog,cat,bird" example:"dog"`
-	Age      *int      `json:"age,omitempty" min:"0" max:"40" example:"3"`
-	Nickname *string   `json:"nickname,omitempty" example:"R"`
-	Tags     []string  `json:"tags,omitempty" maxLength:"10" pattern:"^[a-z]+$" example:"[\"good\"]"`
-	Owner    *Owner    `json:"owner,omitempty"`
-	Born     time.Time `json:"born" example:"2020-01-02T03:04:05Z"`
-	Weight   float64   `json:"weight,string" example:"12.5"`
-	Secret   string    `json:"-"`
-	Photo    []byte    `json:"photo,omitempty"`
+	ID       int64           `json:"id" example:"42"`
+	Name     string          `json:"name" required:"true" minLength:"1" maxLength:"64" example:"Rex"`
+	Kind     string          `json:"kind" enum:"dog,cat,bird" example:"dog"`
+	Age      *int            `json:"age,omitempty" min:"0" max:"40" example:"3"`
+	Nickname *string         `json:"nickname,omitempty" example:"R"`
+	Tags     []string        `json:"tags,omitempty" maxLength:"10" pattern:"^[a-z]+$" example:"[\"good\"]"`
+	Owner    *Owner          `json:"owner,omitempty"`
+	Born     time.Time       `json:"born" example:"2020-01-02T03:04:05Z"`
+	Weight   float64         `json:"weight,string" example:"12.5"`
+	Secret   string          `json:"-"`
+	Photo    []byte          `json:"photo,omitempty"`
+	Extra    map[string]any  `json:"extra,omitempty" doc:"anything else"`
+	Raw      json.RawMessage `json:"raw,omitempty"`
 	internal int
 }
 

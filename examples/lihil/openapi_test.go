@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
@@ -99,19 +100,31 @@ func TestDocsPageInChromium(t *testing.T) {
 	if !strings.Contains(page, `class="swagger-ui`) {
 		t.Fatalf("Swagger UI did not render:\n%.2000s", page)
 	}
-	// Each operation renders as a block with the operation's id in its
-	// DOM id ("operations-users-createUser") and its path.
-	for _, op := range []struct{ id, method, path string }{
-		{"createUser", "post", "/users/{user_id}"},
-		{"listEvents", "get", "/events"},
-		{"showLimits", "get", "/limits"},
-	} {
-		if !regexp.MustCompile(`id="operations-[^"]*-` + op.id + `"`).MatchString(page) {
-			t.Errorf("the rendered page has no block for operation %s", op.id)
+	// Every operation of the document renders as a block whose DOM id
+	// ends with the operation id ("operations-users-createUser") and that
+	// shows its path.
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(get(t, srv.URL+"/openapi.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			n++
+			if !regexp.MustCompile(`id="operations-[^"]*-` + regexp.QuoteMeta(op.OperationID) + `"`).MatchString(page) {
+				t.Errorf("the rendered page has no block for operation %s (%s %s)", op.OperationID, method, path)
+			}
+			if !strings.Contains(page, `data-path="`+path+`"`) {
+				t.Errorf("the rendered page does not show %s %s", method, path)
+			}
 		}
-		if !strings.Contains(page, `data-path="`+op.path+`"`) {
-			t.Errorf("the rendered page does not show %s %s", op.method, op.path)
-		}
+	}
+	if n != 3 {
+		t.Errorf("the document has %d operations, want the app's 3", n)
 	}
 	if t.Failed() {
 		t.Logf("rendered DOM:\n%.4000s", page)
