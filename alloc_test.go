@@ -21,7 +21,7 @@ func (w *stubWriter) WriteHeader(int)             {}
 // whose handlers write nothing (and read their params).
 func routedApp(tb testing.TB) *App[Ctx] {
 	tb.Helper()
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	noop := func(c *Ctx) error { return nil }
 	for _, p := range []string{"/", "/users", "/users/new", "/users/{id}/posts", "/about/team", "/search"} {
 		app.GET(p, noop)
@@ -158,7 +158,7 @@ var noContentOut = &noContent{}
 // validation) and answers a status: the input comes from the endpoint's
 // pool and goes back zeroed.
 func TestAllocsTypedParams(t *testing.T) {
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	var got issueParamsIn
 	Get(app, "/repos/{owner}/{repo}/issues/{number}", func(_ context.Context, in *issueParamsIn) (*noContent, error) {
 		got = *in
@@ -213,7 +213,7 @@ type echoBody struct {
 // typed endpoint and for c.BindJSON in a plain handler alike; answering
 // with c.JSON adds none.
 func TestAllocsJSONBody(t *testing.T) {
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	var got echoBody
 	Post(app, "/typed", func(_ context.Context, in *struct{ Body echoBody }) (*noContent, error) {
 		got = in.Body
@@ -265,7 +265,7 @@ func TestAllocsJSONBody(t *testing.T) {
 func TestAllocsScopeValue(t *testing.T) {
 	type res struct{ n int }
 	k := NewScopeValue[*res]("test.alloc")
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	g := app.Group("/g")
 	g.Register(ExtensionFunc("test.alloc", func(b *Builder) error {
 		k.Set(b, &res{n: 7})

@@ -103,12 +103,25 @@ type App[C any] struct {
 // does not hide the Group method.
 type rootGroup[C any] = Group[C]
 
-// New makes an App whose handlers receive *C. C must be Ctx or a struct that
-// embeds Ctx; anything else panics with a message saying so, as do mixin
-// method clashes (see docs/extensions.md).
+// New makes an App whose handlers receive *graft.Ctx: the common case.
 //
-//	app := graft.New[graft.Ctx](graft.Config{})
-func New[C any](cfg Config) *App[C] {
+//	app := graft.New(graft.Config{})
+//	app.GET("/", func(c *graft.Ctx) error { return c.Text(200, "hi") })
+func New(cfg Config) *App[Ctx] { return NewWithContext[Ctx](cfg) }
+
+// NewWithContext makes an App whose handlers receive *C, the app's own
+// context type: a struct that embeds graft.Ctx and the mixins of its
+// extensions, whose methods then are methods of C (see
+// docs/extensions.md). Anything but Ctx or such a struct panics with a
+// message saying so, as do mixin method clashes and mixins that cannot be
+// bound.
+//
+//	type Ctx struct {
+//		graft.Ctx
+//		cookies.Jar
+//	}
+//	app := graft.NewWithContext[Ctx](graft.Config{})
+func NewWithContext[C any](cfg Config) *App[C] {
 	a := &App[C]{core: &core{cfg: cfg}}
 	a.logger = cfg.Logger
 	if a.logger == nil {

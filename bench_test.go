@@ -39,7 +39,7 @@ func BenchmarkServeHTTPParam(b *testing.B) {
 }
 
 func BenchmarkServeHTTPText(b *testing.B) {
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	app.GET("/", func(c *Ctx) error { return c.Text(http.StatusOK, "Hello, World!") })
 	benchServe(b, app, "GET", "/")
 }

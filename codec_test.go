@@ -11,7 +11,7 @@ import (
 // Ctx.Accepts: a zero quality in any spelling refuses a type (only "q=0"
 // did), and the most specific matching range decides.
 func TestAcceptsQuality(t *testing.T) {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.GET("/accepts", func(c *graft.Ctx) error {
 		if c.Accepts(c.Query("type")) {
 			return c.Text(http.StatusOK, "yes")

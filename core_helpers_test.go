@@ -23,7 +23,7 @@ func newApp(t *testing.T, cfg Config) (*App[Ctx], *syncBuffer) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(buf, nil))
 	}
-	return New[Ctx](cfg), buf
+	return New(cfg), buf
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.

@@ -9,7 +9,7 @@
 // without allocating; each request runs with a pooled Ctx, through
 // middleware chains composed once at start-up:
 //
-//	app := graft.New[graft.Ctx](graft.Config{})
+//	app := graft.New(graft.Config{})
 //	app.GET("/hello/{name}", func(c *graft.Ctx) error {
 //		return c.JSON(200, map[string]string{"message": "Hello, " + c.Param("name")})
 //	})

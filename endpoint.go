@@ -40,27 +40,27 @@ type Endpoint func(ctx context.Context, c *Ctx, in any) (any, error)
 // Setup mistakes (unknown tags, a path tag naming no wildcard, a wildcard
 // without a field, a field type that cannot be bound) panic here with a
 // message naming the route, the field and the fix. See docs/endpoints.md.
-func Get[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *RouteInfo {
+func Get[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *Route {
 	return register(r, http.MethodGet, pattern, h, opts)
 }
 
 // Post registers a typed POST endpoint on r; see Get.
-func Post[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *RouteInfo {
+func Post[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *Route {
 	return register(r, http.MethodPost, pattern, h, opts)
 }
 
 // Put registers a typed PUT endpoint on r; see Get.
-func Put[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *RouteInfo {
+func Put[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *Route {
 	return register(r, http.MethodPut, pattern, h, opts)
 }
 
 // Patch registers a typed PATCH endpoint on r; see Get.
-func Patch[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *RouteInfo {
+func Patch[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *Route {
 	return register(r, http.MethodPatch, pattern, h, opts)
 }
 
 // Delete registers a typed DELETE endpoint on r; see Get.
-func Delete[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *RouteInfo {
+func Delete[In, Out any](r Router, pattern string, h Handler[In, Out], opts ...Option) *Route {
 	return register(r, http.MethodDelete, pattern, h, opts)
 }
 
@@ -181,7 +181,7 @@ func (a *core) Graph() *di.Graph { return a.graph }
 // register is what Get, Post… do: compile the plans, register the route
 // and add the start-up step that resolves dependencies, applies plugins and
 // installs the handler.
-func register[In, Out any](r Router, method, pattern string, h Handler[In, Out], opts []Option) *RouteInfo {
+func register[In, Out any](r Router, method, pattern string, h Handler[In, Out], opts []Option) *Route {
 	if h == nil {
 		setupPanic("endpoint %s %s: handler is nil", method, r.routerScope().prefix+pattern)
 	}
@@ -194,7 +194,7 @@ func register[In, Out any](r Router, method, pattern string, h Handler[In, Out],
 
 // registerPlan is register with the route's listing name and, when out is
 // not nil, a response plan built by the caller (SSE) instead of Out's.
-func registerPlan[In, Out any](r Router, method, pattern string, h Handler[In, Out], name string, out *outPlan, opts []Option) (*RouteInfo, *endpoint) {
+func registerPlan[In, Out any](r Router, method, pattern string, h Handler[In, Out], name string, out *outPlan, opts []Option) (*Route, *endpoint) {
 	sc := r.routerScope()
 	full := sc.prefix + pattern
 	_, names, err := parsePattern(full)
@@ -215,7 +215,7 @@ func registerPlan[In, Out any](r Router, method, pattern string, h Handler[In, O
 	ri := AddRoute(r, method, pattern, notAssembled, name, opts...)
 	addOutcomes(ep.sig, ri)
 	ri.SetMeta(sigKey{}, ep.sig)
-	ri.OnAssemble(func(ri *RouteInfo) error {
+	ri.OnAssemble(func(ri *Route) error {
 		if err := ep.assemble(ri); err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func funcPtr[F any](f F) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Point
 // assemble completes the endpoint at start-up, after the lifespan hooks:
 // it resolves the dependency plan, fills the signature's dependencies,
 // transitive params and scoped flag, and resolves singletons once.
-func (ep *endpoint) assemble(ri *RouteInfo) error {
+func (ep *endpoint) assemble(ri *Route) error {
 	a := ep.app
 	ep.graph = a.graph
 	g := ep.graph

@@ -120,7 +120,7 @@ const benchWant = `{"id":42,"limit":10,"name":"Ada Lovelace","age":36}` + "\n"
 
 func BenchmarkEndpoint(b *testing.B) {
 	b.Run("graft", func(b *testing.B) {
-		app := New[Ctx](Config{})
+		app := New(Config{})
 		Post(app, "/users/{id}", benchHandler)
 		if err := app.Start(context.Background()); err != nil {
 			b.Fatal(err)
@@ -130,7 +130,7 @@ func BenchmarkEndpoint(b *testing.B) {
 	})
 	b.Run("graft-msgpack", func(b *testing.B) {
 		// The same endpoint with the body and the answer in msgpack.
-		app := New[Ctx](Config{})
+		app := New(Config{})
 		Post(app, "/users/{id}", benchHandler)
 		if err := app.Start(context.Background()); err != nil {
 			b.Fatal(err)
@@ -151,7 +151,7 @@ func BenchmarkEndpoint(b *testing.B) {
 
 func TestEndpointBenchEquivalent(t *testing.T) {
 	// The two handlers of the benchmark reject the same bad input.
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/users/{id}", benchHandler)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /users/{id}", handWritten)
@@ -184,7 +184,7 @@ func BenchmarkScopedChain(b *testing.B) {
 		}
 	}
 	b.Run("chain", func(b *testing.B) {
-		app := New[Ctx](Config{})
+		app := New(Config{})
 		g := app.Graph()
 		di.Provide(g, di.Scoped, di.Func0(func() (*chainA, error) { return &chainA{n: 1}, nil }))
 		di.Provide(g, di.Scoped, di.Func1(func(a *chainA) (*chainB, error) { return &chainB{a: a}, nil }))
@@ -196,7 +196,7 @@ func BenchmarkScopedChain(b *testing.B) {
 		run(b, app)
 	})
 	b.Run("static", func(b *testing.B) {
-		app := New[Ctx](Config{})
+		app := New(Config{})
 		Get(app, "/chain", func(context.Context, *struct{}) (*out, error) { return res, nil })
 		run(b, app)
 	})
@@ -205,7 +205,7 @@ func BenchmarkScopedChain(b *testing.B) {
 // BenchmarkFieldErrorsBySize answers 422 for bodies of n failing items;
 // ns/op divided by n stays flat when the work is linear in the body.
 func BenchmarkFieldErrorsBySize(b *testing.B) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/tags", func(_ context.Context, in *tagsIn) (*struct{}, error) { return &struct{}{}, nil })
 	for _, n := range []int{1 << 10, 8 << 10, 64 << 10} {
 		for _, elem := range []string{"1", `"A"`} {

@@ -49,7 +49,7 @@ func (l *cleanupLog) take() []string {
 }
 
 func newDIApp(t *testing.T, cl *cleanupLog) *App[Ctx] {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	g := app.Graph()
 	// The lifespan hook creates the database and registers it in the graph.
 	app.OnLifecycle(Hook{Name: "db", OnStart: func(ctx context.Context) error {
@@ -144,7 +144,7 @@ func TestEndpointDependencies(t *testing.T) {
 }
 
 func TestEndpointMissingProvider(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	type in struct {
 		R *repo `inject:""`
 	}
@@ -156,7 +156,7 @@ func TestEndpointMissingProvider(t *testing.T) {
 }
 
 func TestLifespanStartFailure(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	var stopped []string
 	app.OnLifecycle(Hook{Name: "cache", OnStart: func(context.Context) error { return nil },
 		OnStop: func(context.Context) error { stopped = append(stopped, "cache"); return nil }})
@@ -180,7 +180,7 @@ func TestLifespanStartFailure(t *testing.T) {
 }
 
 func TestLifespanDeadline(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.OnLifecycle(Hook{Name: "slow", Timeout: 20 * time.Millisecond, OnStart: func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
@@ -199,7 +199,7 @@ func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
 func TestStaticEndpointAllocs(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	type out struct{ Body []byte }
 	res := &out{Body: []byte("pong")}
 	ri := Get(app, "/ping", func(context.Context, *struct{}) (*out, error) { return res, nil })
@@ -223,7 +223,7 @@ type chainB struct{ a *chainA }
 type chainC struct{ b *chainB }
 
 func TestScopedChainAllocs(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	g := app.Graph()
 	di.Provide(g, di.Scoped, di.Func0(func() (*chainA, error) { return &chainA{n: 1}, nil }))
 	di.Provide(g, di.Scoped, di.Func1(func(a *chainA) (*chainB, error) { return &chainB{a: a}, nil }))

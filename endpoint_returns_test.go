@@ -90,7 +90,7 @@ func TestEndpointOtherBodies(t *testing.T) {
 	}
 	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
 	closed := make(chan struct{})
-	routes := map[string]*RouteInfo{
+	routes := map[string]*Route{
 		"csv": Get(app, "/csv", func(context.Context, *struct{}) (*csvOut, error) {
 			return &csvOut{Body: strings.NewReader("a,b\n1,2\n")}, nil
 		}),
@@ -175,7 +175,7 @@ func TestEndpointBodyMediaTypeMistakes(t *testing.T) {
 		Body string `mediaType:"text/"`
 	}
 	type ifaceBody struct{ Body error }
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	for _, tc := range []struct {
 		reg  func()
 		want string

@@ -113,7 +113,7 @@ func epFields(t *testing.T, body string) []string {
 }
 
 func TestEndpointBinding(t *testing.T) {
-	app := New[Ctx](Config{BodyLimit: 512})
+	app := New(Config{BodyLimit: 512})
 	Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	srv := epServer(t, app)
 
@@ -173,7 +173,7 @@ func TestEndpointBinding(t *testing.T) {
 }
 
 func TestEndpointMsgpack(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	srv := epServer(t, app)
 	in, _ := msgpack.Marshal(userBody{Name: "Ada", Age: 36})
@@ -236,7 +236,7 @@ type formOut struct {
 }
 
 func TestEndpointForm(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/form", func(_ context.Context, in *formIn) (*formOut, error) {
 		out := &formOut{}
 		out.Body.Name, out.Body.Count, out.Body.Extra = in.Name, in.Count, len(in.Extra)
@@ -275,7 +275,7 @@ func TestEndpointForm(t *testing.T) {
 		}
 	}
 
-	app2 := New[Ctx](Config{})
+	app2 := New(Config{})
 	type urlIn struct {
 		Name  string `form:"name" required:"true"`
 		Count int    `form:"count" min:"1"`
@@ -296,7 +296,7 @@ func TestEndpointForm(t *testing.T) {
 }
 
 func TestEndpointOutput(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	type rawOut struct {
 		ContentType string `header:"Content-Type"`
 		Body        []byte
@@ -399,14 +399,14 @@ func TestEndpointSetupMistakes(t *testing.T) {
 					}
 				}
 			}()
-			tc.reg(New[Ctx](Config{}), tc.pattern)
+			tc.reg(New(Config{}), tc.pattern)
 			t.Error("no panic")
 		})
 	}
 }
 
 func TestSignature(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	static := Get(app, "/health", func(context.Context, *struct{}) (*struct{ Body string }, error) { return nil, nil })
 	if err := app.Start(context.Background()); err != nil {
@@ -444,7 +444,7 @@ func TestSignature(t *testing.T) {
 }
 
 func TestEndpointNoBodyLimit(t *testing.T) {
-	app := New[Ctx](Config{BodyLimit: -1})
+	app := New(Config{BodyLimit: -1})
 	type in struct{ Body []byte }
 	type out struct{ Body string }
 	Post(app, "/echo", func(_ context.Context, in *in) (*out, error) {
@@ -495,7 +495,7 @@ func TestEndpointEscapedSlash(t *testing.T) {
 	type out struct {
 		Body string
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/files/{dir}/{name}", func(_ context.Context, i *in) (*out, error) {
 		return &out{Body: i.Dir + "|" + i.Name}, nil
 	})

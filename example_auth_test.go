@@ -108,7 +108,7 @@ func verifyToken(tok string) (*Principal, bool) {
 // An auth plugin that acts before binding, owns the Authorization header
 // param and declares its 401 outcome.
 func ExampleSignature_PreBind() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.UsePlugins(AuthPlugin(verifyToken))
 	ri := graft.Post(app, "/notes", createNote)
 	if err := app.Start(context.Background()); err != nil {
@@ -170,7 +170,7 @@ func (b countingBody) Read(p []byte) (int, error) {
 // the scoped provider runs; with the token the handler sees the principal.
 func TestAuthPluginOverListener(t *testing.T) {
 	var bodyRead, audits atomic.Int64
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
 		return func(c *graft.Ctx) error {
 			c.Request.Body = countingBody{c.Request.Body, &bodyRead}

@@ -27,7 +27,7 @@ type GetUserOut struct {
 // A typed endpoint: the input is bound and validated before the handler
 // runs; a bad request is answered 422 listing every failing field.
 func ExampleGet() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	graft.Get(app, "/users/{id}", func(_ context.Context, in *GetUserIn) (*GetUserOut, error) {
 		out := &GetUserOut{}
 		out.Body.ID, out.Body.Limit = in.ID, in.Limit
@@ -70,7 +70,7 @@ type ItemStore struct{ names []string }
 // A lifespan hook puts a resource in the graph; the endpoint gets it
 // through an inject field.
 func ExamplePost() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.OnLifecycle(graft.Hook{Name: "store", OnStart: func(context.Context) error {
 		di.Value(app.Graph(), &ItemStore{})
 		return nil
@@ -112,7 +112,7 @@ func ExamplePluginFunc() {
 			return next(ctx, c, in)
 		}, nil
 	})
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	api := app.Group("/api", graft.Plugins(clockPlugin))
 	graft.Get(api, "/time", func(_ context.Context, in *TimeIn) (*TimeOut, error) {
 		return &TimeOut{Body: "it is " + in.Clock.now}, nil
@@ -126,7 +126,7 @@ func ExamplePluginFunc() {
 
 // The signature of an endpoint, as plugins and OpenAPI see it.
 func ExampleSignatureOf() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	ri := graft.Get(app, "/users/{id}", func(context.Context, *GetUserIn) (*GetUserOut, error) { return nil, nil })
 	sig := graft.SignatureOf(ri)
 	for _, p := range sig.Params() {

@@ -145,7 +145,7 @@ type whoOut struct{ Body string }
 
 func Example_extension() {
 	var log strings.Builder
-	app := graft.New[exampleCtx](graft.Config{})
+	app := graft.NewWithContext[exampleCtx](graft.Config{})
 	app.Register(graft.Pack("example.observability",
 		&RequestIDs{Header: "X-Request-Id"},
 		&AccessLog{Out: &log},

@@ -34,7 +34,7 @@ type RenameOut struct {
 // An endpoint with more than one outcome: Out is the success, a declared
 // 409 carries a Conflict body; both are in the signature.
 func ExampleResponds() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	version := 3
 	ri := graft.Put(app, "/items/{id}", func(_ context.Context, in *RenameIn) (*RenameOut, error) {
 		if in.Body.Version != version {
@@ -74,7 +74,7 @@ type PricesIn struct {
 
 // A server-sent events endpoint: typed events, each flushed as it is sent.
 func ExampleSSE() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	graft.SSE(app, "/prices", func(ctx context.Context, in *PricesIn, s *graft.Stream[Price]) error {
 		for i, p := range []float64{12.5, 12.75} {
 			ev := graft.Event[Price]{ID: fmt.Sprint(i + 1), Name: "price", Data: Price{Symbol: "GRFT", Price: p}}

@@ -11,7 +11,7 @@ import (
 // An app is an http.Handler: register routes, then serve it with Run, with
 // any net/http server, or (here) with a recorder.
 func Example() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.GET("/hello/{name}", func(c *graft.Ctx) error {
 		return c.JSON(http.StatusOK, map[string]string{"message": "Hello, " + c.Param("name")})
 	})
@@ -33,7 +33,7 @@ func Example() {
 // Groups share a prefix and middleware; the app's middleware runs first,
 // then the group's, then the route's.
 func ExampleGroup_Use() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	trace := func(name string) graft.Middleware {
 		return func(next graft.HandlerFunc) graft.HandlerFunc {
 			return func(c *graft.Ctx) error {
@@ -64,7 +64,7 @@ func ExampleGroup_Use() {
 // A handler that returns an *HTTPError chooses the status; the default
 // error handler answers RFC 9457 problem+json.
 func ExampleHTTPError() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.GET("/users/{id}", func(c *graft.Ctx) error {
 		return graft.NewError(http.StatusNotFound, "no user "+c.Param("id"))
 	})
@@ -81,7 +81,7 @@ func ExampleHTTPError() {
 // Standard net/http middleware runs next to native middleware and sees
 // the final status, even of an error returned by the handler.
 func ExampleHTTPMiddleware() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.UseHTTP(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Served-By", "graft")
@@ -103,7 +103,7 @@ func ExampleHTTPMiddleware() {
 
 // Mount serves any http.Handler under a prefix, for every method.
 func ExampleGroup_Mount() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	files := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "file %s", r.URL.Path)
 	})

@@ -18,7 +18,7 @@ type Session struct {
 // A WebSocket route whose connections carry typed user data, join a room
 // topic and publish what they receive to the others in the room.
 func ExampleWebSocket() {
-	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
+	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
 	graft.WebSocket(app, "/chat", graft.Behavior[Session]{
 		Upgrade: func(c *graft.Ctx) (Session, error) {
 			return Session{Name: c.Query("name")}, nil

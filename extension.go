@@ -201,7 +201,7 @@ func (r *extRecord) kind() string {
 	switch r.ext.(type) {
 	case Packer:
 		return "pack"
-	case PropertyInfo:
+	case AnyProperty:
 		return "property"
 	}
 	return "extension"
@@ -229,7 +229,7 @@ type extensionSet struct {
 }
 
 type fieldDecl struct {
-	f  HeaderFieldInfo
+	f  AnyHeaderField
 	by string
 }
 
@@ -278,7 +278,7 @@ func (s *extensionSet) add(sc *scope, e Extension, packedBy string) {
 		if packedBy != "" && sameExtension(r.ext, e) {
 			return
 		}
-		if p, ok := e.(PropertyInfo); ok {
+		if p, ok := e.(AnyProperty); ok {
 			s.errs = append(s.errs, fmt.Errorf("graft: property name %q is registered twice; register a property once and give different properties different names", p.Name()))
 		} else if r.sc == sc {
 			s.errs = append(s.errs, fmt.Errorf("graft: extension %s is registered twice on %s; register it once", id, scopeName(sc)))
@@ -594,7 +594,7 @@ func (b *Builder) OnWriteHeader(fn func(c *Ctx, status int)) {
 // Property declares that the extension uses these properties. Each
 // property's name must be unique in the app; declaring the same property
 // from several extensions is fine.
-func (b *Builder) Property(ps ...PropertyInfo) {
+func (b *Builder) Property(ps ...AnyProperty) {
 	for _, p := range ps {
 		b.core.exts.declareProperty(p, b.rec.ext.ID())
 		if any(p) != any(b.rec.ext) {
@@ -607,7 +607,7 @@ func (b *Builder) Property(ps ...PropertyInfo) {
 // extension reads or writes; App.Extensions lists them with it. One header
 // name has one field in an app: two different fields for it are a start-up
 // error naming both declarers (share one *HeaderField value instead).
-func (b *Builder) HeaderField(fs ...HeaderFieldInfo) {
+func (b *Builder) HeaderField(fs ...AnyHeaderField) {
 	for i, f := range fs {
 		if f == nil {
 			b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: HeaderField: field #%d is nil", b.ID(), i+1))
@@ -623,7 +623,7 @@ func (b *Builder) HeaderField(fs ...HeaderFieldInfo) {
 
 // declareField records the field of a header name, reporting a different
 // field for the same name.
-func (s *extensionSet) declareField(f HeaderFieldInfo, by string) bool {
+func (s *extensionSet) declareField(f AnyHeaderField, by string) bool {
 	if s.fields == nil {
 		s.fields = map[string]fieldDecl{}
 	}
@@ -715,7 +715,7 @@ func (b *Builder) codecs() *codecs {
 
 // declareProperty records a property name, reporting a different property
 // with the same name.
-func (s *extensionSet) declareProperty(p PropertyInfo, by string) {
+func (s *extensionSet) declareProperty(p AnyProperty, by string) {
 	if s.props == nil {
 		s.props = map[string]any{}
 	}
@@ -729,9 +729,9 @@ func (s *extensionSet) declareProperty(p PropertyInfo, by string) {
 	s.props[name] = p
 }
 
-// PropertyInfo is what Builder.Property needs of a property; *Property[T]
+// AnyProperty is what Builder.Property needs of a property; *Property[T]
 // implements it.
-type PropertyInfo interface {
+type AnyProperty interface {
 	Name() string
 }
 
@@ -745,7 +745,7 @@ func (p *Property[T]) Extend(b *Builder) error {
 // assembledHook is one Builder.OnAssembled function and who added it.
 type assembledHook struct {
 	ext string
-	fn  func(routes []*RouteInfo) error
+	fn  func(routes []*Route) error
 }
 
 // Handle registers a plain route served by the extension in its scope,
@@ -753,7 +753,7 @@ type assembledHook struct {
 // (a document, a health check). It may only be called from Extend; setup
 // mistakes (a route registered twice, a bad pattern) stop start-up naming
 // the route.
-func (b *Builder) Handle(method, pattern string, h HandlerFunc, opts ...Option) *RouteInfo {
+func (b *Builder) Handle(method, pattern string, h HandlerFunc, opts ...Option) *Route {
 	if h == nil {
 		setupPanic("extension %s: Handle %s %s: handler is nil", b.ID(), method, pattern)
 	}
@@ -761,7 +761,7 @@ func (b *Builder) Handle(method, pattern string, h HandlerFunc, opts ...Option) 
 		setupPanic("extension %s: Handle %s %s outside Extend; register the extension's routes from Extend", b.ID(), method, pattern)
 	}
 	b.rec.contrib = append(b.rec.contrib, "route "+methodLabel(method)+" "+b.sc.prefix+pattern)
-	return &RouteInfo{rt: addRoute(b.sc, method, pattern, h, b.ID(), opts)}
+	return &Route{rt: addRoute(b.sc, method, pattern, h, b.ID(), opts)}
 }
 
 // OnAssembled adds fn to run once start-up has assembled every route: the
@@ -770,7 +770,7 @@ func (b *Builder) Handle(method, pattern string, h HandlerFunc, opts ...Option) 
 // registration order (SignatureOf, OperationOf read them). Document
 // generators (OpenAPI) build their documents here. An error stops start-up
 // naming the extension, and what started is stopped again.
-func (b *Builder) OnAssembled(fn func(routes []*RouteInfo) error) {
+func (b *Builder) OnAssembled(fn func(routes []*Route) error) {
 	b.core.assembled = append(b.core.assembled, assembledHook{ext: b.ID(), fn: fn})
 	b.rec.contrib = append(b.rec.contrib, "on assembled")
 }
@@ -781,9 +781,9 @@ func (a *core) runAssembled() error {
 	if len(a.assembled) == 0 {
 		return nil
 	}
-	routes := make([]*RouteInfo, len(a.routes))
+	routes := make([]*Route, len(a.routes))
 	for i, rt := range a.routes {
-		routes[i] = &RouteInfo{rt: rt}
+		routes[i] = &Route{rt: rt}
 	}
 	for _, h := range a.assembled {
 		if err := guard(func() error { return h.fn(routes) }); err != nil {

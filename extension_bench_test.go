@@ -31,13 +31,13 @@ func serveLoop(b *testing.B, h http.Handler, req *http.Request) {
 }
 
 func plainApp(pool int) http.Handler {
-	app := graft.New[graft.Ctx](graft.Config{RequestPoolMaxItems: pool})
+	app := graft.New(graft.Config{RequestPoolMaxItems: pool})
 	app.GET("/x/{id}", func(c *graft.Ctx) error { return c.Text(200, c.Param("id")) })
 	return app
 }
 
 func tenApp(pool int, use bool) http.Handler {
-	app := graft.New[tenCtx](graft.Config{RequestPoolMaxItems: pool})
+	app := graft.NewWithContext[tenCtx](graft.Config{RequestPoolMaxItems: pool})
 	app.Register(tenExtensions()...)
 	app.GET("/x/{id}", func(c *tenCtx) error {
 		if use {

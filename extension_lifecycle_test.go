@@ -72,7 +72,7 @@ func TestLifecycleCleanupOnLaterFailure(t *testing.T) {
 	} {
 		t.Run(tc.failAt, func(t *testing.T) {
 			var log []string
-			app := graft.New[graft.Ctx](graft.Config{})
+			app := graft.New(graft.Config{})
 			app.Register(&lifeExt{id: "a", log: &log}, &lifeExt{id: "b", req: []string{"a"}, failAt: tc.failAt, log: &log})
 			err := app.Start(context.Background())
 			if err == nil || !strings.Contains(err.Error(), "extension b") {
@@ -85,7 +85,7 @@ func TestLifecycleCleanupOnLaterFailure(t *testing.T) {
 	}
 	// A clean start and stop: stop, then cleanup, each in reverse order.
 	var log []string
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(&lifeExt{id: "a", log: &log}, &lifeExt{id: "b", req: []string{"a"}, log: &log})
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestLifecycleCleanupOnLaterFailure(t *testing.T) {
 // TestLifecycleDeadline: each lifecycle call gets a deadline.
 func TestLifecycleDeadline(t *testing.T) {
 	var log []string
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(&lifeExt{id: "slow", log: &log, wait: time.Minute, limit: 20 * time.Millisecond})
 	done := make(chan error, 1)
 	go func() { done <- app.Start(context.Background()) }()
@@ -119,7 +119,7 @@ func TestLifecycleDeadline(t *testing.T) {
 func TestSameValueInTwoScopesRejected(t *testing.T) {
 	var log []string
 	shared := &lifeExt{id: "shared", log: &log}
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Group("/a").Register(shared)
 	app.Group("/b").Register(shared)
 	err := app.Start(context.Background())
@@ -131,7 +131,7 @@ func TestSameValueInTwoScopesRejected(t *testing.T) {
 	}
 	// Two values with the same ID on sibling groups are fine.
 	log = nil
-	app = graft.New[graft.Ctx](graft.Config{})
+	app = graft.New(graft.Config{})
 	app.Group("/a").Register(&lifeExt{id: "x", log: &log})
 	app.Group("/b").Register(&lifeExt{id: "x", log: &log})
 	if err := app.Start(context.Background()); err != nil {
@@ -170,7 +170,7 @@ func (l *ridAccessLog) Extend(b *graft.Builder) error {
 
 func TestRequireGivesTheRequiredExtension(t *testing.T) {
 	al := &ridAccessLog{listed: true}
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(graft.Pack("test.observability", &requestID{Header: "X-Trace"}, al))
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestRequireGivesTheRequiredExtension(t *testing.T) {
 		"not listed": {[]graft.Extension{&requestID{}, &ridAccessLog{}}, `does not list "test.requestid" in Requires()`},
 		"missing":    {[]graft.Extension{&ridAccessLog{}}, "not registered"},
 	} {
-		app := graft.New[graft.Ctx](graft.Config{})
+		app := graft.New(graft.Config{})
 		app.Register(tc.exts...)
 		if err := app.Start(context.Background()); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "test.accesslog") {
 			t.Errorf("%s: %v", name, err)
@@ -233,7 +233,7 @@ func (s *store) Start(context.Context) error {
 }
 
 func TestScopeValues(t *testing.T) {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	a, b := app.Group("/a"), app.Group("/b")
 	a.Register(&store{name: "A"})
 	b.Register(&store{name: "B"})
@@ -296,7 +296,7 @@ type kitOut struct{ Body string }
 
 func TestBuilderReachesPluginsGraphAndFlags(t *testing.T) {
 	applied := 0
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(&kitExt{applied: &applied})
 	graft.Get(app, "/kit", func(_ context.Context, in *kitIn) (*kitOut, error) { return &kitOut{Body: in.Greeting}, nil })
 	if err := app.ParseFlags([]string{"--kit-greeting", "hi"}); err != nil {

@@ -40,7 +40,7 @@ func get(t *testing.T, srv *httptest.Server, method, path string, hdr map[string
 var cartProp = graft.NewProperty("test.cart", func() []string { return []string{} })
 
 func TestPropertyPerRequestDefaultAndNoLeak(t *testing.T) {
-	app := graft.New[graft.Ctx](graft.Config{RequestPoolMaxItems: 4})
+	app := graft.New(graft.Config{RequestPoolMaxItems: 4})
 	app.Register(cartProp)
 	app.GET("/cart", func(c *graft.Ctx) error {
 		items := cartProp.Get(c)
@@ -115,7 +115,7 @@ type mixCtx struct {
 }
 
 func TestMixinsCombineAndReset(t *testing.T) {
-	app := graft.New[mixCtx](graft.Config{RequestPoolMaxItems: 1})
+	app := graft.NewWithContext[mixCtx](graft.Config{RequestPoolMaxItems: 1})
 	app.Register(msgpack.Extension())
 	app.GET("/", func(c *mixCtx) error {
 		return c.Text(200, c.Greet()+" "+c.User())
@@ -172,9 +172,9 @@ type shadowCtx struct {
 
 func TestMixinClashesFailAtSetup(t *testing.T) {
 	for name, mk := range map[string]func(){
-		"two mixins":   func() { graft.New[clashCtx](graft.Config{}) },
-		"mixin vs Ctx": func() { graft.New[shadowCtx](graft.Config{}) },
-		"no Ctx":       func() { graft.New[struct{ X int }](graft.Config{}) },
+		"two mixins":   func() { graft.NewWithContext[clashCtx](graft.Config{}) },
+		"mixin vs Ctx": func() { graft.NewWithContext[shadowCtx](graft.Config{}) },
+		"no Ctx":       func() { graft.NewWithContext[struct{ X int }](graft.Config{}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -192,7 +192,7 @@ func TestMixinClashesFailAtSetup(t *testing.T) {
 		})
 	}
 	// Declaring the method on the context type settles the clash.
-	app := graft.New[settledCtx](graft.Config{})
+	app := graft.NewWithContext[settledCtx](graft.Config{})
 	app.GET("/", func(c *settledCtx) error { return c.Text(200, c.Hello()) })
 	srv := httptest.NewServer(app)
 	defer srv.Close()
@@ -263,7 +263,7 @@ func (r *recorder) steps(prefix string) []string {
 
 func TestExtensionLifecycleOrder(t *testing.T) {
 	var rec recorder
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	// Registered in an order that is not the dependency order.
 	app.Register(rec.ext("t.sessions", "t.cookies", "t.db"), rec.ext("t.db"), rec.ext("t.cookies"))
 	app.GET("/", func(c *graft.Ctx) error { return nil })
@@ -325,7 +325,7 @@ func TestExtensionSetupErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var rec recorder
-			app := graft.New[graft.Ctx](graft.Config{})
+			app := graft.New(graft.Config{})
 			tc.setup(app, &rec)
 			err := app.Start(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -355,7 +355,7 @@ func TestExtensionPacksDedup(t *testing.T) {
 	shared := rec.ext("t.cookies")
 	packA := &pack{recExt: rec.ext("t.a", "t.cookies"), sub: []graft.Extension{shared}}
 	packB := &pack{recExt: rec.ext("t.b", "t.cookies"), sub: []graft.Extension{shared}}
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(packA, packB)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -386,7 +386,7 @@ func TestGroupScopedExtension(t *testing.T) {
 		b.OnWriteHeader(func(c *graft.Ctx, status int) { c.SetHeader("X-Status", strconv.Itoa(status)) })
 		return nil
 	}
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	api := app.Group("/api")
 	api.Register(tag)
 	api.GET("/x", func(c *graft.Ctx) error { return c.Text(201, "x") })
@@ -416,7 +416,7 @@ func TestCookiesAndCodecs(t *testing.T) {
 			return func(v any) ([]byte, error) { return inner(map[string]any{"data": v}) }
 		})
 	}
-	app := graft.New[jarCtx](graft.Config{})
+	app := graft.NewWithContext[jarCtx](graft.Config{})
 	app.Register(cookies.Extension(cookies.Options{Path: "/", HTTPOnly: true}), msgpack.Extension())
 	v1 := app.Group("/v1")
 	v1.Register(env)
@@ -453,7 +453,7 @@ func TestWrapEncoderWithoutMotherFails(t *testing.T) {
 	e.extend = func(b *graft.Builder) error {
 		return b.WrapEncoder("application/cbor", func(inner graft.EncodeFunc) graft.EncodeFunc { return inner })
 	}
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(e)
 	err := app.Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "t.wrap") || !strings.Contains(err.Error(), "no encoder for application/cbor") {
@@ -471,7 +471,7 @@ func TestBindUsesRegisteredJSONDecoder(t *testing.T) {
 		})
 		return nil
 	}
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	v2 := app.Group("/v2")
 	v2.Register(strict)
 	echo := func(c *graft.Ctx) error {

@@ -161,7 +161,7 @@ func TestFastJSONFallback(t *testing.T) {
 		Name string `json:"name" minLength:"1"`
 		Age  int    `json:"age" min:"0"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/p", func(_ context.Context, in *struct{ Body body }) (*struct{ Body body }, error) {
 		return &struct{ Body body }{in.Body}, nil
 	})
@@ -285,7 +285,7 @@ func TestFastJSONEncodeFallback(t *testing.T) {
 		Name string `json:"name"`
 		N    int    `json:"n"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/p", func(_ context.Context, in *struct{ Body body }) (*struct{ Body body }, error) {
 		return &struct{ Body body }{in.Body}, nil
 	})

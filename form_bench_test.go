@@ -24,7 +24,7 @@ func benchFormMultipart(b *testing.B, files int) {
 		Tags  []string                `form:"tag"`
 		Files []*multipart.FileHeader `form:"file"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	res := &struct{ Status int }{Status: 204}
 	Post(app, "/up", func(_ context.Context, in *in) (*struct{ Status int }, error) { return res, nil })
 	if err := app.Start(context.Background()); err != nil {

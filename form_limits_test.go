@@ -117,7 +117,7 @@ func waitNoTempFiles(t *testing.T, dir string) {
 func TestFormLimitsMultipart(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // where the form's temporary files go
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Post(app, "/up", readLimitsIn, WithBodyLimit(64<<10),
 		WithFormLimits(FormLimits{MaxFiles: 2, MaxFields: 3, MaxPartSize: 10, MaxMemory: 8}))
 	srv := epServer(t, app)
@@ -160,7 +160,7 @@ func TestFormLimitsURLEncoded(t *testing.T) {
 		Note string   `form:"note"`
 		Tags []string `form:"tag"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/f", func(_ context.Context, in *in) (*okOut, error) {
 		return &okOut{Body: fmt.Sprint(len(in.Tags))}, nil
 	}, WithFormLimits(FormLimits{MaxFields: 3, MaxPartSize: 10}))
@@ -177,7 +177,7 @@ func TestFormLimitsURLEncoded(t *testing.T) {
 
 // The defaults, at and just over each boundary, and what FormMeta reports.
 func TestFormLimitsDefaults(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Post(app, "/up", readLimitsIn)
 	srv := epServer(t, app)
 	ct, body := multipartBody(t, nil, repeat("", DefaultFormMaxFiles))
@@ -205,7 +205,7 @@ func TestFormLimitsDefaults(t *testing.T) {
 }
 
 func TestFormLimitsResolution(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	g := app.Group("/g", WithFormLimits(FormLimits{MaxFiles: 5, MaxFields: 50}), WithBodyLimit(64<<20))
 	merged := Post(g, "/a", readLimitsIn, WithFormLimits(FormLimits{MaxFields: 7}))
 	unlimited := Post(g, "/b", readLimitsIn, WithFormLimits(FormLimits{MaxFiles: -1, MaxPartSize: -1}))
@@ -224,7 +224,7 @@ func TestFormLimitsResolution(t *testing.T) {
 		t.Errorf("unlimited FormMeta %+v", fm)
 	}
 
-	bad := New[Ctx](Config{})
+	bad := New(Config{})
 	Post(bad, "/json", func(context.Context, *struct{ Body struct{ N int } }) (*struct{}, error) { return nil, nil },
 		WithFormLimits(FormLimits{MaxFiles: 1}))
 	if err := bad.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "endpoint POST /json: WithFormLimits on an endpoint that reads no form") {
@@ -241,7 +241,7 @@ func TestFormManyFiles(t *testing.T) {
 		Tags  []string                `form:"tag"`
 		Files []*multipart.FileHeader `form:"file"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/up", func(_ context.Context, in *in) (*okOut, error) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d tags;", len(in.Tags))

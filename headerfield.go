@@ -41,9 +41,9 @@ type parsedField[T any] struct {
 	err error
 }
 
-// HeaderFieldInfo is what Builder.HeaderField records of a field;
+// AnyHeaderField is what Builder.HeaderField records of a field;
 // *HeaderField[T] implements it.
-type HeaderFieldInfo interface {
+type AnyHeaderField interface {
 	HeaderName() string
 }
 

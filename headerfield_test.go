@@ -51,7 +51,7 @@ func (c *fieldCtx) Version() int {
 }
 
 func TestHeaderFieldParsesOncePerRequestAndSetsTheResponse(t *testing.T) {
-	app := graft.New[fieldCtx](graft.Config{RequestPoolMaxItems: 1}) // one pooled context: requests reuse it
+	app := graft.NewWithContext[fieldCtx](graft.Config{RequestPoolMaxItems: 1}) // one pooled context: requests reuse it
 	app.Register(versionField, listField)
 	app.GET("/v", func(c *fieldCtx) error {
 		v, ok, err := versionField.Get(c)
@@ -123,7 +123,7 @@ func TestHeaderFieldParsesOncePerRequestAndSetsTheResponse(t *testing.T) {
 }
 
 func TestHeaderFieldsAreListed(t *testing.T) {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(versionField)
 	api := app.Group("/api")
 	api.Register(respExt{"t.uses-fields", func(b *graft.Builder) error {
@@ -145,7 +145,7 @@ func TestHeaderFieldsAreListed(t *testing.T) {
 
 func TestHeaderFieldSetupMistakes(t *testing.T) {
 	other := graft.NewHeaderField("X-Version", strconv.Atoi, strconv.Itoa)
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(versionField, respExt{"t.other", func(b *graft.Builder) error {
 		b.HeaderField(other)
 		return nil
@@ -155,7 +155,7 @@ func TestHeaderFieldSetupMistakes(t *testing.T) {
 		t.Errorf("two fields for one header: %v", err)
 	}
 	// The same field value registered twice on one scope is a duplicate.
-	app = graft.New[graft.Ctx](graft.Config{})
+	app = graft.New(graft.Config{})
 	app.Register(versionField, versionField)
 	if err := app.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "graft.header.X-Version is registered twice") {
 		t.Errorf("a field registered twice: %v", err)
@@ -184,7 +184,7 @@ func TestHeaderFieldSetupMistakes(t *testing.T) {
 }
 
 func TestHeaderFieldGetAllocs(t *testing.T) {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.GET("/v", func(c *graft.Ctx) error {
 		if v, ok, err := versionField.Get(c); err != nil || !ok || v != 5 {
 			return errors.New("no version")

@@ -25,7 +25,7 @@ type injectCtxIn struct {
 // dependency scope; FromContext is for standard middleware and gives nil
 // here, as documented.
 func TestInjectRequestValues(t *testing.T) {
-	app := New[appCtxT](Config{})
+	app := NewWithContext[appCtxT](Config{})
 	ri := Get(app, "/items/{id}", func(ctx context.Context, in *injectCtxIn) (*okOut, error) {
 		switch {
 		case in.C == nil || in.C.RoutePattern() != "/items/{id}" || in.C.Param("id") != in.ID:
@@ -70,7 +70,7 @@ func TestInjectCtxAllocs(t *testing.T) {
 		C  *Ctx   `inject:""`
 	}
 	res := &struct{ Status int }{Status: 204}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/a/{id}", func(context.Context, *plain) (*struct{ Status int }, error) { return res, nil })
 	Get(app, "/b/{id}", func(_ context.Context, in *withCtx) (*struct{ Status int }, error) {
 		if in.C == nil {

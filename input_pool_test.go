@@ -43,7 +43,7 @@ type poolSeen struct {
 // input.
 func TestInputPoolIsolation(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	junk := "junk"
 	Post(app, "/pool/{id}", func(_ context.Context, in *poolIn) (*struct{ Body poolSeen }, error) {
 		seen := poolSeen{in.ID, in.Q, in.Page, in.IDs, in.Opt, in.Note, in.Body.Name, in.Body.Extra}
@@ -85,7 +85,7 @@ func TestInputPoolIsolation(t *testing.T) {
 // values. GOMAXPROCS=1 makes them reuse the same pooled objects.
 func TestBindJSONPoolIsolation(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.POST("/bind", func(c *Ctx) error {
 		var b poolBody
 		if err := c.BindJSON(&b); err != nil {

@@ -26,7 +26,7 @@ type itemOut struct {
 
 func itemApp(t *testing.T) *App[Ctx] {
 	t.Helper()
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/items", func(_ context.Context, in *itemIn) (*itemOut, error) {
 		return &itemOut{Body: in.Body}, nil
 	})
@@ -145,7 +145,7 @@ func tagsBody(n int, elem string) string {
 // listing at most maxFieldErrors of them, says the list was cut, and stays
 // small; shadowed validation noise never takes a slot.
 func TestFieldErrorsCapped(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/tags", func(_ context.Context, in *tagsIn) (*struct{}, error) { return &struct{}{}, nil })
 	srv := epServer(t, app)
 	for _, tc := range []struct {
@@ -192,7 +192,7 @@ func TestFieldErrorsCapped(t *testing.T) {
 // allocations, which are deterministic: eight times the items costs at
 // most about eight times the work (quadratic work would be 64 times).
 func TestFieldErrorWorkLinear(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/tags", func(_ context.Context, in *tagsIn) (*struct{}, error) { return &struct{}{}, nil })
 	allocs := func(body string) float64 {
 		return testing.AllocsPerRun(3, func() {

@@ -48,7 +48,7 @@ type deepCtx struct {
 // bound; before, only embedded mixins at the top were, and the rest were
 // nil pointers at request time.
 func TestMixinsAtAnyDepth(t *testing.T) {
-	app := graft.New[deepCtx](graft.Config{RequestPoolMaxItems: 1})
+	app := graft.NewWithContext[deepCtx](graft.Config{RequestPoolMaxItems: 1})
 	app.GET("/", func(c *deepCtx) error {
 		if c.Help.Inner.Ctx() != &c.Ctx {
 			return fmt.Errorf("named-field mixin not bound")
@@ -79,8 +79,8 @@ func TestUnbindableMixinsFailAtNew(t *testing.T) {
 		mk   func()
 		want string
 	}{
-		"pointer": {func() { graft.New[ptrMixinCtx](graft.Config{}) }, "at Auth"},
-		"slice":   {func() { graft.New[sliceMixinCtx](graft.Config{}) }, "at Extra.List"},
+		"pointer": {func() { graft.NewWithContext[ptrMixinCtx](graft.Config{}) }, "at Auth"},
+		"slice":   {func() { graft.NewWithContext[sliceMixinCtx](graft.Config{}) }, "at Extra.List"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -120,7 +120,7 @@ type greetCtx struct {
 // start-up naming the field, the extension type and its id when the
 // extension is not registered; before, such a mixin served nil resources.
 func TestMixinOfNeedsItsExtension(t *testing.T) {
-	app := graft.New[greetCtx](graft.Config{})
+	app := graft.NewWithContext[greetCtx](graft.Config{})
 	app.GET("/", func(c *greetCtx) error { return c.Text(200, c.Greeting()) })
 	err := app.Start(context.Background())
 	if err == nil {
@@ -135,7 +135,7 @@ func TestMixinOfNeedsItsExtension(t *testing.T) {
 }
 
 func TestMixinOfReachesItsExtension(t *testing.T) {
-	app := graft.New[greetCtx](graft.Config{})
+	app := graft.NewWithContext[greetCtx](graft.Config{})
 	en, fr := app.Group("/en"), app.Group("/fr")
 	en.Register(&greetExt{Word: "hello"})
 	fr.Register(&greetExt{Word: "bonjour"})
@@ -158,7 +158,7 @@ func TestMixinOfReachesItsExtension(t *testing.T) {
 // TestMixinOfGroupOnly: registered on a group only, the mixin reaches the
 // extension inside the group and gets the zero value outside it.
 func TestMixinOfGroupOnly(t *testing.T) {
-	app := graft.New[greetCtx](graft.Config{})
+	app := graft.NewWithContext[greetCtx](graft.Config{})
 	g := app.Group("/g")
 	g.Register(&greetExt{Word: "hi"})
 	h := func(c *greetCtx) error { return c.Text(200, c.Greeting()) }
@@ -206,7 +206,7 @@ func TestConnMixinSetupErrors(t *testing.T) {
 		"pointer": {func(app *graft.App[graft.Ctx]) { graft.WebSocket(app, "/ws", graft.Behavior[ptrSession]{}) }, "at M"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			app := graft.New[graft.Ctx](graft.Config{})
+			app := graft.New(graft.Config{})
 			defer func() {
 				msg := fmt.Sprint(recover())
 				if !strings.Contains(msg, tc.want) || !strings.Contains(msg, "/ws") {

@@ -50,7 +50,7 @@ func mpEcho[In any](body func(*In) mpItem) Handler[In, mpOut] {
 }
 
 func mpApp(cfg Config) *App[Ctx] {
-	app := New[Ctx](cfg)
+	app := New(cfg)
 	Post(app, "/forbid", mpEcho(func(in *mpForbidIn) mpItem { return in.Body }))
 	Post(app, "/allow", mpEcho(func(in *mpAllowIn) mpItem { return in.Body }))
 	return app
@@ -210,7 +210,7 @@ func TestMsgpackNoAliasing(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var mu sync.Mutex
 	var kept []mpItem
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/keep", func(_ context.Context, in *mpAllowIn) (*mpOut, error) {
 		mu.Lock()
 		kept = append(kept, in.Body)
@@ -264,7 +264,7 @@ func FuzzMsgpackBody(f *testing.F) {
 	}
 	type out struct{ Body body }
 	var last body
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/fuzz", func(_ context.Context, in *in) (*out, error) {
 		last = in.Body
 		return &out{Body: in.Body}, nil
@@ -329,7 +329,7 @@ func TestMsgpackEndpointAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops puts under the race detector")
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/users/{id}", benchHandler)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -374,7 +374,7 @@ func TestMsgpackSetupMistake(t *testing.T) {
 			t.Fatalf("panic %q", msg)
 		}
 	}()
-	Post(New[Ctx](Config{}), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
+	Post(New(Config{}), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
 }
 
 // TestMsgpackNoReadPastBody is GO-2026-4740's shape: a body that declares

@@ -60,7 +60,7 @@ func Deprecated() Option {
 
 // OperationOf returns how the route ri is described: its own options,
 // with the tags and deprecation of its groups.
-func OperationOf(ri *RouteInfo) Operation {
+func OperationOf(ri *Route) Operation {
 	rt := ri.rt
 	op := Operation{ID: rt.op.id, Summary: rt.op.summary, Description: rt.op.description, Deprecated: rt.op.deprecated}
 	seen := map[string]bool{}

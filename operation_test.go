@@ -87,7 +87,7 @@ func TestBuilderHandleAndOnAssembled(t *testing.T) {
 	var returns int
 	app.Register(ExtensionFunc("test.doc", func(b *Builder) error {
 		b.Handle(http.MethodGet, "/doc", func(c *Ctx) error { return c.Text(http.StatusOK, strings.Join(seen, ",")) })
-		b.OnAssembled(func(routes []*RouteInfo) error {
+		b.OnAssembled(func(routes []*Route) error {
 			for _, ri := range routes {
 				seen = append(seen, methodLabel(ri.Method())+" "+ri.Pattern())
 				if s := SignatureOf(ri); s != nil {
@@ -129,7 +129,7 @@ func TestOnAssembledFailure(t *testing.T) {
 		stopped := false
 		app.OnLifecycle(Hook{Name: "res", OnStop: func(context.Context) error { stopped = true; return nil }})
 		app.Register(ExtensionFunc("test.doc", func(b *Builder) error {
-			b.OnAssembled(func([]*RouteInfo) error { return fail() })
+			b.OnAssembled(func([]*Route) error { return fail() })
 			return nil
 		}))
 		err := app.Start(t.Context())

@@ -98,7 +98,7 @@ type declared struct {
 // addOutcomes adds the Responds declarations of the route's scopes (outer
 // first) and the route itself to the signature; setup mistakes panic
 // naming the endpoint.
-func addOutcomes(sig *Signature, ri *RouteInfo) {
+func addOutcomes(sig *Signature, ri *Route) {
 	name := methodLabel(sig.Method) + " " + sig.Route
 	levels := [][]outcomeDecl{}
 	for _, s := range ri.rt.sc.lineage() {

@@ -58,7 +58,7 @@ func update(_ context.Context, in *updateIn) (*updateOut, error) {
 	return nil, Respond(http.StatusConflict, conflict{Current: in.ID})
 }
 
-func outcomeApp(t *testing.T) (*App[Ctx], *syncBuffer, *RouteInfo) {
+func outcomeApp(t *testing.T) (*App[Ctx], *syncBuffer, *Route) {
 	app, logs := newApp(t, Config{})
 	ri := Put(app, "/items/{id}", update,
 		Responds[conflict](http.StatusConflict, "the item changed since it was read"),
@@ -150,7 +150,7 @@ func TestOutcomesSignature(t *testing.T) {
 // Outcomes declared on a group apply to its endpoints; an endpoint's own
 // declaration of the status replaces the group's.
 func TestOutcomesGroup(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	g := app.Group("/api", Responds[conflict](http.StatusConflict, "group"), Responds[teapot](http.StatusTeapot, ""))
 	h := func(context.Context, *struct{}) (*okOut, error) {
 		return nil, Respond(http.StatusConflict, "endpoint's own")
@@ -166,7 +166,7 @@ func TestOutcomesGroup(t *testing.T) {
 	if r := epDo(t, srv, "GET", "/api/inherit", "", ""); r.status != 418 || r.body != `{"Brew":"green"}`+"\n" {
 		t.Errorf("inherit: %d %s", r.status, r.body)
 	}
-	desc := func(ri *RouteInfo, status int) string {
+	desc := func(ri *Route, status int) string {
 		s := SignatureOf(ri)
 		return s.Returns[s.returnIndex(status)].Description
 	}
@@ -180,7 +180,7 @@ func TestOutcomesGroup(t *testing.T) {
 
 // A plugin that adds a return with a body type may answer it with Respond.
 func TestOutcomeFromPlugin(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	deny := PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
 		sig.AddReturn(Return{Status: http.StatusUnauthorized, Type: reflect.TypeFor[Problem](), MediaType: mediaProblem, Encoder: "problem"})
 		return func(ctx context.Context, c *Ctx, in any) (any, error) {
@@ -219,14 +219,14 @@ func TestOutcomeSetupMistakes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			msg := mustPanic(t, func() { Put(app, "/items/{id}", h, tc.opts...) })
 			if !containsAll(msg, tc.want...) {
 				t.Errorf("panic %q lacks %q", msg, tc.want)
 			}
 		})
 	}
-	g := New[Ctx](Config{}).Group("/g")
+	g := New(Config{}).Group("/g")
 	for _, reg := range []func(){
 		func() { g.GET("/plain", text("x"), Responds[conflict](409, "")) },
 		func() { g.HandleHTTP("POST", "/std", http.NotFoundHandler(), Responds[conflict](409, "")) },
@@ -238,7 +238,7 @@ func TestOutcomeSetupMistakes(t *testing.T) {
 	}
 	// The binder's own problem status may be declared as a Problem: it
 	// documents it better.
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Put(app, "/items/{id}", h, Responds[Problem](422, "the item is invalid"))
 	if s := SignatureOf(ri); s.Returns[s.returnIndex(422)].Description != "the item is invalid" {
 		t.Errorf("422: %+v", s.Returns)

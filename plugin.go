@@ -125,7 +125,7 @@ func samePlugin(a, b any) (same bool) {
 
 // endpointPlugins lists the plugins of the route outermost first (app,
 // groups from the outside in, the endpoint), each value once.
-func endpointPlugins(ri *RouteInfo) []Plugin {
+func endpointPlugins(ri *Route) []Plugin {
 	var all []Plugin
 	for _, s := range ri.rt.sc.lineage() {
 		all = append(all, s.plugins...)
@@ -154,7 +154,7 @@ next:
 
 // applyPlugins wraps base with the route's plugins, innermost (the
 // endpoint's last) first, so that the outermost plugin runs first.
-func applyPlugins(ri *RouteInfo, ep *endpoint, base Endpoint) (Endpoint, error) {
+func applyPlugins(ri *Route, ep *endpoint, base Endpoint) (Endpoint, error) {
 	ps := endpointPlugins(ri)
 	h := base
 	st := &ep.sig.plug

@@ -271,7 +271,7 @@ func (ep *endpoint) runPreBind(c *Ctx) error {
 
 // finishPlugins takes what the plugins added to the signature into the
 // endpoint and checks that every plugin field is filled by some plugin.
-func (ep *endpoint) finishPlugins(ri *RouteInfo) error {
+func (ep *endpoint) finishPlugins(ri *Route) error {
 	st := &ep.sig.plug
 	st.sealed = true
 	for _, p := range ep.sig.Plugins {

@@ -66,7 +66,7 @@ func decodeTenant(_ *Ctx, raw string) (*tenant, error) {
 func TestPluginBindParam(t *testing.T) {
 	min2 := 2
 	p := Param{Name: "tenant", In: InQuery, Required: true, Constraints: Constraints{MinLength: &min2, Pattern: "^[a-z]+$"}}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Post(app, "/t/{id}", tenantHandler, Plugins(tenantPlugin(p, decodeTenant)))
 	srv := epServer(t, app)
 	cases := []struct {
@@ -102,7 +102,7 @@ func TestPluginBindParam(t *testing.T) {
 }
 
 func TestPluginBindDefaultAndOptional(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/d/{id}", tenantHandler, Plugins(tenantPlugin(Param{Name: "X-Tenant", In: InHeader, Default: "main"}, decodeTenant)))
 	Get(app, "/o/{id}", tenantHandler, Plugins(tenantPlugin(Param{Name: "t", In: InCookie}, decodeTenant)))
 	srv := epServer(t, app)
@@ -138,7 +138,7 @@ func TestPluginFieldUnfilledStopsStartup(t *testing.T) {
 		{"a factory that builds nothing", []Option{Plugins(nilFactory)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			Post(app, "/users/{id}", func(context.Context, *pluginIn) (*okOut, error) { return nil, nil }, tc.opts...)
 			err := app.Start(context.Background())
 			if err == nil {
@@ -160,7 +160,7 @@ type twoBusIn struct {
 }
 
 func TestPluginFieldAmbiguousAndTagged(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/x", func(context.Context, *twoBusIn) (*okOut, error) { return nil, nil },
 		Plugins(NamedPlugin("bus", PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
 			PluginField[*busT](sig)
@@ -177,7 +177,7 @@ func TestPluginFieldAmbiguousAndTagged(t *testing.T) {
 		}
 	}
 
-	app = New[Ctx](Config{})
+	app = New(Config{})
 	Get(app, "/x", func(_ context.Context, in *twoBusIn) (*okOut, error) {
 		return &okOut{Body: in.A.events[0] + in.B.events[0]}, nil
 	}, Plugins(PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
@@ -221,7 +221,7 @@ func TestPluginBindSetupErrors(t *testing.T) {
 				Token  string  `header:"X-Token"`
 				Tenant *tenant `plugin:""`
 			}
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			Get(app, "/t/{id}", func(context.Context, *in) (*okOut, error) { return nil, nil }, Plugins(tenantPlugin(tc.p, tc.decode)))
 			err := app.Start(context.Background())
 			if err == nil {
@@ -236,7 +236,7 @@ func TestPluginBindSetupErrors(t *testing.T) {
 		})
 	}
 	t.Run("bound twice", func(t *testing.T) {
-		app := New[Ctx](Config{})
+		app := New(Config{})
 		Get(app, "/t/{id}", tenantHandler, Plugins(tenantPlugin(Param{Name: "a", In: InQuery}, ok), tenantPlugin(Param{Name: "b", In: InQuery}, ok)))
 		if err := app.Start(context.Background()); err == nil || !strings.Contains(err.Error(), `already bound to query "b"`) {
 			t.Errorf("start error %v", err)
@@ -270,7 +270,7 @@ func TestPreBindOrder(t *testing.T) {
 			}, nil
 		})
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.UsePlugins(mk("app"))
 	g := app.Group("/g", Plugins(mk("group")))
 	Get(g, "/x", func(context.Context, *struct {
@@ -297,7 +297,7 @@ func TestPreBindOrder(t *testing.T) {
 }
 
 func TestPreBindAfterStartPanics(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	var sig *Signature
 	Get(app, "/x", func(context.Context, *struct{}) (*okOut, error) { return nil, nil }, Plugins(PluginFunc(func(_ *di.Graph, next Endpoint, s *Signature) (Endpoint, error) {
 		sig = s
@@ -336,7 +336,7 @@ var passCalls int
 // lets every request through.
 func preBindApps(tb testing.TB) (plain, hooked *App[Ctx]) {
 	tb.Helper()
-	plain, hooked = New[Ctx](Config{}), New[Ctx](Config{})
+	plain, hooked = New(Config{}), New(Config{})
 	type qIn struct {
 		N int `query:"n"`
 	}
@@ -506,7 +506,7 @@ func TestPreBindRespondsDeclaredOutcome(t *testing.T) {
 		}
 		return next, nil
 	})
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/t/{id}", tenantHandler, Plugins(auth))
 	srv := epServer(t, app)
 	for _, tc := range []struct{ path, want string }{
@@ -537,7 +537,7 @@ func TestPluginBindAddsNoAllocation(t *testing.T) {
 			func(_ *Ctx, raw string) (string, error) { return raw, nil })
 		return next, nil
 	})
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/field", func(_ context.Context, in *fieldIn) (*out, error) {
 		if in.T != "acme" {
 			return nil, errors.New("not bound")

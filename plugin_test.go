@@ -43,7 +43,7 @@ func TestPluginOrderAndDedup(t *testing.T) {
 	mk := func(n string) *tracePlugin { return &tracePlugin{name: n, mu: &mu, log: &log} }
 	appP, outer, inner, ep, shared := mk("app"), mk("outer"), mk("inner"), mk("endpoint"), mk("shared")
 
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.UsePlugins(appP, shared)
 	g1 := app.Group("/a", Plugins(outer, shared))
 	g2 := g1.Group("/b", Plugins(inner))
@@ -78,7 +78,7 @@ func TestPluginFillsPluginField(t *testing.T) {
 			return next(ctx, c, in)
 		}, nil
 	})
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.UsePlugins(inject)
 	Post(app, "/users/{id}", func(_ context.Context, in *pluginIn) (*okOut, error) {
 		if in.Bus == nil {
@@ -107,7 +107,7 @@ func TestPluginFillsPluginField(t *testing.T) {
 }
 
 func TestPluginUnchangedCostsNothing(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	noop := PluginFunc(func(_ *di.Graph, next Endpoint, _ *Signature) (Endpoint, error) { return next, nil })
 	type out struct{ Body []byte }
 	res := &out{Body: []byte("x")}
@@ -127,7 +127,7 @@ func TestPluginUnchangedCostsNothing(t *testing.T) {
 
 func TestPluginFactoryAndSignatureEdits(t *testing.T) {
 	type limiter struct{ max int }
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	maxReq := 3
 	app.OnLifecycle(Hook{Name: "limiter", OnStart: func(context.Context) error {
 		di.Value(app.Graph(), &limiter{max: maxReq})
@@ -187,7 +187,7 @@ func TestPluginErrorStopsStartup(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			Post(app, "/users", func(context.Context, *struct{}) (*okOut, error) { return nil, nil }, Plugins(tc.p))
 			err := app.Start(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -210,7 +210,7 @@ func TestPluginOtherOutput(t *testing.T) {
 			return next(ctx, c, in)
 		}, nil
 	})
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/x", func(context.Context, *struct{}) (*okOut, error) { return &okOut{Body: "fresh"}, nil }, Plugins(cache))
 	srv := epServer(t, app)
 	if r := epDo(t, srv, "GET", "/x?cached=1", "", ""); r.body != `{"cached":true}` {

@@ -54,7 +54,7 @@ type presIn struct {
 }
 
 func presServer(t *testing.T) *httptest.Server {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/p", func(_ context.Context, in *presIn) (*struct{ Body presBody }, error) {
 		return &struct{ Body presBody }{in.Body}, nil
 	})
@@ -133,7 +133,7 @@ func TestPresenceMessages(t *testing.T) {
 func TestPresenceHostileBodies(t *testing.T) {
 	// Unknown subtrees are skipped without recursion and keys outside the
 	// plan cost a comparison each: these answer like any other body.
-	app := New[Ctx](Config{BodyLimit: 4 << 20})
+	app := New(Config{BodyLimit: 4 << 20})
 	Post(app, "/p", func(_ context.Context, in *presIn) (*struct{ Status int }, error) {
 		return &struct{ Status int }{204}, nil
 	})
@@ -175,7 +175,7 @@ type presParamsIn struct {
 
 func TestPresenceParams(t *testing.T) {
 	// Params know presence from the lookup: the same rules as the body.
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/q", func(context.Context, *presParamsIn) (*struct{ Status int }, error) {
 		return &struct{ Status int }{204}, nil
 	})
@@ -209,7 +209,7 @@ type presFormIn struct {
 }
 
 func TestPresenceForm(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/f", func(context.Context, *presFormIn) (*struct{ Status int }, error) {
 		return &struct{ Status int }{204}, nil
 	})
@@ -278,9 +278,9 @@ func TestPresenceAllocs(t *testing.T) {
 	res := &out{Status: 204}
 	for _, body := range []string{`{"name":"Ada","age":0}`, `{"name":"Ada","age":36,"nick":"ad","x":{"y":[1,2]}}`,
 		`{"name":"Ada","age":1,"stock":{"pen":{"qty":0},"ink":{"qty":2,"note":"blue"}},"items":[{"qty":0},{"qty":3}]}`} {
-		checked := New[Ctx](Config{})
+		checked := New(Config{})
 		Post(checked, "/a", func(context.Context, *struct{ Body presAllocBody }) (*out, error) { return res, nil })
-		plain := New[Ctx](Config{})
+		plain := New(Config{})
 		Post(plain, "/a", func(context.Context, *struct{ Body presAllocPlain }) (*out, error) { return res, nil })
 		a, b := measure(t, checked, body), measure(t, plain, body)
 		if a != b {
@@ -467,9 +467,9 @@ type benchPlainIn struct {
 // alternating rounds, and reports the medians (checked-ns/op, plain-ns/op,
 // delta-ns/op): what validation, presence included, costs per request.
 func BenchmarkEndpointValidation(b *testing.B) {
-	checked := New[Ctx](Config{})
+	checked := New(Config{})
 	Post(checked, "/users/{id}", benchHandler)
-	plain := New[Ctx](Config{})
+	plain := New(Config{})
 	Post(plain, "/users/{id}", func(_ context.Context, in *benchPlainIn) (*benchOut, error) {
 		out := &benchOut{}
 		out.Body.ID, out.Body.Limit, out.Body.Name, out.Body.Age = in.ID, in.Limit, in.Body.Name, in.Body.Age

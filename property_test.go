@@ -12,7 +12,7 @@ var (
 )
 
 func pooledCtx(t testing.TB) *Ctx {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	if err := app.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type arraysOut struct {
 }
 
 func TestQueryArrayStyles(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Get(app, "/a", func(_ context.Context, in *arraysIn) (*arraysOut, error) {
 		o := &arraysOut{}
 		b := &o.Body
@@ -100,7 +100,7 @@ func TestFormArrayStyles(t *testing.T) {
 		Keys []string `form:"keys"`
 		CSV  []int    `form:"csv" explode:"false"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/f", func(_ context.Context, in *in) (*okOut, error) {
 		b, _ := json.Marshal(in)
 		return &okOut{Body: string(b)}, nil
@@ -150,7 +150,7 @@ func TestArrayStyleSetupMistakes(t *testing.T) {
 					t.Fatalf("panic %q\nwant %q", msg, tc.want)
 				}
 			}()
-			tc.reg(New[Ctx](Config{}))
+			tc.reg(New(Config{}))
 		})
 	}
 }

@@ -13,7 +13,7 @@ func BenchmarkPlainJSON(b *testing.B) {
 		ID   int    `json:"id"`
 		Name string `json:"name"`
 	}
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	app.GET("/users/{id}", func(c *Ctx) error { return c.JSON(http.StatusOK, user{ID: 42, Name: c.Param("id")}) })
 	benchServe(b, app, "GET", "/users/42")
 }
@@ -35,7 +35,7 @@ func BenchmarkAnsweringMiddleware(b *testing.B) {
 		ext  bool
 	}{{"app", false}, {"extension", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			app := New[Ctx](Config{Logger: discardLogger()})
+			app := New(Config{Logger: discardLogger()})
 			if tc.ext {
 				app.Register(benchMwExt{mw})
 			} else {

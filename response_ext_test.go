@@ -90,7 +90,7 @@ func exchange(t *testing.T, client *http.Client, method, url string, hdr ...stri
 }
 
 func TestHeaderHooksRunOncePerResponse(t *testing.T) {
-	app := graft.New[hookCtx](graft.Config{Logger: quietLogger()})
+	app := graft.NewWithContext[hookCtx](graft.Config{Logger: quietLogger()})
 	app.Register(hookExt{}, cookies.Extension(cookies.Options{Path: "/"}))
 	app.GET("/silent", func(c *hookCtx) error {
 		c.PutCookie("a", "1") // and write nothing: the regression of issue 10
@@ -154,7 +154,7 @@ func TestHeaderHooksRunOncePerResponse(t *testing.T) {
 
 func TestHeaderHooksRunWhenTheErrorHandlerWritesNothing(t *testing.T) {
 	silent := func(*graft.Ctx, error) {}
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger(), ErrorHandler: silent})
+	app := graft.New(graft.Config{Logger: quietLogger(), ErrorHandler: silent})
 	app.Register(hookExt{})
 	app.GET("/panic", func(c *graft.Ctx) error { panic("boom") })
 	app.GET("/err", func(c *graft.Ctx) error { return errors.New("ignored") })
@@ -250,7 +250,7 @@ func (limiter) Extend(b *graft.Builder) error {
 func TestExtensionMiddlewareSeesFinalStatusAndBytes(t *testing.T) {
 	log := &accessLog{lines: make(chan logEntry, 1)}
 	m := &metrics{counts: map[string]int{}}
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger()})
+	app := graft.New(graft.Config{Logger: quietLogger()})
 	app.Register(log, m, limiter{})
 	// The app's own middleware, inside the extensions', still gets the
 	// handler's error.
@@ -362,7 +362,7 @@ func (w *gzipWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func TestWrapResponseFinishesEveryAnswer(t *testing.T) {
 	log := &accessLog{lines: make(chan logEntry, 1)}
 	gz := &gzipExt{}
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger()})
+	app := graft.New(graft.Config{Logger: quietLogger()})
 	app.Register(log, hookExt{}, gz)
 	big := strings.Repeat("graft ", 1000) // over net/http's buffer: Content-Length is set
 	app.GET("/ok", func(c *graft.Ctx) error { return c.Text(http.StatusOK, "hello") })
@@ -448,7 +448,7 @@ func TestWrapResponseFinishesEveryAnswer(t *testing.T) {
 
 func TestExtensionMiddlewareAddsNoAllocations(t *testing.T) {
 	var n atomic.Int64
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(respExt{"t.count", func(b *graft.Builder) error {
 		b.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
 			return func(c *graft.Ctx) error {
@@ -472,7 +472,7 @@ func TestExtensionMiddlewareAddsNoAllocations(t *testing.T) {
 }
 
 func TestResponseExtensionSetupMistakes(t *testing.T) {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(respExt{"t.nil-use", func(b *graft.Builder) error {
 		b.Use(nil)
 		return nil

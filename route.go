@@ -289,9 +289,9 @@ func fromHTTP(h http.Handler) HandlerFunc {
 
 // AddRoute registers a HandlerFunc on r: the entry point for packages that
 // build handlers of their own (typed endpoints, WebSocket routes). It
-// returns a RouteInfo through which they attach start-up assembly steps.
-func AddRoute(r Router, method, pattern string, h HandlerFunc, name string, opts ...Option) *RouteInfo {
-	return &RouteInfo{rt: addRoute(r.routerScope(), method, pattern, h, name, opts)}
+// returns a Route through which they attach start-up assembly steps.
+func AddRoute(r Router, method, pattern string, h HandlerFunc, name string, opts ...Option) *Route {
+	return &Route{rt: addRoute(r.routerScope(), method, pattern, h, name, opts)}
 }
 
 // addRoute validates and inserts a route; setup mistakes panic with a
@@ -350,31 +350,34 @@ func methodLabel(m string) string {
 	return m
 }
 
-// RouteInfo describes a registered route.
-type RouteInfo struct {
+// Route is the handle of a registered route, returned by the registration
+// functions (GET, Handle, graft.Get, graft.WebSocket…): it names the route,
+// carries what typed endpoints and plugins attach to it, and reaches the
+// endpoint's Signature. RouteInfo is the read-only line of a listing.
+type Route struct {
 	rt *route
 }
 
 // Method returns the route's method, "" for any method.
-func (ri *RouteInfo) Method() string { return ri.rt.method }
+func (ri *Route) Method() string { return ri.rt.method }
 
 // Pattern returns the route's full pattern.
-func (ri *RouteInfo) Pattern() string { return ri.rt.pattern }
+func (ri *Route) Pattern() string { return ri.rt.pattern }
 
 // Handler returns the name of the route's handler.
-func (ri *RouteInfo) Handler() string { return ri.rt.name }
+func (ri *Route) Handler() string { return ri.rt.name }
 
 // ParamNames returns the names of the pattern's wildcards, in order.
-func (ri *RouteInfo) ParamNames() []string { return ri.rt.paramNames }
+func (ri *Route) ParamNames() []string { return ri.rt.paramNames }
 
 // Meta returns the value attached to the route under key, if any.
-func (ri *RouteInfo) Meta(key any) (any, bool) {
+func (ri *Route) Meta(key any) (any, bool) {
 	v, ok := ri.rt.meta[key]
 	return v, ok
 }
 
 // SetMeta attaches v to the route under key (e.g. an endpoint signature).
-func (ri *RouteInfo) SetMeta(key, v any) {
+func (ri *Route) SetMeta(key, v any) {
 	if ri.rt.meta == nil {
 		ri.rt.meta = map[any]any{}
 	}
@@ -383,28 +386,28 @@ func (ri *RouteInfo) SetMeta(key, v any) {
 
 // OnAssemble adds a start-up step that may replace the route's handler
 // (SetHandler) before middleware is applied. Steps run in the order added.
-func (ri *RouteInfo) OnAssemble(fn func(ri *RouteInfo) error) {
+func (ri *Route) OnAssemble(fn func(ri *Route) error) {
 	ri.rt.assemblers = append(ri.rt.assemblers, func(rt *route) error { return fn(ri) })
 }
 
 // HandlerFunc returns the handler the route serves before middleware.
-func (ri *RouteInfo) HandlerFunc() HandlerFunc { return ri.rt.handler }
+func (ri *Route) HandlerFunc() HandlerFunc { return ri.rt.handler }
 
 // SetHandler replaces the handler the route serves before middleware.
-func (ri *RouteInfo) SetHandler(h HandlerFunc) { ri.rt.handler = h }
+func (ri *Route) SetHandler(h HandlerFunc) { ri.rt.handler = h }
 
-// Route is one line of App.Routes.
-type Route struct {
+// RouteInfo is one line of App.Routes: a description, for listings.
+type RouteInfo struct {
 	Method  string // "" for any method
 	Pattern string
 	Handler string
 }
 
 // Routes lists the registered routes sorted by pattern, then method.
-func (a *core) Routes() []Route {
-	rs := make([]Route, 0, len(a.routes))
+func (a *core) Routes() []RouteInfo {
+	rs := make([]RouteInfo, 0, len(a.routes))
 	for _, rt := range a.routes {
-		rs = append(rs, Route{Method: rt.method, Pattern: rt.pattern, Handler: rt.name})
+		rs = append(rs, RouteInfo{Method: rt.method, Pattern: rt.pattern, Handler: rt.name})
 	}
 	sort.Slice(rs, func(i, j int) bool {
 		if rs[i].Pattern != rs[j].Pattern {

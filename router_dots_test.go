@@ -13,11 +13,11 @@ func TestPatternWithDotSegmentPanics(t *testing.T) {
 					t.Errorf("pattern %s: panic %v", p, r)
 				}
 			}()
-			New[Ctx](Config{}).GET(p, func(*Ctx) error { return nil })
+			New(Config{}).GET(p, func(*Ctx) error { return nil })
 		}()
 	}
 	// Dots inside a segment are ordinary characters.
-	New[Ctx](Config{}).GET("/robots.txt", func(*Ctx) error { return nil })
+	New(Config{}).GET("/robots.txt", func(*Ctx) error { return nil })
 }
 
 func TestDotParams(t *testing.T) {

@@ -267,7 +267,7 @@ func TestRoutes(t *testing.T) {
 	app.Group("/api").Any("/{p...}", text(""))
 	app.Mount("/debug", http.NotFoundHandler())
 	got := app.Routes()
-	want := []Route{
+	want := []RouteInfo{
 		{"", "/api/{p...}", "github.com/graftgo/graft.TestRoutes.text.func"},
 		{"", "/debug", "net/http.NotFound"},
 		{"", "/debug/{mount...}", "net/http.NotFound"},

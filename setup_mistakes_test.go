@@ -95,7 +95,7 @@ func TestEndpointSilentSetupMistakes(t *testing.T) {
 					}
 				}
 			}()
-			tc.reg(New[Ctx](Config{}))
+			tc.reg(New(Config{}))
 		})
 	}
 }
@@ -110,7 +110,7 @@ func TestEndpointSameNameElsewhereIsFine(t *testing.T) {
 		Limit int      `query:"limit" default:"100" max:"100"`
 		Tags  []string `query:"tags" explode:"false" default:"red,green" enum:"red,green"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Get(app, "/items/{id}", func(context.Context, *struct {
 		in
 		PID string `path:"id"`
@@ -122,7 +122,7 @@ func TestEndpointSameNameElsewhereIsFine(t *testing.T) {
 // Registering a provider after the app started would change nothing that
 // was resolved: it panics naming the type and the call site.
 func TestProvideAfterStart(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	g := app.Graph()
 	di.Provide(g, di.Singleton, di.Func0(func() (*startPool, error) { return &startPool{}, nil }))
 	app.OnLifecycle(Hook{Name: "db", OnStart: func(context.Context) error {
@@ -157,7 +157,7 @@ func TestProvideAfterStart(t *testing.T) {
 
 // A failed start seals the graph too.
 func TestProvideAfterFailedStart(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.OnLifecycle(Hook{Name: "db", OnStart: func(context.Context) error { return context.Canceled }})
 	if err := app.Start(context.Background()); err == nil {
 		t.Fatal("start did not fail")

@@ -280,9 +280,13 @@ type Return struct {
 // sigKey is the route meta key of an endpoint's Signature.
 type sigKey struct{}
 
+// Signature returns the signature of the typed endpoint registered on the
+// route, or nil for a plain route.
+func (ri *Route) Signature() *Signature { return SignatureOf(ri) }
+
 // SignatureOf returns the signature of the typed endpoint ri registered,
 // or nil for a plain route.
-func SignatureOf(ri *RouteInfo) *Signature {
+func SignatureOf(ri *Route) *Signature {
 	v, _ := ri.Meta(sigKey{})
 	s, _ := v.(*Signature)
 	return s

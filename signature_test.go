@@ -16,7 +16,7 @@ func TestSignatureAddParamLocations(t *testing.T) {
 	type formIn struct {
 		Name string `form:"name"`
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	var added []Param
 	plug := PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
 		for _, p := range added {
@@ -84,7 +84,7 @@ func TestSignatureAddParamMistakes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			Post(app, "/j", func(context.Context, *jsonIn) (*struct{}, error) { return nil, nil },
 				Plugins(NamedPlugin("adder", PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
 					sig.AddParam(tc.p)

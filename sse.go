@@ -50,7 +50,7 @@ type StreamHandler[In, E any] func(ctx context.Context, in *In, s *Stream[E]) er
 // cancelled when the client disconnects or the app shuts down, and Send
 // then fails, so the handler returns. The signature's default return has
 // the media type text/event-stream, the encoder "sse" and the type E.
-func SSE[In, E any](r Router, pattern string, h StreamHandler[In, E], opts ...Option) *RouteInfo {
+func SSE[In, E any](r Router, pattern string, h StreamHandler[In, E], opts ...Option) *Route {
 	full := r.routerScope().prefix + pattern
 	if h == nil {
 		setupPanic("endpoint GET %s: handler is nil", full)
@@ -105,7 +105,7 @@ func WithStreamKeepAlive(d time.Duration) Option {
 }
 
 // streamKeepAlive finds the innermost WithStreamKeepAlive of the route.
-func streamKeepAlive(ri *RouteInfo) (time.Duration, bool) {
+func streamKeepAlive(ri *Route) (time.Duration, bool) {
 	if ri.rt.hasKeepAlive {
 		return ri.rt.keepAlive, true
 	}

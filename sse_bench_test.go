@@ -33,7 +33,7 @@ func BenchmarkSSE(b *testing.B) {
 		Price  float64 `json:"price"`
 		Seq    int     `json:"seq"`
 	}
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	SSE(app, "/prices", func(_ context.Context, _ *struct{}, s *Stream[price]) error {
 		for i := range 100 {
 			if err := s.Send(price{Symbol: "GRFT", Price: 12.5, Seq: i}); err != nil {
@@ -119,7 +119,7 @@ func TestSSEEventAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not stable under the race detector (sync.Pool drops items)")
 	}
-	app := New[Ctx](Config{Logger: discardLogger()})
+	app := New(Config{Logger: discardLogger()})
 	type in struct {
 		N int `query:"n"`
 	}

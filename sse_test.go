@@ -165,7 +165,7 @@ type feedIn struct {
 }
 
 func TestSSEEvents(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	fill := PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
 		bus := PluginField[*busT](sig)
 		return func(ctx context.Context, c *Ctx, in any) (any, error) {
@@ -213,7 +213,7 @@ func TestSSEEvents(t *testing.T) {
 
 // String and []byte events are sent as they are, one data line per line.
 func TestSSETextEvents(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	SSE(app, "/text", func(_ context.Context, _ *struct{}, s *Stream[string]) error {
 		for _, d := range []string{"one", "two\nlines", "cr\r\ncrlf\rcr", ""} {
 			if err := s.Send(d); err != nil {
@@ -246,7 +246,7 @@ func TestSSETextEvents(t *testing.T) {
 // A client that goes away ends the handler: its ctx is cancelled and Send
 // fails; the keep-alive comments come on the interval while it is silent.
 func TestSSEDisconnectAndKeepAlive(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	returned := make(chan error, 1)
 	sendErr := make(chan error, 1)
 	SSE(app, "/wait", func(ctx context.Context, _ *struct{}, s *Stream[tick]) error {
@@ -358,7 +358,7 @@ func TestSSEBeforeOpen(t *testing.T) {
 
 // Stopping the app ends its streams: handlers waiting on ctx return.
 func TestSSEEndsAtStop(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	returned := make(chan error, 1)
 	SSE(app, "/wait", func(ctx context.Context, _ *struct{}, s *Stream[string]) error {
 		if err := s.Send("hi"); err != nil {
@@ -386,7 +386,7 @@ func TestSSEEndsAtStop(t *testing.T) {
 
 // Send is safe from several goroutines and alongside the keep-alive.
 func TestSSEConcurrentSend(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	SSE(app, "/many", func(_ context.Context, _ *struct{}, s *Stream[tick]) error {
 		var wg sync.WaitGroup
 		errs := make(chan error, 4)
@@ -417,7 +417,7 @@ func TestSSEConcurrentSend(t *testing.T) {
 }
 
 func TestSSESetupMistakes(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	if msg := mustPanic(t, func() { SSE[struct{}, string](app, "/a", nil) }); !strings.Contains(msg, "endpoint GET /a: handler is nil") {
 		t.Error(msg)
 	}

@@ -43,7 +43,7 @@ func TestFailedStartClosesGraph(t *testing.T) {
 	for _, tc := range failures {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &cleanupLog{}
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			app.OnLifecycle(Hook{Name: "cache", OnStop: func(context.Context) error { log.add("stop cache"); return nil }})
 			built := 0
 			di.Provide(app.Graph(), di.Singleton, di.Func0C(func() (*startPool, func(), error) {
@@ -81,7 +81,7 @@ func TestFailedStartClosesGraph(t *testing.T) {
 // graph too.
 func TestFailedStartHookClosesGraph(t *testing.T) {
 	log := &cleanupLog{}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	g := app.Graph()
 	di.Provide(g, di.Singleton, di.Func0C(func() (*startPool, func(), error) {
 		return &startPool{open: true}, func() { log.add("close pool") }, nil

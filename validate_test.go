@@ -101,7 +101,7 @@ type mapsIn struct {
 }
 
 func TestEndpointMapsAndArrays(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	Post(app, "/m", func(context.Context, *mapsIn) (*struct{ Status int }, error) {
 		return &struct{ Status int }{Status: 204}, nil
 	})

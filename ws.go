@@ -182,7 +182,7 @@ type wsRoute[T any] struct {
 //		Upgrade: func(c *graft.Ctx) (Session, error) { return Session{Name: c.Query("name")}, nil },
 //		Message: func(conn *graft.Conn[Session], data []byte, op graft.OpCode) { conn.Send(data, op, false) },
 //	})
-func WebSocket[T any](r Router, pattern string, b Behavior[T]) *RouteInfo {
+func WebSocket[T any](r Router, pattern string, b Behavior[T]) *Route {
 	sc := r.routerScope()
 	h := sc.core.hub()
 	offs, err := connMixinOffsets(reflect.TypeFor[T]())

@@ -94,7 +94,7 @@ func TestWSBusSubscribeRetried(t *testing.T) {
 // --broker-wait and --broker-optional set WSConfig.BrokerWait (default
 // DefaultBrokerWait) and BrokerOptional.
 func TestBrokerWaitFlag(t *testing.T) {
-	app := New[Ctx](Config{Logger: wsQuietLogger()})
+	app := New(Config{Logger: wsQuietLogger()})
 	if f := app.Flags().Lookup("broker-wait"); f == nil || f.DefValue != DefaultBrokerWait.String() {
 		t.Fatalf("--broker-wait flag: %+v", f)
 	}

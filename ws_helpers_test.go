@@ -27,7 +27,7 @@ func wsTestApp(t testing.TB, cfg Config, setup func(app *App[Ctx])) *App[Ctx] {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	app := New[Ctx](cfg)
+	app := New(cfg)
 	setup(app)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The WebSocket half of socketify's extension example (seed 000): an
+// The WebSocket half of socketify's extension example: an
 // extension adds a send_pm method to connections, built on topics. In Go
 // the method comes from a connection mixin embedded in the user data type,
 // and the sender's name from a property on the connection.

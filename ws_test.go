@@ -357,7 +357,7 @@ func TestWSPropertiesAndPooling(t *testing.T) {
 }
 
 func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
-	app := New[Ctx](Config{Host: "127.0.0.1", Port: -1, Logger: wsQuietLogger()})
+	app := New(Config{Host: "127.0.0.1", Port: -1, Logger: wsQuietLogger()})
 	var closedHandlers atomic.Int32
 	opened := make(chan struct{}, 8)
 	WebSocket(app, "/ws", Behavior[struct{}]{

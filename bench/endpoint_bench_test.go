@@ -55,7 +55,7 @@ func graftUser(_ context.Context, in *graftUserIn) (*graftUserOut, error) {
 }
 
 func loadGraftEndpoint(tb testing.TB) http.Handler {
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	app := graft.New(graft.Config{Logger: quietLogger})
 	graft.Post(app, "/users/{id}", graftUser)
 	return startGraft(tb, app)
 }

@@ -103,7 +103,7 @@ func graftIssue(_ context.Context, in *graftIssueIn) (*graftIssueOut, error) {
 }
 
 func loadGraftTyped(tb testing.TB) peer {
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	app := graft.New(graft.Config{Logger: quietLogger})
 	graft.Post(app, userPath, graftEcho)
 	graft.Get(app, "/repos/{owner}/{repo}/issues/{number}", graftIssue)
 	return httpPeer{startGraft(tb, app)}
@@ -112,7 +112,7 @@ func loadGraftTyped(tb testing.TB) peer {
 // graft plain: handlers on *graft.Ctx, checks by hand.
 
 func loadGraftPlain(tb testing.TB) peer {
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	app := graft.New(graft.Config{Logger: quietLogger})
 	app.POST(userPath, func(c *graft.Ctx) error {
 		var u echoUser
 		if err := c.BindJSON(&u); err != nil {

@@ -94,7 +94,7 @@ func startGraft(tb testing.TB, app *graft.App[graft.Ctx]) http.Handler {
 }
 
 func loadGraft(tb testing.TB, routes []Route, p *probe) http.Handler {
-	app := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	app := graft.New(graft.Config{Logger: quietLogger})
 	for i, r := range routes {
 		names := r.ParamNames()
 		app.Handle(r.Method, r.GraftPath(), func(c *graft.Ctx) error {
@@ -210,7 +210,7 @@ var apps = []app{
 }
 
 func loadGraftHello(tb testing.TB) http.Handler {
-	a := graft.New[graft.Ctx](graft.Config{Logger: quietLogger})
+	a := graft.New(graft.Config{Logger: quietLogger})
 	a.GET("/", func(c *graft.Ctx) error { return c.Text(http.StatusOK, helloText) })
 	a.GET("/json", func(c *graft.Ctx) error {
 		return c.JSON(http.StatusOK, helloMessage{Message: helloText})

@@ -45,7 +45,7 @@ type wsServer struct {
 
 // startGraftWS serves graft: /echo echoes, /sub subscribes to "b".
 func startGraftWS(tb testing.TB) *wsServer {
-	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
+	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
 	s := &wsServer{}
 	graft.WebSocket(app, "/echo", graft.Behavior[struct{}]{
 		Message: func(c *graft.Conn[struct{}], data []byte, op graft.OpCode) { c.Send(data, op, false) },

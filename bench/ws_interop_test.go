@@ -22,7 +22,7 @@ import (
 // "close".
 func startWSApp(tb testing.TB, compression bool) string {
 	tb.Helper()
-	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
+	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
 	graft.WebSocket(app, "/echo", graft.Behavior[struct{}]{
 		Compression:      compression,
 		MaxPayloadLength: 1 << 20,

@@ -201,7 +201,7 @@ func tenantPlugin() graft.Plugin {
 // featureApp is the app with every feature; the docs extension is
 // registered on it.
 func featureApp() (*graft.App[graft.Ctx], *openapi.Ext) {
-	app := graft.New[graft.Ctx](graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app := graft.New(graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ext := openapi.Extension(openapi.Info{Title: "Pets", Version: "1.2.3", Description: "Every feature of the generator.", Servers: []openapi.Server{{URL: "https://pets.example.com", Description: "production"}}})
 	app.Register(ext)
 	app.UsePlugins(authPlugin(), tenantPlugin())

@@ -47,7 +47,7 @@ type builder struct {
 
 // build makes the 3.1 document of the typed endpoints among routes whose
 // pattern is under prefix.
-func build(info Info, prefix string, routes []*graft.RouteInfo) (*obj, error) {
+func build(info Info, prefix string, routes []*graft.Route) (*obj, error) {
 	if info.Title == "" || info.Version == "" {
 		return nil, errors.New("openapi: Info needs a Title and a Version (the document is invalid without them)")
 	}

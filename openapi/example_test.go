@@ -28,7 +28,7 @@ func greet(_ context.Context, in *greetIn) (*greetOut, error) {
 // The document is built at start-up from the endpoint's signature and
 // served at /openapi.json; /docs shows it in Swagger UI.
 func Example() {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.Register(openapi.Extension(openapi.Info{Title: "Greeter", Version: "1.0.0"}))
 	graft.Get(app, "/greet", greet, graft.Summary("Greet someone"), graft.Tags("greetings"))
 

@@ -79,7 +79,7 @@ func (e *Ext) Extend(b *graft.Builder) error {
 		b.Handle(http.MethodGet, "/docs", e.page.write)
 		b.Handle(http.MethodGet, "/docs/{file}", serveAsset)
 	}
-	b.OnAssembled(func(routes []*graft.RouteInfo) error {
+	b.OnAssembled(func(routes []*graft.Route) error {
 		doc, err := build(e.info, prefix, routes)
 		if err != nil {
 			return err

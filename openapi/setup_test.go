@@ -56,7 +56,7 @@ func TestSetupMistakes(t *testing.T) {
 		}, []string{`security scheme "auth"`, "different names"}},
 	}
 	for _, tc := range cases {
-		app := graft.New[graft.Ctx](graft.Config{})
+		app := graft.New(graft.Config{})
 		tc.setup(app)
 		err := app.Start(t.Context())
 		if err == nil {

@@ -194,7 +194,7 @@ func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string, broke
 func serveAppNode(t testing.TB, cfg graft.Config) (*graft.App[graft.Ctx], string) {
 	t.Helper()
 	cfg.Host, cfg.Port, cfg.WebSocket.MaxBackpressure = "127.0.0.1", -1, -1
-	app := graft.New[graft.Ctx](cfg)
+	app := graft.New(cfg)
 	graft.WebSocket(app, "/ws", graft.Behavior[string]{
 		Upgrade: func(c *graft.Ctx) (string, error) { return c.Query("topic"), nil },
 		Open: func(c *graft.Conn[string]) {
@@ -343,7 +343,7 @@ func AppBrokerDown(t *testing.T, b broker.Broker, name string) {
 	t.Helper()
 	var logs lockedBuffer
 	const wait = 300 * time.Millisecond
-	app := graft.New[graft.Ctx](graft.Config{Host: "127.0.0.1", Port: -1,
+	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1,
 		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
 		WebSocket: graft.WSConfig{Broker: b, BrokerWait: wait}})
 	graft.WebSocket(app, "/ws", graft.Behavior[struct{}]{})

@@ -13,7 +13,7 @@ import (
 
 // newApp builds the app; main runs it and the tests serve it.
 func newApp() *graft.App[graft.Ctx] {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	app.GET("/", func(c *graft.Ctx) error {
 		return c.Text(http.StatusOK, "Hello, World!")
 	})

@@ -1,4 +1,4 @@
-// Command lihil is seed 004 (lihil's plugin system) in graft: a bus plugin
+// Command lihil is lihil's plugin system in graft: a bus plugin
 // that injects an *EventBus into endpoints that declare one as a plugin
 // param, and a plugin factory built after the lifespan start-up from a
 // config value (--max-requests) and a resource a lifespan hook put in the
@@ -153,7 +153,7 @@ func limitPluginFactory(maxRequests *int) graft.Plugin {
 
 // newApp builds the app; args are its command-line arguments.
 func newApp(args []string) (*graft.App[graft.Ctx], error) {
-	app := graft.New[graft.Ctx](graft.Config{})
+	app := graft.New(graft.Config{})
 	// The OpenAPI document at /openapi.json (and .yaml, and 3.0 at
 	// /openapi-3.0.json), the docs page at /docs: what the plugins add
 	// (the 429) is in it, the plugin params are not.

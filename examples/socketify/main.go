@@ -1,4 +1,4 @@
-// Command socketify is the socketify.py extension example of seed 000,
+// Command socketify is the socketify.py extension example,
 // written with graft: an extension that gives the request a GetUser method
 // (reading the token header), a msgpack response method, a cart property
 // with a fresh default per request, and a send_pm connection method for
@@ -151,7 +151,7 @@ type incoming struct {
 func validName(name string) bool { return name != "" && !strings.ContainsAny(name, "+#") }
 
 func newApp(cfg graft.Config) *graft.App[Ctx] {
-	app := graft.New[Ctx](cfg)
+	app := graft.NewWithContext[Ctx](cfg)
 	// Extensions are registered before routes, as in socketify.
 	app.Register(msgpack.Extension(), users{})
 

@@ -1,4 +1,4 @@
-// Command webpp is webpp's extension model (seed 002) written with graft, an
+// Command webpp is webpp's extension model written with graft, an
 // extension on each extensie: a router-level SQLite extension configured at
 // start-up with the database file from --db (router), the DB and cookie
 // mixins (context), a cookies extension on the response headers, typed ETag
@@ -55,7 +55,7 @@ const schema = `CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY AUTOINC
 // newApp builds the app; the SQLite file comes from --db (default webpp.db)
 // and --compress turns on gzip.
 func newApp(cfg graft.Config) *graft.App[Ctx] {
-	app := graft.New[Ctx](cfg)
+	app := graft.NewWithContext[Ctx](cfg)
 	db := &SQLite{Schema: schema}
 	app.Flags().StringVar(&db.File, "db", "webpp.db", "SQLite database file for the notes")
 	gz := &Compress{}

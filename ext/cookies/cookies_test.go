@@ -19,7 +19,7 @@ type jarCtx struct {
 // TestJarWithoutExtensionFailsAtStart: embedding the Jar without
 // registering the extension used to serve 200 with no cookie.
 func TestJarWithoutExtensionFailsAtStart(t *testing.T) {
-	app := graft.New[jarCtx](graft.Config{})
+	app := graft.NewWithContext[jarCtx](graft.Config{})
 	app.GET("/", func(c *jarCtx) error { c.PutCookie("a", "1"); return c.Text(200, "ok") })
 	err := app.Start(context.Background())
 	if err == nil {
@@ -32,7 +32,7 @@ func TestJarWithoutExtensionFailsAtStart(t *testing.T) {
 }
 
 func TestJarUsesOptionsOfItsScope(t *testing.T) {
-	app := graft.New[jarCtx](graft.Config{})
+	app := graft.NewWithContext[jarCtx](graft.Config{})
 	a, b := app.Group("/a"), app.Group("/b")
 	a.Register(cookies.Extension(cookies.Options{Path: "/a", HTTPOnly: true}))
 	b.Register(cookies.Extension(cookies.Options{Path: "/b", Secure: true}))
@@ -58,7 +58,7 @@ func TestJarUsesOptionsOfItsScope(t *testing.T) {
 // used to answer 200 without the Set-Cookie, because the hooks ran only
 // when something was written; DropCookie with a bare 204 must arrive too.
 func TestCookieOfAHandlerThatWritesNothing(t *testing.T) {
-	app := graft.New[jarCtx](graft.Config{})
+	app := graft.NewWithContext[jarCtx](graft.Config{})
 	app.Register(cookies.Extension(cookies.Options{Path: "/"}))
 	app.GET("/", func(c *jarCtx) error { c.PutCookie("a", "1"); return nil })
 	app.DELETE("/", func(c *jarCtx) error { c.DropCookie("a"); return c.NoContent() })

@@ -20,7 +20,7 @@ type Ctx struct {
 }
 
 func Example() {
-	app := graft.New[Ctx](graft.Config{})
+	app := graft.NewWithContext[Ctx](graft.Config{})
 	app.Register(cookies.Extension(cookies.Options{Path: "/", HTTPOnly: true}))
 	app.GET("/visits", func(c *Ctx) error {
 		n, _ := strconv.Atoi(c.CookieValue("visits"))
@@ -47,7 +47,7 @@ func Example() {
 }
 
 func TestNoChangeNoHeader(t *testing.T) {
-	app := graft.New[Ctx](graft.Config{})
+	app := graft.NewWithContext[Ctx](graft.Config{})
 	app.Register(cookies.Extension(cookies.Options{}))
 	app.GET("/", func(c *Ctx) error { return c.Text(200, c.CookieValue("a")) })
 	rec := httptest.NewRecorder()

@@ -16,7 +16,7 @@
 //		msgpack.Responder
 //	}
 //
-//	app := graft.New[Ctx](graft.Config{})
+//	app := graft.NewWithContext[Ctx](graft.Config{})
 //	app.Register(msgpack.Extension())
 //	app.GET("/user", func(c *Ctx) error { return c.Msgpack(user) })
 package msgpack

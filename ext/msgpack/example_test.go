@@ -21,7 +21,7 @@ type Ctx struct {
 }
 
 func Example() {
-	app := graft.New[Ctx](graft.Config{})
+	app := graft.NewWithContext[Ctx](graft.Config{})
 	app.Register(msgpack.Extension())
 	app.GET("/user", func(c *Ctx) error { return c.Msgpack(map[string]string{"name": "Test"}) })
 	app.GET("/render", func(c *Ctx) error { return c.Render(http.StatusOK, []int{1, 2}) })
@@ -41,7 +41,7 @@ func Example() {
 }
 
 func TestBindMsgpack(t *testing.T) {
-	app := graft.New[Ctx](graft.Config{})
+	app := graft.NewWithContext[Ctx](graft.Config{})
 	app.Register(msgpack.Extension())
 	app.POST("/echo", func(c *Ctx) error {
 		var v struct {

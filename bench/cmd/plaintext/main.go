@@ -78,7 +78,7 @@ func run(server, addr string) error {
 // graftRunner serves with graft's own server (App.Serve), as a graft app
 // runs in production.
 func graftRunner() runner {
-	app := graft.New[graft.Ctx](graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app := graft.New(graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	app.GET("/", func(c *graft.Ctx) error { return c.Text(http.StatusOK, helloText) })
 	return runner{serve: app.Serve, shutdown: app.Shutdown}
 }
