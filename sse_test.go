@@ -479,7 +479,7 @@ func TestSSEOutlivesWriteTimeout(t *testing.T) {
 func TestSSEFlushesEachEvent(t *testing.T) {
 	for _, h2 := range []bool{false, true} {
 		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
-			app := New[Ctx](Config{})
+			app := New(Config{})
 			seen := make(chan struct{})
 			SSE(app, "/step", func(ctx context.Context, _ *struct{}, s *Stream[string]) error {
 				if err := s.Send("first"); err != nil {

@@ -14,7 +14,7 @@ import (
 // app200 registers 200 typed endpoints (reads with params, writes with
 // bodies, declared outcomes), with the OpenAPI extension or without.
 func app200(withDocs bool) *graft.App[graft.Ctx] {
-	app := graft.New[graft.Ctx](graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app := graft.New(graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if withDocs {
 		app.Register(openapi.Extension(openapi.Info{Title: "200", Version: "1"}))
 	}
