@@ -33,7 +33,7 @@ type Pet struct {
 	Name     string          `json:"name" required:"true" minLength:"1" maxLength:"64" example:"Rex"`
 	Kind     string          `json:"kind" enum:"dog,cat,bird" example:"dog"`
 	Age      *int            `json:"age,omitempty" min:"0" max:"40" example:"3"`
-	Nickname *string         `json:"nickname,omitempty" example:"R"`
+	Nickname *string         `json:"nickname,omitempty" example:"R" deprecated:"true" doc:"use name"`
 	Tags     []string        `json:"tags,omitempty" maxLength:"10" pattern:"^[a-z]+$" example:"[\"good\"]"`
 	Owner    *Owner          `json:"owner,omitempty"`
 	Born     time.Time       `json:"born" example:"2020-01-02T03:04:05Z"`
@@ -66,7 +66,7 @@ type getPetIn struct {
 	Fields []string `query:"fields" explode:"false" enum:"name,kind" doc:"fields to return"`
 	Tags   []string `query:"tag" doc:"filter by tags"`
 	Limit  int      `query:"limit" default:"20" min:"1" max:"100"`
-	Trace  string   `header:"X-Trace" doc:"a trace id"`
+	Trace  string   `header:"X-Trace" doc:"a trace id" deprecated:"true"`
 	Sess   string   `cookie:"session"`
 	Tenant string   `plugin:""` // bound by the tenant plugin: a header param
 	Caller *Caller  `plugin:""` // filled by the auth plugin: never in the document

@@ -357,6 +357,11 @@ func (b *builder) param(sig *graft.Signature, p graft.Param) (*obj, error) {
 	if p.Required || p.In == graft.InPath {
 		po.set("required", true)
 	}
+	if dep, err := deprecatedTag(fieldTag(sig, p)); err != nil {
+		return nil, err
+	} else if dep {
+		po.set("deprecated", true)
+	}
 	if p.In == graft.InQuery && isSlice(p.Type) {
 		po.set("style", "form").set("explode", p.Explode)
 	}

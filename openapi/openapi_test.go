@@ -122,6 +122,9 @@ func TestFeatureDocument(t *testing.T) {
 	if names["query fields"]["explode"] != false || names["query tag"]["explode"] != true {
 		t.Errorf("explode: fields %v, tag %v", names["query fields"]["explode"], names["query tag"]["explode"])
 	}
+	if names["header X-Trace"]["deprecated"] != true || at(t, d, "components", "schemas", "Pet", "properties", "nickname", "deprecated") != true {
+		t.Error("deprecated tags")
+	}
 	if at(t, names["query limit"], "schema", "default") != 20.0 {
 		t.Errorf("limit default: %v", names["query limit"]["schema"])
 	}

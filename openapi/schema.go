@@ -324,12 +324,19 @@ func (r *registry) fieldSchema(f reflect.StructField, asString bool) (any, bool,
 // annotate adds a description and the `example` tag's value to s.
 func annotate(s any, t reflect.Type, doc string, tag reflect.StructTag, asString bool) (any, error) {
 	ex, hasEx := tag.Lookup("example")
-	if doc == "" && !hasEx {
+	dep, err := deprecatedTag(tag)
+	if err != nil {
+		return nil, err
+	}
+	if doc == "" && !hasEx && !dep {
 		return s, nil
 	}
 	o := own(s)
 	if doc != "" {
 		o.set("description", doc)
+	}
+	if dep {
+		o.set("deprecated", true)
 	}
 	if hasEx {
 		v, err := exampleValue(t, ex, asString)
@@ -605,4 +612,17 @@ func pathName(p string) string {
 		b.WriteString(string(rs))
 	}
 	return b.String()
+}
+
+// deprecatedTag reads a field's `deprecated:"true"` tag.
+func deprecatedTag(tag reflect.StructTag) (bool, error) {
+	v, ok := tag.Lookup("deprecated")
+	if !ok {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf(`deprecated:%q: use deprecated:"true"`, v)
+	}
+	return b, nil
 }

@@ -18,6 +18,10 @@ type badExampleIn struct {
 	}
 }
 
+type badDeprecatedIn struct {
+	Q string `query:"q" deprecated:"maybe"`
+}
+
 type okOut struct{ Body string }
 
 func okHandler[In any](context.Context, *In) (*okOut, error) { return &okOut{}, nil }
@@ -43,6 +47,10 @@ func TestSetupMistakes(t *testing.T) {
 			app.Register(openapi.Extension(info))
 			graft.Post(app, "/n", okHandler[badExampleIn])
 		}, []string{"POST /n", "field", ".N", `example:"many"`}},
+		{"bad deprecated tag", func(app *graft.App[graft.Ctx]) {
+			app.Register(openapi.Extension(info))
+			graft.Get(app, "/q", okHandler[badDeprecatedIn])
+		}, []string{"GET /q", `param query "q"`, `deprecated:"maybe"`, `deprecated:"true"`}},
 		{"two schemes, one name", func(app *graft.App[graft.Ctx]) {
 			app.Register(openapi.Extension(info))
 			n := 0
