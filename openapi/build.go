@@ -55,7 +55,7 @@ func build(info Info, prefix string, routes []*graft.Route) (*obj, error) {
 	paths := map[string]*obj{}
 	for _, ri := range routes {
 		sig := graft.SignatureOf(ri)
-		if sig == nil || !strings.HasPrefix(sig.Route, prefix) {
+		if sig == nil || !under(sig.Route, prefix) {
 			continue
 		}
 		op, err := b.operation(sig, graft.OperationOf(ri))
@@ -123,6 +123,11 @@ func build(info Info, prefix string, routes []*graft.Route) (*obj, error) {
 		doc.set("components", comps)
 	}
 	return resolveRefs(doc, b.reg.names).(*obj), nil
+}
+
+// under reports whether route is in the scope of prefix.
+func under(route, prefix string) bool {
+	return prefix == "" || route == prefix || strings.HasPrefix(route, prefix+"/")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

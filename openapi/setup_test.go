@@ -87,3 +87,29 @@ func fetchHandler(h http.Handler, path string) (int, string, string) {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 	return w.Code, w.Header().Get("Content-Type"), w.Body.String()
 }
+
+// TestGroupScope: registered on a group, the extension serves under the
+// group's prefix and describes only the group's endpoints (not a route
+// whose path merely starts with the same letters).
+func TestGroupScope(t *testing.T) {
+	app := graft.New(graft.Config{})
+	api := app.Group("/api")
+	api.Register(openapi.Extension(openapi.Info{Title: "T", Version: "1"}))
+	graft.Get(api, "/x", okHandler[struct{}])
+	graft.Get(app, "/apiary", okHandler[struct{}])
+	graft.Get(app, "/y", okHandler[struct{}])
+	if err := app.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(t.Context())
+	st, _, body := fetchHandler(app, "/api/openapi.json")
+	if st != http.StatusOK || !strings.Contains(body, `"/api/x"`) || strings.Contains(body, `"/apiary"`) || strings.Contains(body, `"/y"`) {
+		t.Errorf("/api/openapi.json: %d %s", st, body)
+	}
+	if st, _, body := fetchHandler(app, "/api/docs"); st != http.StatusOK || !strings.Contains(body, `data-url="/api/openapi.json"`) || !strings.Contains(body, `src="/api/docs/swagger-ui-bundle.js"`) {
+		t.Errorf("/api/docs: %d %s", st, body)
+	}
+	if st, _, _ := fetchHandler(app, "/openapi.json"); st != http.StatusNotFound {
+		t.Errorf("/openapi.json outside the group: %d", st)
+	}
+}
