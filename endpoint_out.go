@@ -59,6 +59,7 @@ const (
 	bodyString                  // a string kind, written as is
 	bodyReader                  // an io.Reader, copied
 	bodySSE                     // an event stream
+	bodyNone                    // NoContent: the status alone
 )
 
 var (
@@ -76,6 +77,12 @@ func newOutBody(t reflect.Type, media string) (*outBody, error) {
 		}
 	}
 	switch {
+	case t == reflect.TypeFor[NoContent]():
+		if media != "" {
+			return nil, fmt.Errorf("graft.NoContent has no body, so no media type (%q)", media)
+		}
+		b.kind = bodyNone
+		return b, nil
 	case t == typeBytes:
 		b.kind, b.encoder, b.media = bodyBytes, "raw", "application/octet-stream"
 	case t.Kind() == reflect.String:
@@ -257,6 +264,9 @@ func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
 		return b.copyReader(c, status, bp)
 	case bodySSE:
 		return b.stream(c, status, bp)
+	case bodyNone:
+		c.rw.WriteHeader(status)
+		return nil
 	}
 	if b.ptr && *(*unsafe.Pointer)(bp) == nil {
 		c.rw.WriteHeader(status)

@@ -17,7 +17,9 @@ import (
 // T's media type follows from its type as for Out's Body: a struct (or
 // other encoded type) is JSON or msgpack by the Accept header, Problem is
 // application/problem+json, []byte is application/octet-stream, a string
-// is text/plain; RespondsAs declares another one.
+// is text/plain, an io.Reader is copied; RespondsAs declares another one.
+// NoContent declares an answer without a body, the only kind a 1xx, 204
+// or 304 may have.
 //
 //	graft.Put(app, "/items/{id}", update,
 //		graft.Responds[Conflict](http.StatusConflict, "the item changed since it was read"),
@@ -117,6 +119,9 @@ func addOutcomes(sig *Signature, ri *Route) {
 			if err != nil {
 				setupPanic("endpoint %s: %s: %v", name, what, err)
 			}
+			if bodyless(d.status) && b.kind != bodyNone {
+				setupPanic("endpoint %s: %s: a %d answer has no body; declare graft.Responds[graft.NoContent](%d, …)", name, what, d.status, d.status)
+			}
 			desc := d.desc
 			if desc == "" {
 				desc = http.StatusText(d.status)
@@ -139,6 +144,11 @@ func addOutcomes(sig *Signature, ri *Route) {
 			}
 		}
 	}
+}
+
+// bodyless reports whether HTTP forbids a body with status.
+func bodyless(status int) bool {
+	return status < 200 || status == http.StatusNoContent || status == http.StatusNotModified
 }
 
 // returnIndex returns the index of the return with status, or -1.

@@ -178,6 +178,34 @@ func TestOutcomesGroup(t *testing.T) {
 	}
 }
 
+// A bodiless outcome: Responds[NoContent] answers the status alone, and the
+// signature lists it without a media type.
+func TestOutcomeNoContent(t *testing.T) {
+	app := New[Ctx](Config{})
+	ri := Get(app, "/items/{id}", func(_ context.Context, in *struct {
+		ID int `path:"id"`
+	}) (*okOut, error) {
+		if in.ID == 1 {
+			r := Respond(http.StatusNotModified, NoContent{})
+			r.Header = http.Header{"Etag": {`"1"`}}
+			return nil, r
+		}
+		return &okOut{Body: "item"}, nil
+	}, Responds[NoContent](http.StatusNotModified, "unchanged since If-None-Match"))
+	srv := epServer(t, app)
+	if r := epDo(t, srv, "GET", "/items/1", "", ""); r.status != 304 || r.body != "" || r.header.Get("ETag") != `"1"` {
+		t.Errorf("%d %q %v", r.status, r.body, r.header)
+	}
+	if r := epDo(t, srv, "GET", "/items/2", "", ""); r.status != 200 || r.body != "item" {
+		t.Errorf("%d %q", r.status, r.body)
+	}
+	s := SignatureOf(ri)
+	want := Return{Status: 304, Type: reflect.TypeFor[NoContent](), Description: "unchanged since If-None-Match"}
+	if got := s.Returns[s.returnIndex(304)]; !reflect.DeepEqual(got, want) {
+		t.Errorf("304 return %+v", got)
+	}
+}
+
 // A plugin that adds a return with a body type may answer it with Respond.
 func TestOutcomeFromPlugin(t *testing.T) {
 	app := New(Config{})
@@ -216,6 +244,8 @@ func TestOutcomeSetupMistakes(t *testing.T) {
 		{"media", []Option{RespondsAs[conflict](409, "text/html", "")}, []string{"Responds[graft.conflict](409)", `not as "text/html"`}},
 		{"badmedia", []Option{RespondsAs[string](409, "text/", "")}, []string{"Responds[string](409)", "is not a media type"}},
 		{"interface", []Option{Responds[error](409, "")}, []string{"Responds[error](409)", "interface type error"}},
+		{"bodyless", []Option{Responds[conflict](304, "")}, []string{"Responds[graft.conflict](304)", "a 304 answer has no body; declare graft.Responds[graft.NoContent](304"}},
+		{"nocontentmedia", []Option{RespondsAs[NoContent](204, "text/plain", "")}, []string{"Responds[graft.NoContent](204)", "graft.NoContent has no body"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
