@@ -181,7 +181,7 @@ func TestOutcomesGroup(t *testing.T) {
 // A bodiless outcome: Responds[NoContent] answers the status alone, and the
 // signature lists it without a media type.
 func TestOutcomeNoContent(t *testing.T) {
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	ri := Get(app, "/items/{id}", func(_ context.Context, in *struct {
 		ID int `path:"id"`
 	}) (*okOut, error) {
