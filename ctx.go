@@ -212,11 +212,20 @@ func (c *Ctx) Bytes(status int, contentType string, b []byte) error {
 func (c *Ctx) JSON(status int, v any) error {
 	e := jsonEncPool.Get().(*jsonEnc)
 	defer e.release()
-	if err := e.enc.Encode(v); err != nil {
-		return fmt.Errorf("graft: encoding JSON response: %w", err)
+	var b []byte
+	if plan, p := fastEncFor(v); plan != nil {
+		if out, ok := plan.appendJSON(e.buf.AvailableBuffer(), p); ok {
+			e.buf.Write(out) // in place when it fit
+			b = e.buf.Bytes()
+		}
 	}
-	b := e.buf.Bytes()
-	b = b[:len(b)-1] // the newline Encode adds, which json.Marshal does not
+	if b == nil {
+		if err := e.enc.Encode(v); err != nil {
+			return fmt.Errorf("graft: encoding JSON response: %w", err)
+		}
+		b = e.buf.Bytes()
+		b = b[:len(b)-1] // the newline Encode adds, which json.Marshal does not
+	}
 	h := c.rw.Header()
 	h["Content-Type"] = appJSON
 	setLength(h, len(b))
@@ -316,6 +325,13 @@ func (c *Ctx) BindJSON(v any) error {
 func DecodeJSON(b []byte, v any, disallowUnknown bool) error {
 	if len(b) == 0 {
 		return &HTTPError{Status: http.StatusBadRequest, Detail: "the request body is empty; send a JSON document"}
+	}
+	// A plain struct target takes the compiled plan when the whole body is
+	// on its road (checked before anything is stored, so a target that
+	// had values keeps them when encoding/json decodes instead).
+	if d, p := fastDecFor(v); d != nil && d.valid(b) {
+		d.decode(b, p)
+		return nil
 	}
 	err := decodeJSON(b, v, disallowUnknown)
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -165,6 +166,33 @@ func (d *fastDec) decode(b []byte, p unsafe.Pointer) bool {
 	return ok && skipWS(b, i) == len(b)
 }
 
+// valid reports whether decode would take b, storing nothing: for a
+// target that must stay as it was when the plan gives up (c.BindJSON's,
+// which may hold values set before the call).
+func (d *fastDec) valid(b []byte) bool { return d.decode(b, nil) }
+
+// fastDecs caches the plans of the types c.BindJSON decodes into (a nil
+// plan for a type that has none), keyed by the pointer type.
+var fastDecs sync.Map
+
+// fastDecFor returns the plan for v when it is a non-nil pointer to a
+// plain struct, with the struct's address.
+func fastDecFor(v any) (*fastDec, unsafe.Pointer) {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return nil, nil
+	}
+	d, ok := fastDecs.Load(t)
+	if !ok {
+		d, _ = fastDecs.LoadOrStore(t, compileFastDec(t.Elem()))
+	}
+	p := efaceData(v)
+	if d.(*fastDec) == nil || p == nil {
+		return nil, nil
+	}
+	return d.(*fastDec), p
+}
+
 func skipWS(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
@@ -216,7 +244,11 @@ func (d *fastDec) object(b []byte, i int, p unsafe.Pointer) (int, bool) {
 			return i, false
 		}
 		var ok bool
-		if i, ok = d.fields[k].value(b, skipWS(b, i+1), unsafe.Add(p, d.fields[k].off)); !ok {
+		var fp unsafe.Pointer // nil: a dry run (valid) stores nothing
+		if p != nil {
+			fp = unsafe.Add(p, d.fields[k].off)
+		}
+		if i, ok = d.fields[k].value(b, skipWS(b, i+1), fp); !ok {
 			return i, false
 		}
 		i = skipWS(b, i)
@@ -264,15 +296,21 @@ func (f *fastField) value(b []byte, i int, p unsafe.Pointer) (int, bool) {
 		if !ascii && !utf8.Valid(s) {
 			return j, false // encoding/json replaces invalid bytes with U+FFFD
 		}
-		*(*string)(p) = string(s)
+		if p != nil {
+			*(*string)(p) = string(s)
+		}
 		return j + 1, true
 	case fastBool:
 		switch {
 		case len(b)-i >= 4 && string(b[i:i+4]) == "true":
-			*(*bool)(p) = true
+			if p != nil {
+				*(*bool)(p) = true
+			}
 			return i + 4, true
 		case len(b)-i >= 5 && string(b[i:i+5]) == "false":
-			*(*bool)(p) = false
+			if p != nil {
+				*(*bool)(p) = false
+			}
 			return i + 5, true
 		}
 		return i, false
@@ -293,6 +331,9 @@ func (f *fastField) value(b []byte, i int, p unsafe.Pointer) (int, bool) {
 		if err != nil {
 			return i, false
 		}
+		if p == nil {
+			break
+		}
 		switch f.bits {
 		case 8:
 			*(*int8)(p) = int8(n)
@@ -311,6 +352,9 @@ func (f *fastField) value(b []byte, i int, p unsafe.Pointer) (int, bool) {
 		if err != nil {
 			return i, false
 		}
+		if p == nil {
+			break
+		}
 		switch f.bits {
 		case 8:
 			*(*uint8)(p) = uint8(n)
@@ -325,6 +369,9 @@ func (f *fastField) value(b []byte, i int, p unsafe.Pointer) (int, bool) {
 		n, err := strconv.ParseFloat(s, f.bits)
 		if err != nil {
 			return i, false
+		}
+		if p == nil {
+			break
 		}
 		if f.bits == 32 {
 			*(*float32)(p) = float32(n)
@@ -485,6 +532,34 @@ func compileFastEnc(t reflect.Type) *fastEnc {
 		e.fields = append(e.fields, ef)
 	}
 	return e
+}
+
+// fastEncs caches the encoding plans of the types c.JSON writes (a nil
+// plan for a type that has none).
+var fastEncs sync.Map
+
+// fastEncFor returns the encoding plan for v, a plain struct or a non-nil
+// pointer to one, with the struct's address.
+func fastEncFor(v any) (*fastEnc, unsafe.Pointer) {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return nil, nil
+	}
+	e, ok := fastEncs.Load(t)
+	if !ok {
+		st := t
+		if st.Kind() == reflect.Pointer {
+			st = st.Elem()
+		}
+		// A plain struct is never stored in the interface word itself (it
+		// has no pointer-shaped field), so the data word is its address.
+		e, _ = fastEncs.LoadOrStore(t, compileFastEnc(st))
+	}
+	p := efaceData(v)
+	if e.(*fastEnc) == nil || p == nil {
+		return nil, nil
+	}
+	return e.(*fastEnc), p
 }
 
 // appendJSON appends the struct at p as JSON; false when the plan gave up

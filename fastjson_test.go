@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +42,11 @@ var fastAllPlan = compileFastDec(reflect.TypeFor[fastAll]())
 func fastAgrees(t *testing.T, b []byte) bool {
 	t.Helper()
 	var got fastAll
-	if !fastAllPlan.decode(b, unsafe.Pointer(&got)) {
+	ok := fastAllPlan.decode(b, unsafe.Pointer(&got))
+	if valid := fastAllPlan.valid(b); valid != ok {
+		t.Fatalf("%q: decode says %v, the dry run %v", b, ok, valid)
+	}
+	if !ok {
 		return false
 	}
 	var want fastAll
@@ -298,5 +304,66 @@ func TestFastJSONEncodeFallback(t *testing.T) {
 		if r.status != 200 || strings.TrimSpace(r.body) != string(want) {
 			t.Errorf("%q: %d %s, want %s", name, r.status, r.body, want)
 		}
+	}
+}
+
+// TestFastJSONBindJSON: DecodeJSON (c.BindJSON's decoder) takes the plan
+// for a plain struct and leaves a body it cannot take entirely to
+// encoding/json: the target ends as it would without the plan, values set
+// before the call included, and so does the error.
+func TestFastJSONBindJSON(t *testing.T) {
+	type target struct {
+		Name string `json:"name"`
+		N    int    `json:"n"`
+		Keep string `json:"keep"`
+	}
+	for _, body := range []string{
+		`{"name":"a","n":1}`, `{}`, `{"NAME":"b","n":2}`, `{"name":"a","n":"x"}`,
+		`{"name":"a","n":1} x`, `{"name":"a","n":1,"n":2}`, `{"name":"a",`, `{"keep":null}`,
+	} {
+		got, want := target{Keep: "preset"}, target{Keep: "preset"}
+		err := DecodeJSON([]byte(body), &got, false)
+		werr := decodeJSON([]byte(body), &want, false) // encoding/json alone
+		if got != want || (err == nil) != (werr == nil) {
+			t.Errorf("%s: %+v (error %v), encoding/json alone %+v (error %v)", body, got, err, want, werr)
+		}
+	}
+	if d, _ := fastDecFor(&target{}); d == nil {
+		t.Error("no plan for a plain struct")
+	}
+	if d, _ := fastDecFor(&struct{ S []int }{}); d != nil {
+		t.Error("a plan for a struct with a slice")
+	}
+	if d, _ := fastDecFor((*target)(nil)); d != nil {
+		t.Error("a plan for a nil pointer")
+	}
+}
+
+// TestFastJSONCtxJSON: c.JSON writes json.Marshal's bytes for plain
+// structs (by value and by pointer, through the plan) and for everything
+// else (through encoding/json).
+func TestFastJSONCtxJSON(t *testing.T) {
+	type plain struct {
+		Name string `json:"name"`
+		N    int    `json:"n,omitempty"`
+	}
+	values := []any{
+		plain{"a", 1}, &plain{"b", 0}, &plain{"<esc>", 2}, (*plain)(nil),
+		map[string]int{"x": 1}, []plain{{"c", 3}}, struct{}{}, 7, "s",
+	}
+	app := New[Ctx](Config{})
+	app.GET("/j/{i}", func(c *Ctx) error {
+		i, _ := strconv.Atoi(c.Param("i"))
+		return c.JSON(http.StatusOK, values[i])
+	})
+	srv := epServer(t, app)
+	for i := range values {
+		want, _ := json.Marshal(values[i])
+		if r := epDo(t, srv, "GET", "/j/"+strconv.Itoa(i), "", ""); r.status != 200 || r.body != string(want) {
+			t.Errorf("%#v: %d %s, want %s", values[i], r.status, r.body, want)
+		}
+	}
+	if e, _ := fastEncFor(&plain{}); e == nil {
+		t.Error("no plan for a plain struct pointer")
 	}
 }
