@@ -351,7 +351,7 @@ func TestFastJSONCtxJSON(t *testing.T) {
 		plain{"a", 1}, &plain{"b", 0}, &plain{"<esc>", 2}, (*plain)(nil),
 		map[string]int{"x": 1}, []plain{{"c", 3}}, struct{}{}, 7, "s",
 	}
-	app := New[Ctx](Config{})
+	app := New(Config{})
 	app.GET("/j/{i}", func(c *Ctx) error {
 		i, _ := strconv.Atoi(c.Param("i"))
 		return c.JSON(http.StatusOK, values[i])
