@@ -58,6 +58,10 @@ func Deprecated() Option {
 	return func(st *settings) { st.op.deprecated = true }
 }
 
+// Operation returns how the route is described in API documents; see
+// OperationOf.
+func (ri *Route) Operation() Operation { return OperationOf(ri) }
+
 // OperationOf returns how the route ri is described: its own options,
 // with the tags and deprecation of its groups.
 func OperationOf(ri *Route) Operation {

@@ -31,6 +31,9 @@ func TestOperationOf(t *testing.T) {
 	if got := OperationOf(ri); !reflect.DeepEqual(got, want) {
 		t.Errorf("OperationOf = %+v, want %+v", got, want)
 	}
+	if got := ri.Operation(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Route.Operation = %+v, want %+v", got, want)
+	}
 	if got := OperationOf(plain); !reflect.DeepEqual(got, Operation{}) {
 		t.Errorf("plain route: %+v, want the zero Operation", got)
 	}

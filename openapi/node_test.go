@@ -45,3 +45,11 @@ func FuzzWriteString(f *testing.F) {
 		}
 	})
 }
+
+// TestDocsPageEscapes: the title and prefix are HTML-escaped into the page.
+func TestDocsPageEscapes(t *testing.T) {
+	p := string(docsPage(`<script>alert(1)</script>`, `/a"b`))
+	if bytes.Contains([]byte(p), []byte("<script>alert")) || !bytes.Contains([]byte(p), []byte("&lt;script&gt;")) || !bytes.Contains([]byte(p), []byte(`/a&#34;b/openapi.json`)) {
+		t.Errorf("page not escaped:\n%s", p)
+	}
+}
