@@ -20,6 +20,19 @@
 //   - github.com/graftgo/graft/broker/nats: NATS (nested module).
 //   - github.com/graftgo/graft/broker/redis: Redis pub/sub (nested module).
 //
+// # History and recovery
+//
+// A [History] keeps a bounded history of the publications on the topics its
+// [HistoryPolicies] cover (a size and a TTL per topic pattern). Each
+// publication gets a consecutive offset in its topic's stream, and each
+// stream an epoch that changes when the stream is lost; a client that
+// reconnects with the [Position] (offset, epoch) it last saw gets every
+// publication it missed, in order, exactly once, from [History.Since], or
+// an error matching [ErrUnrecoverable] so that it reloads. Backends:
+// [MemoryHistory] in this package (one node), Redis Streams in
+// graft/broker/redis and JetStream in graft/broker/nats (several nodes).
+// graft/broker/brokertest holds the conformance cases all three pass.
+//
 // Bus implementations share the envelope codec ([AppendEnvelope],
 // [DecodeEnvelope]) and the receive path ([Inbox]) of this package, so they
 // interoperate in format and count dropped messages alike.

@@ -2,7 +2,9 @@ package broker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/graftgo/graft/broker"
 )
@@ -41,4 +43,33 @@ func ExampleDecodeEnvelope() {
 	// Output:
 	// true room 1 hi false <nil>
 	// broker: malformed envelope: bad magic byte 0x6e
+}
+
+// A client remembers the position of the last publication it saw and, on
+// reconnecting, asks for what it missed.
+func ExampleMemoryHistory() {
+	ctx := context.Background()
+	h, err := broker.NewMemoryHistory(broker.HistoryPolicies{
+		{Pattern: "chat.*", HistoryPolicy: broker.HistoryPolicy{Size: 100, TTL: time.Hour}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	seen, _ := h.Position(ctx, "chat.lobby") // taken on subscribe
+	h.Append(ctx, "chat.lobby", []byte("hello"))
+	h.Append(ctx, "chat.lobby", []byte("world"))
+
+	missed, top, err := h.Since(ctx, "chat.lobby", seen, 0)
+	for _, p := range missed {
+		fmt.Println(p.Offset, string(p.Data))
+	}
+	fmt.Println("now at", top.Offset, err)
+
+	_, _, err = h.Since(ctx, "chat.lobby", broker.Position{Offset: 1, Epoch: "from-before-a-restart"}, 0)
+	fmt.Println(errors.Is(err, broker.ErrUnrecoverable))
+	// Output:
+	// 1 hello
+	// 2 world
+	// now at 2 <nil>
+	// true
 }

@@ -23,3 +23,26 @@ func TestAppNodesOverMemoryBus(t *testing.T) { RunApp(t, memoryBus) }
 func BenchmarkMemoryBusThroughput(b *testing.B) { BenchThroughput(b, memoryBus, 1) }
 
 func BenchmarkMemoryBusLatency(b *testing.B) { BenchLatency(b, memoryBus) }
+
+// memoryHistory runs the history cases against broker.MemoryHistory; its
+// restart is a new MemoryHistory, as a restarted process would have.
+func memoryHistory(t testing.TB, p broker.HistoryPolicies) HistoryHarness {
+	newStore := func() *broker.MemoryHistory {
+		h, err := broker.NewMemoryHistory(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	store := newStore()
+	return HistoryHarness{
+		New:     func(testing.TB) broker.History { return store },
+		Restart: func(testing.TB) { store = newStore() },
+	}
+}
+
+func TestMemoryHistory(t *testing.T) { RunHistory(t, memoryHistory) }
+
+func BenchmarkMemoryHistoryAppend(b *testing.B) { BenchHistoryAppend(b, memoryHistory) }
+
+func BenchmarkMemoryHistorySince1000(b *testing.B) { BenchHistorySince(b, memoryHistory) }
