@@ -388,7 +388,7 @@ func (s stringValue) Set(v string) error { *s.p = v; return nil }
 
 type boolValue struct{ p *bool }
 
-func (b boolValue) String() string   { return strconv.FormatBool(b.p != nil && *b.p) }
+func (b boolValue) String() string { return strconv.FormatBool(b.p != nil && *b.p) }
 func (b boolValue) Set(v string) error {
 	x, err := strconv.ParseBool(v)
 	if err != nil {
