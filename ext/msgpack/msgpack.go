@@ -41,8 +41,10 @@ func Marshal(v any) ([]byte, error) { return mpbody.Marshal(v) }
 func Unmarshal(data []byte, v any) error { return mpbody.Unmarshal(data, v) }
 
 // Responder is a context mixin: embed it in the app's context type to get
-// the Msgpack method.
-type Responder struct{ graft.Mixin }
+// the Msgpack method. It belongs to the msgpack extension: an app whose
+// context embeds a Responder fails to start until Extension() is
+// registered, so that Ctx.Render offers msgpack wherever Msgpack answers it.
+type Responder struct{ graft.MixinOf[extension] }
 
 // Msgpack answers 200 with v encoded as MessagePack.
 func (r *Responder) Msgpack(v any) error { return r.MsgpackStatus(http.StatusOK, v) }
