@@ -27,6 +27,11 @@
 // (client-output-buffer-limit pubsub), which the broker then survives as
 // any disconnection.
 //
+// [History] keeps topic histories in Redis Streams for recovery after a
+// reconnect (see [broker.History]): offsets assigned atomically with the
+// append by a Lua script, an epoch renewed whenever a stream's keys are
+// found missing.
+//
 // Redis Cluster is not supported: classic pub/sub there broadcasts every
 // message to every shard; sharded pub/sub (SSUBSCRIBE) would be the way.
 package redis

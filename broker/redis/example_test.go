@@ -2,11 +2,13 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"log"
 	"time"
 
 	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/broker/redis"
+	"github.com/redis/rueidis"
 )
 
 // A node's broker: connect, subscribe when a topic gets its first local
@@ -30,4 +32,29 @@ func Example() {
 
 	b.Subscribe("room 1")
 	b.Publish(ctx, broker.Message{Topic: "room 1", Payload: []byte("hello, cluster")})
+}
+
+// A History shared by every node on the same Redis: a reconnecting client
+// gets what it missed since the position it last saw. (It needs a running
+// Redis, so the example is compiled, not run.)
+func ExampleHistory() {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{"127.0.0.1:6379"}, DisableCache: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	h, err := redis.NewHistory(c, redis.HistoryOptions{Policies: broker.HistoryPolicies{
+		{Pattern: "chat.*", HistoryPolicy: broker.HistoryPolicy{Size: 1000, TTL: 10 * time.Minute}},
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	seen, _ := h.Position(ctx, "chat.lobby")
+	h.Append(ctx, "chat.lobby", []byte("hello"))
+	missed, top, err := h.Since(ctx, "chat.lobby", seen, 0)
+	if errors.Is(err, broker.ErrUnrecoverable) {
+		log.Printf("reload, then continue from %+v", top)
+	}
+	log.Printf("%d missed", len(missed))
 }
