@@ -28,7 +28,9 @@ func BenchmarkJWT(b *testing.B) {
 		}
 		graft.Get(app, "/open", func(_ context.Context, in *openIn) (*openOut, error) { return &openOut{Body: in.Name}, nil })
 		if withPlugin {
-			graft.Get(app, "/me", func(_ context.Context, in *meClaimsIn) (*openOut, error) { return &openOut{Body: in.Claims.Subject}, nil })
+			graft.Get(app, "/me", func(_ context.Context, in *meClaimsIn) (*openOut, error) {
+				return &openOut{Body: in.Claims.Subject}, nil
+			})
 		}
 		if err := app.Start(context.Background()); err != nil {
 			b.Fatal(err)

@@ -20,8 +20,8 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/graftgo/graft"
-	graftjwt "github.com/graftgo/graft/plugins/auth/jwt"
 	"github.com/graftgo/graft/openapi"
+	graftjwt "github.com/graftgo/graft/plugins/auth/jwt"
 	"go.uber.org/goleak"
 )
 
