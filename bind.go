@@ -427,10 +427,10 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 		if bf.mp, err = mpbody.TypeOf(t); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
-		if bf.check, err = compileValidator(t, "body", 0); err != nil {
+		if bf.check, err = compileValidator(t, "body"); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
-		if bf.presence, err = compilePresence(t, "body", 0); err != nil {
+		if bf.presence, err = compilePresence(t, "body"); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
 		if c, req, err := parseConstraints(f.Tag); err != nil {

@@ -28,9 +28,13 @@ import (
 // reports the required fields it did not find. Everything the plan does
 // not validate (unknown keys, fields without checks, values deeper than
 // the plan) is skipped without recursion, so the scan is linear in the
-// body and its depth is bounded by the plan's, whatever the document
-// holds. The bits that say which fields an object had live on the stack
-// (a fixed array, spilling to the heap only past 192 fields in flight);
+// body and its depth is bounded by the document's (which the decoder read
+// whole). A recursive type's plan is a graph: its fields that lead back to
+// it are edges to its node (pRec), which the scan follows as deep as the
+// document goes, in a location frame (see errs). The bits that say which
+// fields an object had live on the stack (two words per object with up to
+// 64 tracked fields, in a fixed array of 32 words: 16 such objects nested,
+// spilling to the heap past that);
 // nothing is allocated for a body whose keys have no escapes.
 
 // pkind is what a plan node validates.
@@ -43,6 +47,7 @@ const (
 	pArray               // a JSON array decoded into a fixed-size array
 	pMap                 // a JSON object decoded into a map with string keys
 	pGo                  // a value the plan does not look into: checked as decoded
+	pRec                 // a value of a recursive type: its node, elem, in a frame from → to
 )
 
 // pnode is a node of a presence plan.
@@ -51,12 +56,13 @@ type pnode struct {
 	fields   []pfield // pStruct: every field encoding/json decodes into, for matching keys
 	required []int    // pStruct: indexes in fields of the required ones
 	words    int      // pStruct: uint64 words per bit set (one bit per tracked field)
-	elem     *pnode   // pPtr, pSlice, pArray, pMap
+	elem     *pnode   // pPtr, pSlice, pArray, pMap, pRec
 	size     uintptr  // pSlice, pArray: element size
 	n        int      // pArray: length
 	mtyp     reflect.Type
 	mpool    *sync.Pool // pMap: *mapScan scratch
 	check    check      // pGo
+	from, to string     // pRec: the locations of elem's checks and of this value
 }
 
 // pfield is a struct field as the scan sees it.
@@ -73,19 +79,30 @@ type pfield struct {
 	loc      string
 }
 
-// maxPresenceDepth bounds how deep a plan follows a type (recursive types
-// stop there, as compileValidator does).
-const maxPresenceDepth = 32
-
 // compilePresence compiles the presence plan of a JSON value of type t at
 // loc. It returns nil when values of t need no checks.
-func compilePresence(t reflect.Type, loc string, depth int) (*pnode, error) {
-	if depth > maxPresenceDepth {
-		return nil, nil
-	}
+func compilePresence(t reflect.Type, loc string) (*pnode, error) {
+	var pc presCompiler
+	return pc.value(t, loc)
+}
+
+// presCompiler compiles one presence plan; as valCompiler does, it
+// compiles a struct type once on a path, a field leading back to it
+// becoming an edge to its node.
+type presCompiler struct {
+	stack []presHead // the struct types being compiled, outermost first
+}
+
+type presHead struct {
+	t    reflect.Type
+	loc  string
+	node *pnode
+}
+
+func (pc *presCompiler) value(t reflect.Type, loc string) (*pnode, error) {
 	switch t.Kind() {
 	case reflect.Pointer:
-		elem, err := compilePresence(t.Elem(), loc, depth+1)
+		elem, err := pc.value(t.Elem(), loc)
 		if err != nil || elem == nil {
 			return nil, err
 		}
@@ -94,7 +111,7 @@ func compilePresence(t reflect.Type, loc string, depth int) (*pnode, error) {
 		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return nil, nil // base64 text
 		}
-		elem, err := compilePresence(t.Elem(), loc+"[]", depth+1)
+		elem, err := pc.value(t.Elem(), loc+"[]")
 		if err != nil || elem == nil {
 			return nil, err
 		}
@@ -106,13 +123,13 @@ func compilePresence(t reflect.Type, loc string, depth int) (*pnode, error) {
 		if t.Key().Kind() != reflect.String || implementsUnmarshaler(t.Key()) {
 			// Keys that are numbers or text types are not compared with
 			// the document's: such a map's values are checked as decoded.
-			c, err := compileValidator(t, loc, depth)
+			c, err := compileValidator(t, loc)
 			if err != nil || c == nil {
 				return nil, err
 			}
 			return &pnode{kind: pGo, check: c}, nil
 		}
-		elem, err := compilePresence(t.Elem(), loc+".{}", depth+1)
+		elem, err := pc.value(t.Elem(), loc+".{}")
 		if err != nil || elem == nil {
 			return nil, err
 		}
@@ -120,19 +137,27 @@ func compilePresence(t reflect.Type, loc string, depth int) (*pnode, error) {
 			return &mapScan{k: reflect.New(t.Key()).Elem(), v: reflect.New(t.Elem()).Elem(), at: map[string]int{}}
 		}}}, nil
 	case reflect.Struct:
-		if t == timeType {
+		if t == timeType || !hasConstraints(t) {
 			return nil, nil
 		}
 		if implementsUnmarshaler(t) {
 			// The type reads its own JSON: what it holds is checked as
 			// decoded.
-			c, err := compileValidator(t, loc, depth)
+			c, err := compileValidator(t, loc)
 			if err != nil || c == nil {
 				return nil, err
 			}
 			return &pnode{kind: pGo, check: c}, nil
 		}
-		return compilePresenceStruct(t, loc, depth)
+		for _, h := range pc.stack {
+			if h.t == t {
+				return &pnode{kind: pRec, elem: h.node, from: h.loc, to: loc}, nil
+			}
+		}
+		n := &pnode{kind: pStruct}
+		pc.stack = append(pc.stack, presHead{t: t, loc: loc, node: n})
+		defer func() { pc.stack = pc.stack[:len(pc.stack)-1] }()
+		return pc.structNode(n, t, loc)
 	}
 	return nil, nil
 }
@@ -143,8 +168,10 @@ func implementsUnmarshaler(t reflect.Type) bool {
 		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
 }
 
-func compilePresenceStruct(t reflect.Type, loc string, depth int) (*pnode, error) {
-	n := &pnode{kind: pStruct}
+// structNode compiles the plan of struct type t at loc into n (which
+// pRec nodes below may already point to). It returns nil when t has
+// nothing to check.
+func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode, error) {
 	bits := 0
 	for _, jf := range jsonFields(t) {
 		pf := pfield{name: jf.name, bit: -1, loc: loc + "." + jf.name}
@@ -165,7 +192,7 @@ func compilePresenceStruct(t reflect.Type, loc string, depth int) (*pnode, error
 			return nil, fmt.Errorf("field %s.%s: %w", t, fieldName(t, jf.index), err)
 		}
 		if !jf.quoted {
-			if pf.child, err = compilePresence(jf.typ, pf.loc, depth+1); err != nil {
+			if pf.child, err = pc.value(jf.typ, pf.loc); err != nil {
 				return nil, err
 			}
 		}
@@ -321,6 +348,11 @@ func (n *pnode) ok(p unsafe.Pointer, e *errs) bool {
 		mark := len(e.list)
 		n.check(p, e)
 		return len(e.list) == mark
+	case pRec:
+		e.push(n.from, n.to)
+		ok := n.elem.ok(p, e)
+		e.pop()
+		return ok
 	}
 	return true
 }
@@ -341,10 +373,10 @@ type pscan struct {
 	b     []byte
 	i     int
 	e     *errs
-	nbits int       // words in use
-	bits  [6]uint64 // the objects' bit sets, innermost last
-	spill []uint64  // words past len(bits)
-	kbuf  []byte    // unescaped keys (made for the first escaped key)
+	nbits int        // words in use
+	bits  [32]uint64 // the objects' bit sets, innermost last
+	spill []uint64   // words past len(bits)
+	kbuf  []byte     // unescaped keys (made for the first escaped key)
 }
 
 // validate checks the decoded value at p against the JSON document b it
@@ -434,6 +466,11 @@ func (s *pscan) value(n *pnode, p unsafe.Pointer) {
 		}
 	case pGo:
 		n.check(p, s.e)
+	case pRec:
+		s.e.push(n.from, n.to)
+		s.value(n.elem, p)
+		s.e.pop()
+		return
 	}
 	s.skip()
 }
@@ -510,9 +547,7 @@ func (s *pscan) array(n *pnode, data unsafe.Pointer, length int) {
 			break
 		}
 		if i < length {
-			if k < len(e.idx) {
-				e.idx[k] = i
-			}
+			e.setIdx(k, i)
 			s.value(n.elem, unsafe.Add(data, uintptr(i)*n.size))
 		} else {
 			s.skip()
@@ -580,16 +615,12 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 			continue
 		}
 		ms.v.SetIterValue(&ms.it)
-		if d < len(e.keys) {
-			e.keys[d] = &ms.k
-		}
+		e.setKey(d, &ms.k)
 		s.i = at
 		s.value(n.elem, vp)
 	}
 	e.n--
-	if d < len(e.keys) {
-		e.keys[d] = nil
-	}
+	e.setKey(d, nil)
 	if len(e.list) > before+1 {
 		slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })
 	}

@@ -292,7 +292,7 @@ func TestPresenceAllocs(t *testing.T) {
 func BenchmarkPresenceScan(b *testing.B) {
 	// The scan alone, over bodies of growing size: ns/op grows with the
 	// body, not faster.
-	pl, err := compilePresence(reflect.TypeFor[presBody](), "body", 0)
+	pl, err := compilePresence(reflect.TypeFor[presBody](), "body")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -338,11 +338,11 @@ func BenchmarkBodyValidation(b *testing.B) {
 		if err := json.Unmarshal([]byte(doc), v.Interface()); err != nil {
 			b.Fatal(err)
 		}
-		values, err := compileValidator(t, "body", 0)
+		values, err := compileValidator(t, "body")
 		if err != nil {
 			b.Fatal(err)
 		}
-		scan, err := compilePresence(t, "body", 0)
+		scan, err := compilePresence(t, "body")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -409,7 +409,7 @@ func FuzzPresence(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	pl, err := compilePresence(reflect.TypeFor[presBody](), "body", 0)
+	pl, err := compilePresence(reflect.TypeFor[presBody](), "body")
 	if err != nil {
 		f.Fatal(err)
 	}

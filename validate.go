@@ -107,14 +107,101 @@ const (
 // returns at once. Failures in list[shadow0:shadow1] are decoding failures
 // (a value of the wrong JSON type, left zero): what validation says at or
 // below their locations is noise and is not recorded.
+//
+// A recursive type's checks are compiled once, with the locations of its
+// first place in the body; each recursion the walk follows pushes a frame
+// that maps those locations to where the walk is (see recurse), and add
+// rewrites the location of a failure through the frames.
 type errs struct {
 	list      []FieldError
 	idx       [8]int            // indexes of the slices and arrays being walked, for "[]" in locations
 	keys      [8]*reflect.Value // keys of the map entries being walked (in their scratch), for "{}"
 	n         int
+	moreIdx   []int            // idx past len(idx), for documents nested deeper
+	moreKeys  []*reflect.Value // keys past len(keys)
+	frames    [8]locFrame      // the recursions being walked, outermost first
+	moreFr    []locFrame       // frames past len(frames)
+	nfr       int
 	truncated bool
 	shadow0   int
 	shadow1   int
+}
+
+// locFrame says that the checks of a recursive type, compiled at location
+// from (the type's first place), run at location to: a location from+rest
+// is to+rest.
+type locFrame struct{ from, to string }
+
+// push enters a recursion: the checks compiled at from run at to.
+func (e *errs) push(from, to string) {
+	if e.nfr < len(e.frames) {
+		e.frames[e.nfr] = locFrame{from, to}
+	} else if i := e.nfr - len(e.frames); i < len(e.moreFr) {
+		e.moreFr[i] = locFrame{from, to}
+	} else {
+		e.moreFr = append(e.moreFr, locFrame{from, to})
+	}
+	e.nfr++
+}
+
+// pop leaves the innermost recursion.
+func (e *errs) pop() { e.nfr-- }
+
+func (e *errs) frame(i int) *locFrame {
+	if i < len(e.frames) {
+		return &e.frames[i]
+	}
+	return &e.moreFr[i-len(e.frames)]
+}
+
+// setIdx records i as the index of the k-th slice or array being walked.
+func (e *errs) setIdx(k, i int) {
+	if k < len(e.idx) {
+		e.idx[k] = i
+		return
+	}
+	k -= len(e.idx)
+	for len(e.moreIdx) <= k {
+		e.moreIdx = append(e.moreIdx, 0)
+	}
+	e.moreIdx[k] = i
+}
+
+// setKey records kp as the key of the k-th map entry being walked.
+func (e *errs) setKey(k int, kp *reflect.Value) {
+	if k < len(e.keys) {
+		e.keys[k] = kp
+		return
+	}
+	k -= len(e.keys)
+	for len(e.moreKeys) <= k {
+		e.moreKeys = append(e.moreKeys, nil)
+	}
+	e.moreKeys[k] = kp
+}
+
+func (e *errs) index(k int) (int, bool) {
+	switch {
+	case k >= e.n:
+		return 0, false
+	case k < len(e.idx):
+		return e.idx[k], true
+	case k-len(e.idx) < len(e.moreIdx):
+		return e.moreIdx[k-len(e.idx)], true
+	}
+	return 0, false
+}
+
+func (e *errs) key(k int) *reflect.Value {
+	switch {
+	case k >= e.n:
+		return nil
+	case k < len(e.keys):
+		return e.keys[k]
+	case k-len(e.keys) < len(e.moreKeys):
+		return e.moreKeys[k-len(e.keys)]
+	}
+	return nil
 }
 
 // add records a failure at loc, filling each "[]" of the location template
@@ -128,43 +215,81 @@ func (e *errs) add(loc, msg string, v any) {
 		e.truncated = true
 		return
 	}
-	if strings.Contains(loc, "[]") || strings.Contains(loc, "{}") {
-		var b strings.Builder
-		k := 0
-		for {
-			i := strings.Index(loc, "[]")
-			j := strings.Index(loc, "{}")
-			if i < 0 && j < 0 {
-				break
-			}
-			if i < 0 || j >= 0 && j < i {
-				b.WriteString(loc[:j])
-				if k < e.n && k < len(e.keys) {
-					b.WriteString(mapKeyString(e.keys[k]))
-				}
-				loc = loc[j+2:]
-			} else {
-				b.WriteString(loc[:i+1])
-				if k < e.n && k < len(e.idx) {
-					b.WriteString(strconv.Itoa(e.idx[k]))
-				}
-				b.WriteByte(']')
-				loc = loc[i+2:]
-			}
-			k++
-		}
-		b.WriteString(loc)
-		loc = b.String()
+	if e.nfr > 0 || strings.Contains(loc, "[]") || strings.Contains(loc, "{}") {
+		loc = e.location(loc, maxErrorLocation)
 	}
 	e.list = append(e.list, FieldError{Location: clipString(loc, maxErrorLocation), Message: msg, Value: boundValue(v)})
 }
 
-// shadowed reports whether the location template loc, with its "[]" filled
-// as add would fill them, sits at or below the location of a decoding
-// failure. It compares in place, without building the location.
+// location expands the location template loc of a failure found now: the
+// frames rewrite it, innermost first (to + loc[len(from):]), which writes
+// it as the frames' segments outermost first; then each "[]" gets its
+// index and each "{}" its key, in nesting order. It stops once past limit
+// bytes: a longer location is clipped anyway.
+func (e *errs) location(loc string, limit int) string {
+	var b strings.Builder
+	k, prev := 0, 0
+	for i := 0; i < e.nfr; i++ {
+		f := e.frame(i)
+		if k = e.expand(&b, tail(f.to, prev), k, limit); k < 0 {
+			return b.String()
+		}
+		prev = len(f.from)
+	}
+	e.expand(&b, tail(loc, prev), k, limit)
+	return b.String()
+}
+
+// tail is s past its first n bytes.
+func tail(s string, n int) string { return s[min(n, len(s)):] }
+
+// expand writes the template t to b, its "[]" and "{}" filled from the
+// k-th on, and returns the next k; -1 once b holds more than limit bytes.
+func (e *errs) expand(b *strings.Builder, t string, k, limit int) int {
+	for b.Len() <= limit {
+		i := strings.Index(t, "[]")
+		j := strings.Index(t, "{}")
+		if i < 0 && j < 0 {
+			b.WriteString(t)
+			return k
+		}
+		if i < 0 || j >= 0 && j < i {
+			b.WriteString(t[:j])
+			b.WriteString(mapKeyString(e.key(k)))
+			t = t[j+2:]
+		} else {
+			b.WriteString(t[:i+1])
+			if x, ok := e.index(k); ok {
+				b.WriteString(strconv.Itoa(x))
+			}
+			b.WriteByte(']')
+			t = t[i+2:]
+		}
+		k++
+	}
+	return -1
+}
+
+// shadowed reports whether the location template loc, expanded as add
+// would expand it, sits at or below the location of a decoding failure.
+// Outside recursions and nested arrays and maps up to len(idx) deep, it
+// compares in place, without building the location.
 func (e *errs) shadowed(loc string) bool {
+	if e.nfr == 0 && e.n <= len(e.idx) {
+		for _, d := range e.list[e.shadow0:e.shadow1] {
+			if locUnder(loc, &e.idx, &e.keys, e.n, d.Location) {
+				return true
+			}
+		}
+		return false
+	}
+	limit := 0
 	for _, d := range e.list[e.shadow0:e.shadow1] {
-		if locUnder(loc, &e.idx, &e.keys, min(e.n, len(e.idx)), d.Location) {
+		limit = max(limit, len(d.Location))
+	}
+	s := e.location(loc, limit)
+	for _, d := range e.list[e.shadow0:e.shadow1] {
+		if p := d.Location; strings.HasPrefix(s, p) && (len(s) == len(p) || s[len(p)] == '.' || s[len(p)] == '[') {
 			return true
 		}
 	}
@@ -503,13 +628,32 @@ var timeType = reflect.TypeFor[time.Time]()
 // compileValidator compiles the checks of a value of type t found at loc
 // (an absolute location such as "body" or "body.items[]"). It returns nil
 // when values of t need no checks.
-func compileValidator(t reflect.Type, loc string, depth int) (check, error) {
-	if depth > 32 {
-		return nil, nil // recursive types: stop descending
-	}
+func compileValidator(t reflect.Type, loc string) (check, error) {
+	var vc valCompiler
+	return vc.value(t, loc)
+}
+
+// valCompiler compiles the checks of one type. A struct type is compiled
+// once on a path: a field that leads back to a type being compiled (a
+// recursive type) compiles to a call of that type's checks (recurse), so
+// the plan is linear in the size of the type and checks values at every
+// depth of the document.
+type valCompiler struct {
+	stack []valHead // the struct types being compiled, outermost first
+}
+
+// valHead is a struct type being compiled at loc; its checks are bound to
+// fn when it is done.
+type valHead struct {
+	t   reflect.Type
+	loc string
+	fn  *check
+}
+
+func (vc *valCompiler) value(t reflect.Type, loc string) (check, error) {
 	switch t.Kind() {
 	case reflect.Pointer:
-		inner, err := compileValidator(t.Elem(), loc, depth+1)
+		inner, err := vc.value(t.Elem(), loc)
 		if err != nil || inner == nil {
 			return nil, err
 		}
@@ -519,31 +663,113 @@ func compileValidator(t reflect.Type, loc string, depth int) (check, error) {
 			}
 		}, nil
 	case reflect.Slice:
-		inner, err := compileValidator(t.Elem(), loc+"[]", depth+1)
+		inner, err := vc.value(t.Elem(), loc+"[]")
 		if err != nil || inner == nil {
 			return nil, err
 		}
 		return eachElem(t, inner), nil
 	case reflect.Array:
-		inner, err := compileValidator(t.Elem(), loc+"[]", depth+1)
+		inner, err := vc.value(t.Elem(), loc+"[]")
 		if err != nil || inner == nil {
 			return nil, err
 		}
 		return eachArrayElem(t, inner), nil
 	case reflect.Map:
-		inner, err := compileValidator(t.Elem(), loc+".{}", depth+1)
+		inner, err := vc.value(t.Elem(), loc+".{}")
 		if err != nil || inner == nil {
 			return nil, err
 		}
 		return eachEntry(t, inner), nil
 	case reflect.Struct:
-		if t == timeType {
+		if t == timeType || !hasConstraints(t) {
 			return nil, nil
 		}
-		return compileStruct(t, loc, depth)
+		for _, h := range vc.stack {
+			if h.t == t {
+				return recurse(h.fn, h.loc, loc), nil
+			}
+		}
+		fn := new(check)
+		vc.stack = append(vc.stack, valHead{t: t, loc: loc, fn: fn})
+		c, err := vc.structCheck(t, loc)
+		vc.stack = vc.stack[:len(vc.stack)-1]
+		*fn = c
+		return c, err
 	}
 	return nil, nil
 }
+
+// recurse is the check of a value of a recursive type at location to: the
+// type's checks, compiled at from and bound to *fn once compiled, run in a
+// frame that maps their locations to the value's.
+func recurse(fn *check, from, to string) check {
+	if from == to { // an embedded pointer to the type itself
+		return func(p unsafe.Pointer, e *errs) {
+			if c := *fn; c != nil {
+				c(p, e)
+			}
+		}
+	}
+	return func(p unsafe.Pointer, e *errs) {
+		if c := *fn; c != nil {
+			e.push(from, to)
+			c(p, e)
+			e.pop()
+		}
+	}
+}
+
+// hasConstraints reports whether a value of struct type t can hold a
+// field with a constraint tag (or required), at any depth. It errs on the
+// side of yes (it looks at every field), which only costs a walk.
+func hasConstraints(t reflect.Type) bool {
+	if v, ok := constrainedTypes.Load(t); ok {
+		return v.(bool)
+	}
+	// The struct types t reaches, and which of them have a constrained
+	// field of their own; then who reaches one of those.
+	edges := map[reflect.Type][]reflect.Type{}
+	marked := map[reflect.Type]bool{}
+	var visit func(t reflect.Type)
+	visit = func(t reflect.Type) {
+		if _, ok := edges[t]; ok {
+			return
+		}
+		edges[t] = nil
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			for _, k := range constraintTags {
+				if _, ok := f.Tag.Lookup(k); ok {
+					marked[t] = true
+				}
+			}
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array || ft.Kind() == reflect.Map {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft != timeType {
+				edges[t] = append(edges[t], ft)
+				visit(ft)
+			}
+		}
+	}
+	visit(t)
+	for changed := true; changed; {
+		changed = false
+		for u, to := range edges {
+			for _, v := range to {
+				if marked[v] && !marked[u] {
+					marked[u], changed = true, true
+				}
+			}
+		}
+	}
+	constrainedTypes.Store(t, marked[t])
+	return marked[t]
+}
+
+// constrainedTypes caches hasConstraints.
+var constrainedTypes sync.Map // reflect.Type → bool
 
 // eachElem runs inner on every element of a slice of type t, recording the
 // index for the "[]" of error locations.
@@ -554,9 +780,7 @@ func eachElem(t reflect.Type, inner check) check {
 		k := e.n
 		e.n++
 		for i := 0; i < h.len; i++ {
-			if k < len(e.idx) {
-				e.idx[k] = i
-			}
+			e.setIdx(k, i)
 			inner(unsafe.Add(h.data, uintptr(i)*size), e)
 		}
 		e.n--
@@ -570,9 +794,7 @@ func eachArrayElem(t reflect.Type, inner check) check {
 		k := e.n
 		e.n++
 		for i := 0; i < n; i++ {
-			if k < len(e.idx) {
-				e.idx[k] = i
-			}
+			e.setIdx(k, i)
 			inner(unsafe.Add(p, uintptr(i)*size), e)
 		}
 		e.n--
@@ -608,16 +830,12 @@ func eachEntry(t reflect.Type, inner check) check {
 		vp := me.v.Addr().UnsafePointer()
 		for me.it.Next() {
 			me.v.SetIterValue(&me.it)
-			if k < len(e.keys) {
-				me.k.SetIterKey(&me.it)
-				e.keys[k] = &me.k
-			}
+			me.k.SetIterKey(&me.it)
+			e.setKey(k, &me.k)
 			inner(vp, e)
 		}
 		e.n--
-		if k < len(e.keys) {
-			e.keys[k] = nil
-		}
+		e.setKey(k, nil)
 		if len(e.list) > before+1 {
 			slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })
 		}
@@ -634,8 +852,8 @@ type sliceHeader struct {
 	cap  int
 }
 
-// compileStruct compiles the checks of t's exported fields.
-func compileStruct(t reflect.Type, loc string, depth int) (check, error) {
+// structCheck compiles the checks of t's exported fields.
+func (vc *valCompiler) structCheck(t reflect.Type, loc string) (check, error) {
 	type fieldCheck struct {
 		off   uintptr
 		check check
@@ -656,7 +874,7 @@ func compileStruct(t reflect.Type, loc string, depth int) (check, error) {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				inner, err := compileValidator(f.Type, loc, depth+1)
+				inner, err := vc.value(f.Type, loc)
 				if err != nil {
 					return nil, err
 				}
@@ -672,7 +890,7 @@ func compileStruct(t reflect.Type, loc string, depth int) (check, error) {
 		if name == "" {
 			name = f.Name
 		}
-		c, err := fieldValidator(f, loc+"."+name, omitEmpty, depth)
+		c, err := vc.field(f, loc+"."+name, omitEmpty)
 		if err != nil {
 			return nil, fmt.Errorf("field %s.%s: %w", t, f.Name, err)
 		}
@@ -690,17 +908,17 @@ func compileStruct(t reflect.Type, loc string, depth int) (check, error) {
 	}, nil
 }
 
-// fieldValidator compiles the checks of one body field at loc: required,
+// field compiles the checks of one body field at loc: required,
 // its own constraints, and those of the values inside it. A field is
 // absent when it is a nil pointer, or zero with omitempty in its json tag:
 // absent fields are only checked for required.
-func fieldValidator(f reflect.StructField, loc string, omitEmpty bool, depth int) (check, error) {
+func (vc *valCompiler) field(f reflect.StructField, loc string, omitEmpty bool) (check, error) {
 	c, required, err := parseConstraints(f.Tag)
 	if err != nil {
 		return nil, err
 	}
 	t := f.Type
-	inner, err := compileValidator(t, loc, depth+1)
+	inner, err := vc.value(t, loc)
 	if err != nil {
 		return nil, err
 	}

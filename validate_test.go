@@ -27,7 +27,7 @@ type valHolder struct {
 // validateGo runs the Go-value validator (the one msgpack bodies use) on v.
 func validateGo(t *testing.T, v *valHolder) []string {
 	t.Helper()
-	c, err := compileValidator(reflect.TypeFor[valHolder](), "body", 0)
+	c, err := compileValidator(reflect.TypeFor[valHolder](), "body")
 	if err != nil || c == nil {
 		t.Fatalf("compileValidator: %v (nil check: %v)", err, c == nil)
 	}
@@ -75,7 +75,7 @@ func TestValidateMapAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
-	c, err := compileValidator(reflect.TypeFor[valHolder](), "body", 0)
+	c, err := compileValidator(reflect.TypeFor[valHolder](), "body")
 	if err != nil {
 		t.Fatal(err)
 	}
