@@ -98,10 +98,10 @@ func TestAllocsCtxPool(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	w := &stubWriter{h: http.Header{}}
 	allocs := testing.AllocsPerRun(200, func() {
-		c := app.pool.get()
+		c := app.pool.Get()
 		c.reset(w, r)
 		c.release()
-		app.pool.put(c)
+		app.pool.Put(c)
 	})
 	if allocs != 0 {
 		t.Errorf("Ctx acquire/release: %v allocs, want 0", allocs)

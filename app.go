@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/graftgo/graft/di"
+	"github.com/graftgo/graft/internal/pool"
 )
 
 // HandlerFunc is the framework's own handler shape: it gets the request
@@ -45,7 +46,7 @@ type core struct {
 	ctxType reflect.Type
 	newCtx  func() *Ctx
 	mixins  *mixinLayout // the mixins of ctxType, nil for graft.Ctx itself
-	pool    *pool[Ctx]
+	pool    *pool.Pool[Ctx]
 
 	graph    *di.Graph // dependency graph of typed endpoints and plugins (endpoint.go)
 	hooks    []Hook
@@ -70,8 +71,7 @@ type core struct {
 	methodNotAllowed HandlerFunc
 	shutdownFns      []func(context.Context)
 	srv              server
-	ws               atomic.Pointer[wsHub] // WebSocket connections and topics (ws_hub.go)
-	streams          streamSet             // event streams, ended at shutdown (sse.go)
+	streams          streamSet // event streams, ended at shutdown (sse.go)
 }
 
 const (
@@ -175,7 +175,19 @@ func (a *core) PoolStats() PoolStats {
 	if a.pool == nil {
 		return PoolStats{}
 	}
-	return a.pool.stats()
+	return PoolStats(a.pool.Stats())
+}
+
+// PoolStats describes a pool of request contexts or WebSocket connections.
+type PoolStats struct {
+	// Max is the number of objects kept (pre-allocated at start); 0 when
+	// pooling is off.
+	Max int
+	// Idle is the number of objects waiting for reuse.
+	Idle int
+	// Created counts every object made since the app was built, pre-allocated
+	// ones included; Created - Max is the overflow made under load.
+	Created int64
 }
 
 // setupPanic reports a setup mistake. Setup runs before serving, so a panic
@@ -207,7 +219,7 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			path, raw = p, true
 		}
 	}
-	c := a.pool.get()
+	c := a.pool.Get()
 	c.reset(w, r)
 	c.path = path
 	h := a.notFound
@@ -238,7 +250,7 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// here too, as for a 404.
 		redirectClean(&c.rw, r, path, raw)
 		c.release()
-		a.pool.put(c)
+		a.pool.Put(c)
 		return
 	}
 	if rt != nil {
@@ -255,7 +267,7 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.serve(c, h)
 	c.release()
-	a.pool.put(c)
+	a.pool.Put(c)
 }
 
 // serve runs h and finishes the response: an error becomes the error
@@ -443,7 +455,7 @@ func (a *core) build() error {
 	a.topHooks = a.top.hooks()
 	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
 	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })
-	a.pool = newPool(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)
+	a.pool = pool.New(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)
 	return nil
 }
 
@@ -482,7 +494,8 @@ func (a *core) OnLifecycle(h Hook) {
 }
 
 // OnShutdown registers fn to run when the app stops, before the stop hooks;
-// the WebSocket layer uses it to close connections with 1001.
+// the WebSocket layer (package ws) uses it, through Builder.OnShutdown, to
+// close connections with 1001.
 func (a *core) OnShutdown(fn func(context.Context)) {
 	a.shutdownFns = append(a.shutdownFns, fn)
 }
@@ -501,7 +514,7 @@ func ctxMaker[C any](a *core) (func() *Ctx, error) {
 			c := &Ctx{app: a}
 			c.self = unsafe.Pointer(c)
 			c.rw.c = c
-			c.props.init()
+			c.props.Init()
 			return c
 		}, nil
 	}
@@ -525,7 +538,7 @@ func ctxMaker[C any](a *core) (func() *Ctx, error) {
 		c.app = a
 		c.self = p
 		c.rw.c = c
-		c.props.init()
+		c.props.Init()
 		layout.bind(p, c)
 		return c
 	}, nil

@@ -50,9 +50,9 @@ func BenchmarkCtxAcquireRelease(b *testing.B) {
 	w := &stubWriter{h: http.Header{}}
 	b.ReportAllocs()
 	for b.Loop() {
-		c := app.pool.get()
+		c := app.pool.Get()
 		c.reset(w, r)
 		c.release()
-		app.pool.put(c)
+		app.pool.Put(c)
 	}
 }

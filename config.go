@@ -53,12 +53,6 @@ type Config struct {
 	// and kept for reuse; default 1024, -1 disables pooling (every request
 	// allocates its context). Flag --req-res-factory-maxitems.
 	RequestPoolMaxItems int
-	// WSPoolMaxItems is the same for WebSocket connection objects; default
-	// 1024, -1 disables. Flag --ws-factory-maxitems.
-	WSPoolMaxItems int
-	// WebSocket holds the app-wide WebSocket defaults and the pub/sub
-	// broker (see WSConfig and docs/websocket.md). Flags --ws-*.
-	WebSocket WSConfig
 
 	// Logger receives the app's logs; default slog.Default().
 	Logger *slog.Logger
@@ -119,6 +113,4 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", orDefault(c.ShutdownTimeout, DefaultShutdownTimeout), "graceful shutdown deadline")
 	fs.Int64Var(&c.BodyLimit, "body-limit", orDefault(c.BodyLimit, DefaultBodyLimit), "maximum request body in bytes (-1: none)")
 	fs.IntVar(&c.RequestPoolMaxItems, "req-res-factory-maxitems", poolSize(c.RequestPoolMaxItems), "request contexts pre-allocated and pooled (-1: no pooling)")
-	fs.IntVar(&c.WSPoolMaxItems, "ws-factory-maxitems", poolSize(c.WSPoolMaxItems), "WebSocket connection objects pre-allocated and pooled (-1: no pooling)")
-	c.WebSocket.registerFlags(fs)
 }

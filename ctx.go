@@ -45,7 +45,9 @@ type Ctx struct {
 func (c *Ctx) base() *Ctx { return c }
 
 // properties returns the property slots of this request.
-func (c *Ctx) properties() *Props { return &c.props }
+// Properties returns the context's property slots (see Property and
+// Holder).
+func (c *Ctx) Properties() *Props { return &c.props }
 
 // Context returns the request's context.Context.
 func (c *Ctx) Context() context.Context { return c.Request.Context() }
@@ -430,7 +432,7 @@ func (c *Ctx) release() {
 	c.params.n = 0
 	c.params.dot = false
 	c.carrier.Context = nil
-	c.props.reset()
+	c.props.Reset()
 	for _, r := range c.resetters {
 		r.ResetState()
 	}

@@ -3,9 +3,10 @@ package graft
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/mixscan"
 )
 
 // Mixin is embedded by an extension's mixin type to reach the request
@@ -142,11 +143,10 @@ func (l *mixinLayout) bind(p unsafe.Pointer, c *Ctx) {
 }
 
 var (
-	mixinType     = reflect.TypeFor[Mixin]()
-	ctxType       = reflect.TypeFor[Ctx]()
-	resetterType  = reflect.TypeFor[Resetter]()
-	ownedType     = reflect.TypeFor[ownedMixin]()
-	connMixinType = reflect.TypeFor[ConnMixin]()
+	mixinType    = reflect.TypeFor[Mixin]()
+	ctxType      = reflect.TypeFor[Ctx]()
+	resetterType = reflect.TypeFor[Resetter]()
+	ownedType    = reflect.TypeFor[ownedMixin]()
 )
 
 // mixinPlan finds the mixins in the context type t. It fails when a mixin
@@ -168,7 +168,7 @@ func mixinPlan(t reflect.Type, ctxOff uintptr) (*mixinLayout, error) {
 			return fmt.Errorf("graft: context type %s holds a second graft.Ctx at %s; embed graft.Ctx once, as the first field", t, path)
 		}
 		if ft.Kind() != reflect.Struct {
-			if at := mixinInside(ft, mixinType, map[reflect.Type]bool{}); at != "" {
+			if at := mixscan.Inside(ft, mixinType, map[reflect.Type]bool{}); at != "" {
 				return fmt.Errorf("graft: context type %s: the mixin %s at %s cannot be bound (it is behind a %s); hold mixins by value in structs", t, at, path, ft.Kind())
 			}
 			return nil
@@ -197,81 +197,10 @@ func mixinPlan(t reflect.Type, ctxOff uintptr) (*mixinLayout, error) {
 	if err := walk(t, 0, "", false); err != nil {
 		return nil, err
 	}
-	if err := methodClashes(t, "graft: context type", ctxType); err != nil {
+	if err := mixscan.Clashes(t, "graft: context type", ctxType); err != nil {
 		return nil, err
 	}
 	return l, nil
-}
-
-// mixinInside returns the name of a type holding a target (Mixin or
-// ConnMixin) reachable inside t through pointers and containers, or "".
-func mixinInside(t, target reflect.Type, seen map[reflect.Type]bool) string {
-	if seen[t] {
-		return ""
-	}
-	seen[t] = true
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map, reflect.Chan:
-		if t.Kind() == reflect.Map {
-			if s := mixinInside(t.Key(), target, seen); s != "" {
-				return s
-			}
-		}
-		return mixinInside(t.Elem(), target, seen)
-	case reflect.Struct:
-		if t == target {
-			return t.String()
-		}
-		for i := range t.NumField() {
-			if s := mixinInside(t.Field(i).Type, target, seen); s != "" {
-				if t.Field(i).Type == target {
-					return t.String()
-				}
-				return s
-			}
-		}
-	}
-	return ""
-}
-
-// frameworkMethods are methods every mixin promotes (Ctx, Socket,
-// Extension, ResetState): not clashes.
-var frameworkMethods = map[string]bool{"Ctx": true, "Socket": true, "Extension": true, "ResetState": true}
-
-// methodClashes reports methods that two embedded fields of t promote at
-// the same depth (so neither wins and the method is lost) unless t declares
-// the method itself. base is the framework type t embeds (graft.Ctx), whose
-// methods count as an owner too; what names clash is a promoted method of
-// the same name through two embedded fields.
-func methodClashes(t reflect.Type, what string, base reflect.Type) error {
-	owners := map[string][]string{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.Anonymous || f.Type.Kind() == reflect.Pointer {
-			continue
-		}
-		for m := range reflect.PointerTo(f.Type).Methods() {
-			if f.Type != base && frameworkMethods[m.Name] {
-				continue
-			}
-			owners[m.Name] = append(owners[m.Name], f.Type.String())
-		}
-	}
-	own := map[string]bool{}
-	for m := range reflect.PointerTo(t).Methods() {
-		own[m.Name] = true
-	}
-	var clashes []string
-	for name, who := range owners {
-		if len(who) > 1 && !own[name] {
-			clashes = append(clashes, fmt.Sprintf("%s (defined by %s)", name, strings.Join(who, " and ")))
-		}
-	}
-	if len(clashes) == 0 {
-		return nil
-	}
-	sort.Strings(clashes)
-	return fmt.Errorf("%s %s: ambiguous methods %s; declare the method on %s to choose, or drop one of the extensions", what, t, strings.Join(clashes, ", "), t)
 }
 
 // resolveOwners fills every MixinOf field's extensions from the registered

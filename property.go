@@ -29,9 +29,12 @@ type Property[T any] struct {
 }
 
 // Holder is anything that carries property slots: *Ctx, the app's own
-// context type that embeds it, and WebSocket connections.
+// context type that embeds it, and WebSocket connections (ws.Socket). A
+// package that pools objects of its own makes them holders with a Props
+// field: Props.Init when the object is made, Props.Reset when it is
+// released, and a Properties method returning the field.
 type Holder interface {
-	properties() *Props
+	Properties() *Props
 }
 
 // NewProperty declares a property. def builds the default value for each
@@ -59,7 +62,7 @@ func (p *Property[T]) String() string { return fmt.Sprintf("property %q", p.name
 // Get returns the value of the property on h, building its default first if
 // it has not been set since h was reset.
 func (p *Property[T]) Get(h Holder) T {
-	ps := h.properties()
+	ps := h.Properties()
 	if p.idx < len(ps.slots) {
 		if b, ok := ps.slots[p.idx].(*box[T]); ok && b.set {
 			return b.v
@@ -83,7 +86,7 @@ func (p *Property[T]) getSlow(ps *Props) T {
 
 // Set stores v as the value of the property on h.
 func (p *Property[T]) Set(h Holder, v T) {
-	ps := h.properties()
+	ps := h.Properties()
 	if p.idx < 64 && p.idx < len(ps.slots) {
 		if b, ok := ps.slots[p.idx].(*box[T]); ok {
 			b.v, b.set = v, true
@@ -99,7 +102,7 @@ func (p *Property[T]) Set(h Holder, v T) {
 // default first), valid until h is released; use it to update the value in
 // place.
 func (p *Property[T]) Ptr(h Holder) *T {
-	ps := h.properties()
+	ps := h.Properties()
 	p.getSlow(ps)
 	return &p.box(ps).v
 }
@@ -107,7 +110,7 @@ func (p *Property[T]) Ptr(h Holder) *T {
 // IsSet reports whether the property holds a value on h since its last
 // reset.
 func (p *Property[T]) IsSet(h Holder) bool {
-	ps := h.properties()
+	ps := h.Properties()
 	return p.idx < len(ps.slots) && ps.slots[p.idx] != nil && ps.slots[p.idx].(*box[T]).set
 }
 
@@ -147,8 +150,10 @@ var registry struct {
 	makers []func() slot
 }
 
-// init fills ps with one slot per declared property.
-func (ps *Props) init() {
+// Init fills ps with one slot per declared property; call it once, when
+// the object holding ps is made (properties declared later get their slot
+// on first use).
+func (ps *Props) Init() {
 	registry.RLock()
 	ps.slots = make([]slot, len(registry.makers))
 	for i, mk := range registry.makers {
@@ -180,8 +185,10 @@ func (ps *Props) mark(i int) {
 	}
 }
 
-// reset clears every slot touched since the last reset.
-func (ps *Props) reset() {
+// Reset clears every slot touched since the last reset; call it when the
+// object holding ps is released, so that the next user sees every
+// property at its default.
+func (ps *Props) Reset() {
 	for d := ps.dirty; d != 0; d &= d - 1 {
 		ps.slots[bits.TrailingZeros64(d)].clear()
 	}

@@ -16,7 +16,7 @@ func pooledCtx(t testing.TB) *Ctx {
 	if err := app.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return app.pool.get()
+	return app.pool.Get()
 }
 
 func TestPropertyGetSetAllocs(t *testing.T) {
@@ -25,7 +25,7 @@ func TestPropertyGetSetAllocs(t *testing.T) {
 		benchInt.Set(c, benchInt.Get(c)+1)
 		benchStr.Set(c, "x")
 		_ = benchStr.Get(c)
-		c.props.reset()
+		c.props.Reset()
 	}); n != 0 {
 		t.Fatalf("property Get/Set allocates %v times, want 0", n)
 	}

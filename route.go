@@ -351,7 +351,7 @@ func methodLabel(m string) string {
 }
 
 // Route is the handle of a registered route, returned by the registration
-// functions (GET, Handle, graft.Get, graft.WebSocket…): it names the route,
+// functions (GET, Handle, graft.Get, ws.Route…): it names the route,
 // carries what typed endpoints and plugins attach to it, and reaches the
 // endpoint's Signature. RouteInfo is the read-only line of a listing.
 type Route struct {

@@ -306,7 +306,7 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("ParseFlags(--help) = %v, want flag.ErrHelp", err)
 	}
 	usage := out.String()
-	for _, f := range []string{"host", "port", "uds", "ssl-cert", "ssl-key", "h2c", "req-res-factory-maxitems", "ws-factory-maxitems"} {
+	for _, f := range []string{"host", "port", "uds", "ssl-cert", "ssl-key", "h2c", "req-res-factory-maxitems"} {
 		if !strings.Contains(usage, "  --"+f+" ") && !strings.Contains(usage, "  --"+f+"\n") {
 			t.Errorf("usage lacks --%s:\n%s", f, usage)
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ws"
 	"github.com/lxzan/gws"
 )
 
@@ -47,11 +48,11 @@ type wsServer struct {
 func startGraftWS(tb testing.TB) *wsServer {
 	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
 	s := &wsServer{}
-	graft.WebSocket(app, "/echo", graft.Behavior[struct{}]{
-		Message: func(c *graft.Conn[struct{}], data []byte, op graft.OpCode) { c.Send(data, op, false) },
+	ws.Route(app, "/echo", ws.Behavior[struct{}]{
+		Message: func(c *ws.Conn[struct{}], data []byte, op ws.OpCode) { c.Send(data, op, false) },
 	})
-	graft.WebSocket(app, "/sub", graft.Behavior[struct{}]{
-		Open: func(c *graft.Conn[struct{}]) {
+	ws.Route(app, "/sub", ws.Behavior[struct{}]{
+		Open: func(c *ws.Conn[struct{}]) {
 			c.Subscribe("b")
 			atomic.AddInt64(&s.subscribe, 1)
 		},
@@ -66,7 +67,8 @@ func startGraftWS(tb testing.TB) *wsServer {
 	errc := make(chan error, 1)
 	go func() { errc <- app.Serve(ln) }()
 	s.addr = ln.Addr().String()
-	s.publish = func(msg []byte) { app.Publish("b", msg, graft.OpBinary) }
+	hub := ws.HubOf(app)
+	s.publish = func(msg []byte) { hub.Publish("b", msg, ws.OpBinary) }
 	s.stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -11,6 +11,7 @@ import (
 	coder "github.com/coder/websocket"
 	"github.com/gorilla/websocket"
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ws"
 )
 
 // Interop: graft's WebSocket server with the two common Go clients,
@@ -23,10 +24,10 @@ import (
 func startWSApp(tb testing.TB, compression bool) string {
 	tb.Helper()
 	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
-	graft.WebSocket(app, "/echo", graft.Behavior[struct{}]{
+	ws.Route(app, "/echo", ws.Behavior[struct{}]{
 		Compression:      compression,
 		MaxPayloadLength: 1 << 20,
-		Message: func(c *graft.Conn[struct{}], data []byte, op graft.OpCode) {
+		Message: func(c *ws.Conn[struct{}], data []byte, op ws.OpCode) {
 			if string(data) == "close" {
 				c.Close(4000, "bye")
 				return

@@ -20,6 +20,7 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/broker"
+	"github.com/graftgo/graft/ws"
 )
 
 var appQuiet = slog.New(slog.DiscardHandler)
@@ -42,13 +43,13 @@ func RunApp(t *testing.T, setup func(t testing.TB) Harness) {
 	// The bus subscription is asynchronous: publish until one arrives,
 	// then check that each later message arrives exactly once.
 	untilDelivered(t, b, ca, "news", cb)
-	b.Publish("news", []byte("from b"), graft.OpText)
+	ws.Publish(b, "news", []byte("from b"), ws.OpText)
 	ca.expect(t, "from b")
 	cb.expect(t, "from b")
 	// A client's publish on A reaches B's client, not itself.
 	ca.send(t, "from client a")
 	cb.expect(t, "from client a")
-	a.Publish("news", []byte("marker"), graft.OpText)
+	ws.Publish(a, "news", []byte("marker"), ws.OpText)
 	ca.expect(t, "marker") // nothing (no echo, no duplicate) before it
 	cb.expect(t, "marker")
 
@@ -59,15 +60,15 @@ func RunApp(t *testing.T, setup func(t testing.TB) Harness) {
 	h.StopBus(t)
 	h.StartBus(t)
 	untilDelivered(t, b, ca, "news", cb)
-	b.Publish("news", []byte("after restart"), graft.OpText)
+	ws.Publish(b, "news", []byte("after restart"), ws.OpText)
 	ca.expect(t, "after restart")
 	cb.expect(t, "after restart")
 }
 
 // RunAppOutage checks two app nodes while their bus is down (it needs
 // h.StopBus): publishes still reach the subscribers of the publishing
-// node, every one; a failed Publish returns a *graft.BusError matching
-// graft.ErrLocalOnly, exactly when the broker's own Publish fails; a client
+// node, every one; a failed Publish returns a *ws.BusError matching
+// ws.ErrLocalOnly, exactly when the broker's own Publish fails; a client
 // publishing meanwhile stays connected; and a topic first subscribed during
 // the outage carries messages across nodes once the bus is back.
 func RunAppOutage(t *testing.T, setup func(t testing.TB) Harness) {
@@ -89,11 +90,11 @@ func RunAppOutage(t *testing.T, setup func(t testing.TB) Harness) {
 	busFails := na.Publish(context.Background(), broker.Message{Topic: "brokertest probe"}) != nil
 	for i := range 20 {
 		m := fmt.Sprintf("during outage %d", i)
-		err := a.Publish("news", []byte(m), graft.OpText)
-		var be *graft.BusError
+		err := ws.Publish(a, "news", []byte(m), ws.OpText)
+		var be *ws.BusError
 		switch {
-		case busFails && (!errors.Is(err, graft.ErrLocalOnly) || !errors.As(err, &be) || be.Topic != "news"):
-			t.Fatalf("Publish %d with the bus down = %v, want a *graft.BusError for news matching graft.ErrLocalOnly", i, err)
+		case busFails && (!errors.Is(err, ws.ErrLocalOnly) || !errors.As(err, &be) || be.Topic != "news"):
+			t.Fatalf("Publish %d with the bus down = %v, want a *ws.BusError for news matching ws.ErrLocalOnly", i, err)
 		case !busFails && err != nil:
 			t.Fatalf("Publish %d = %v, but the broker buffers while disconnected", i, err)
 		}
@@ -102,7 +103,7 @@ func RunAppOutage(t *testing.T, setup func(t testing.TB) Harness) {
 	}
 	ca1.send(t, "from a client during the outage")
 	ca2.expect(t, "from a client during the outage")
-	a.Publish("news", []byte("sender still connected"), graft.OpText)
+	ws.Publish(a, "news", []byte("sender still connected"), ws.OpText)
 	ca1.expect(t, "sender still connected") // not closed, and nothing before it
 	ca2.expect(t, "sender still connected")
 	late := dialWS(t, addrA, "/ws?topic=late")
@@ -111,7 +112,7 @@ func RunAppOutage(t *testing.T, setup func(t testing.TB) Harness) {
 	h.StartBus(t, na, nb)
 	untilDelivered(t, b, late, "late")
 	untilDelivered(t, b, ca1, "news", ca2, cb)
-	b.Publish("news", []byte("after the outage"), graft.OpText)
+	ws.Publish(b, "news", []byte("after the outage"), ws.OpText)
 	for _, c := range []*wsClient{ca1, ca2, cb} {
 		c.expect(t, "after the outage")
 	}
@@ -132,10 +133,11 @@ func AppFigures(t *testing.T, bus string, setup func(t testing.TB) Harness) {
 	cb.expect(t, "ready")
 	untilDelivered(t, a, cb, "bench")
 
+	hub := ws.HubOf(a)
 	var lat []time.Duration
 	for range 200 {
 		start := time.Now()
-		a.Publish("bench", []byte("x"), graft.OpText)
+		hub.Publish("bench", []byte("x"), ws.OpText)
 		cb.expect(t, "x")
 		lat = append(lat, time.Since(start))
 	}
@@ -147,7 +149,7 @@ func AppFigures(t *testing.T, bus string, setup func(t testing.TB) Harness) {
 	published := make(chan error, 1)
 	go func() {
 		for i := range n {
-			if err := a.Publish("bench", fmt.Appendf(nil, "%05d %s", i, pad), graft.OpText); err != nil {
+			if err := hub.Publish("bench", fmt.Appendf(nil, "%05d %s", i, pad), ws.OpText); err != nil {
 				published <- fmt.Errorf("publish %d: %w", i, err)
 				return
 			}
@@ -185,27 +187,28 @@ func AppFigures(t *testing.T, bus string, setup func(t testing.TB) Harness) {
 func startAppNode(t testing.TB, h Harness) (*graft.App[graft.Ctx], string, broker.Broker) {
 	t.Helper()
 	node := h.NewNode(t)
-	app, addr := serveAppNode(t, graft.Config{Logger: appQuiet, WebSocket: graft.WSConfig{Broker: node}})
+	app, addr := serveAppNode(t, graft.Config{Logger: appQuiet}, ws.Config{Broker: node})
 	return app, addr, node
 }
 
-// serveAppNode is startAppNode with the app's config (host, port and
-// backpressure limit set here).
-func serveAppNode(t testing.TB, cfg graft.Config) (*graft.App[graft.Ctx], string) {
+// serveAppNode is startAppNode with the app's config and its WebSocket
+// config (host, port and backpressure limit set here).
+func serveAppNode(t testing.TB, cfg graft.Config, wcfg ws.Config) (*graft.App[graft.Ctx], string) {
 	t.Helper()
-	cfg.Host, cfg.Port, cfg.WebSocket.MaxBackpressure = "127.0.0.1", -1, -1
+	cfg.Host, cfg.Port, wcfg.MaxBackpressure = "127.0.0.1", -1, -1
 	app := graft.New(cfg)
-	graft.WebSocket(app, "/ws", graft.Behavior[string]{
+	app.Register(ws.Extension(wcfg))
+	ws.Route(app, "/ws", ws.Behavior[string]{
 		Upgrade: func(c *graft.Ctx) (string, error) { return c.Query("topic"), nil },
-		Open: func(c *graft.Conn[string]) {
+		Open: func(c *ws.Conn[string]) {
 			c.Subscribe(*c.Data())
-			c.Send([]byte("ready"), graft.OpText, false)
+			c.Send([]byte("ready"), ws.OpText, false)
 		},
-		Message: func(c *graft.Conn[string], data []byte, op graft.OpCode) {
+		Message: func(c *ws.Conn[string], data []byte, op ws.OpCode) {
 			// With the bus down the message still reached this node's
 			// subscribers: not a reason to drop the sender.
-			if err := c.Publish(*c.Data(), data, op); err != nil && !errors.Is(err, graft.ErrLocalOnly) {
-				c.Close(graft.CloseInternalError, "publish failed")
+			if err := c.Publish(*c.Data(), data, op); err != nil && !errors.Is(err, ws.ErrLocalOnly) {
+				c.Close(ws.StatusInternalError, "publish failed")
 			}
 		},
 	})
@@ -239,7 +242,7 @@ func untilDelivered(t testing.TB, from *graft.App[graft.Ctx], c *wsClient, topic
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		from.Publish(topic, []byte("probe"), graft.OpText)
+		ws.Publish(from, topic, []byte("probe"), ws.OpText)
 		if m, err := c.read(50 * time.Millisecond); err == nil && m == "probe" {
 			break
 		}
@@ -336,7 +339,7 @@ func (c *wsClient) expect(t testing.TB, want string) {
 }
 
 // AppBrokerDown checks that an app whose broker b cannot reach its server
-// (a closed port, say) fails to start within Config.WebSocket.BrokerWait,
+// (a closed port, say) fails to start within ws.Config.BrokerWait,
 // with an error and a log line naming the broker as name (its URL), and
 // never listens. b must not have been started.
 func AppBrokerDown(t *testing.T, b broker.Broker, name string) {
@@ -344,9 +347,9 @@ func AppBrokerDown(t *testing.T, b broker.Broker, name string) {
 	var logs lockedBuffer
 	const wait = 300 * time.Millisecond
 	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1,
-		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
-		WebSocket: graft.WSConfig{Broker: b, BrokerWait: wait}})
-	graft.WebSocket(app, "/ws", graft.Behavior[struct{}]{})
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	app.Register(ws.Extension(ws.Config{Broker: b, BrokerWait: wait}))
+	ws.Route(app, "/ws", ws.Behavior[struct{}]{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -373,27 +376,25 @@ func AppBrokerDown(t *testing.T, b broker.Broker, name string) {
 }
 
 // AppBrokerLate checks an app started with --broker-optional while its
-// bus is down: it starts and serves after Config.WebSocket.BrokerWait,
+// bus is down: it starts and serves after ws.Config.BrokerWait,
 // saying so in a log line naming the broker as name; its publishes reach
-// its own clients and report graft.ErrLocalOnly; once startBus has started
+// its own clients and report ws.ErrLocalOnly; once startBus has started
 // the bus, the broker connects in the background and a topic subscribed
 // before that carries messages from another node. newNode returns a new,
 // unstarted node for the bus at its final address.
 func AppBrokerLate(t *testing.T, newNode func(t testing.TB) broker.Broker, startBus func(t testing.TB), name string) {
 	t.Helper()
 	var logs lockedBuffer
-	a, addrA := serveAppNode(t, graft.Config{
-		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
-		WebSocket: graft.WSConfig{Broker: newNode(t), BrokerWait: 200 * time.Millisecond, BrokerOptional: true},
-	})
+	a, addrA := serveAppNode(t, graft.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		ws.Config{Broker: newNode(t), BrokerWait: 200 * time.Millisecond, BrokerOptional: true})
 	if line := logLine(logs.String(), "starting without the WebSocket broker"); !strings.Contains(line, name) {
 		t.Fatalf("no log line saying the app started without %s; log:\n%s", name, logs.String())
 	}
 	ca := dialWS(t, addrA, "/ws?topic=news")
 	ca.expect(t, "ready")
-	err := a.Publish("news", []byte("local only"), graft.OpText)
-	if !errors.Is(err, graft.ErrLocalOnly) {
-		t.Fatalf("Publish before the broker connected = %v, want graft.ErrLocalOnly", err)
+	err := ws.Publish(a, "news", []byte("local only"), ws.OpText)
+	if !errors.Is(err, ws.ErrLocalOnly) {
+		t.Fatalf("Publish before the broker connected = %v, want ws.ErrLocalOnly", err)
 	}
 	ca.expect(t, "local only")
 
@@ -401,11 +402,11 @@ func AppBrokerLate(t *testing.T, newNode func(t testing.TB) broker.Broker, start
 	WaitFor(t, "the broker to connect in the background", func() bool {
 		return strings.Contains(logs.String(), "WebSocket broker connected")
 	})
-	b, _ := serveAppNode(t, graft.Config{Logger: appQuiet, WebSocket: graft.WSConfig{Broker: newNode(t)}})
+	b, _ := serveAppNode(t, graft.Config{Logger: appQuiet}, ws.Config{Broker: newNode(t)})
 	untilDelivered(t, b, ca, "news")
-	b.Publish("news", []byte("from b"), graft.OpText)
+	ws.Publish(b, "news", []byte("from b"), ws.OpText)
 	ca.expect(t, "from b")
-	if err := a.Publish("news", []byte("bus up"), graft.OpText); err != nil {
+	if err := ws.Publish(a, "news", []byte("bus up"), ws.OpText); err != nil {
 		t.Fatalf("Publish once the broker connected = %v", err)
 	}
 	ca.expect(t, "bus up")

@@ -35,7 +35,7 @@ func TestAppBrokerDown(t *testing.T) {
 }
 
 // Redis killed and restarted under two app nodes: publishes reach the
-// local subscribers and report graft.ErrLocalOnly, publishing clients stay
+// local subscribers and report ws.ErrLocalOnly, publishing clients stay
 // connected, and a topic subscribed during the outage works afterwards.
 func TestAppNodesOverRedisOutage(t *testing.T) { brokertest.RunAppOutage(t, redisBus) }
 

@@ -28,6 +28,7 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/msgpack"
+	"github.com/graftgo/graft/ws"
 )
 
 // User is what GetUser returns.
@@ -78,7 +79,7 @@ var username = graft.NewProperty("ws.username", func() string { return "" })
 
 // PMSender is the connection-side mixin of the extension: socketify's
 // @ws.method send_pm, built on topic pub/sub.
-type PMSender struct{ graft.ConnMixin }
+type PMSender struct{ ws.ConnMixin }
 
 // conversation returns the topic two users share: the same whichever of
 // them asks (socketify's pm-TO+ME is not, so each side talked to a topic
@@ -101,27 +102,27 @@ func member(conv, user string) string { return conv + "#" + user }
 // until then. Each message takes exactly one of the two ways, so it
 // arrives once, and in order after the earlier ones.
 func (m *PMSender) SendPM(to, message string) error {
-	ws := m.Socket()
-	me := username.Get(ws)
+	conn := m.Socket()
+	me := username.Get(conn)
 	conv := m.Join(to)
 	pm, err := json.Marshal(PM{Type: "pm", Username: me, Message: message})
 	if err != nil {
 		return err
 	}
-	if ws.NumSubscribers(member(conv, to)) > 0 {
-		return ws.Publish(conv, pm, graft.OpText)
+	if conn.NumSubscribers(member(conv, to)) > 0 {
+		return conn.Publish(conv, pm, ws.OpText)
 	}
-	return ws.Publish("signal-"+to, pm, graft.OpText)
+	return conn.Publish("signal-"+to, pm, ws.OpText)
 }
 
 // Join makes the connection a member of its conversation with the user
 // named other, what a client asks for ({"join":"OTHER"}) when a signal
 // from other arrives, and returns the conversation topic.
 func (m *PMSender) Join(other string) string {
-	ws := m.Socket()
-	conv := conversation(username.Get(ws), other)
-	ws.Subscribe(conv)
-	ws.Subscribe(member(conv, username.Get(ws)))
+	conn := m.Socket()
+	conv := conversation(username.Get(conn), other)
+	conn.Subscribe(conv)
+	conn.Subscribe(member(conv, username.Get(conn)))
 	return conv
 }
 
@@ -133,7 +134,7 @@ type PM struct {
 }
 
 // Session is the typed user data of a WebSocket connection; it embeds the
-// PM mixin, so ws.Data().SendPM is a method.
+// PM mixin, so conn.Data().SendPM is a method.
 type Session struct {
 	PMSender
 	Username string
@@ -150,10 +151,11 @@ type incoming struct {
 // without the separators of the conversation topics.
 func validName(name string) bool { return name != "" && !strings.ContainsAny(name, "+#") }
 
-func newApp(cfg graft.Config) *graft.App[Ctx] {
+func newApp(cfg graft.Config, wcfg ws.Config) *graft.App[Ctx] {
 	app := graft.NewWithContext[Ctx](cfg)
-	// Extensions are registered before routes, as in socketify.
-	app.Register(msgpack.Extension(), users{})
+	// Extensions are registered before routes, as in socketify; the
+	// WebSocket settings (--ws-* flags) come with ws.Extension.
+	app.Register(msgpack.Extension(), users{}, ws.Extension(wcfg))
 
 	app.GET("/user", func(c *Ctx) error {
 		user := c.GetUser()
@@ -170,7 +172,7 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 		Cart.Set(c, cart)
 		return c.JSON(http.StatusOK, Cart.Get(c))
 	})
-	graft.WebSocket(app, "/ws", graft.Behavior[Session]{
+	ws.Route(app, "/ws", ws.Behavior[Session]{
 		Upgrade: func(c *graft.Ctx) (Session, error) {
 			name := c.Query("username")
 			if !validName(name) {
@@ -178,30 +180,30 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 			}
 			return Session{Username: name}, nil
 		},
-		Open: func(ws *graft.Conn[Session]) {
-			username.Set(ws, ws.Data().Username)
-			ws.Subscribe("signal-" + ws.Data().Username)
+		Open: func(conn *ws.Conn[Session]) {
+			username.Set(conn, conn.Data().Username)
+			conn.Subscribe("signal-" + conn.Data().Username)
 		},
-		Message: func(ws *graft.Conn[Session], data []byte, op graft.OpCode) {
+		Message: func(conn *ws.Conn[Session], data []byte, op ws.OpCode) {
 			var in incoming
 			err := json.Unmarshal(data, &in)
 			switch {
 			case err == nil && validName(in.Join) && in.To == "":
-				ws.Data().Join(in.Join)
+				conn.Data().Join(in.Join)
 				return
 			case err != nil || !validName(in.To):
-				ws.Close(graft.CloseUnsupportedData, `send {"to":"NAME","message":"TEXT"} or {"join":"NAME"}`)
+				conn.Close(ws.StatusUnsupportedData, `send {"to":"NAME","message":"TEXT"} or {"join":"NAME"}`)
 				return
 			}
-			err = ws.Data().SendPM(in.To, in.Message)
-			if errors.Is(err, graft.ErrLocalOnly) {
+			err = conn.Data().SendPM(in.To, in.Message)
+			if errors.Is(err, ws.ErrLocalOnly) {
 				// Delivered on this node; the broker is down, so users on
 				// other nodes missed it. Closing the sender would not help.
-				app.Logger().Warn("pm reached this node only", "from", ws.Data().Username, "to", in.To, "err", err)
+				app.Logger().Warn("pm reached this node only", "from", conn.Data().Username, "to", in.To, "err", err)
 				return
 			}
 			if err != nil {
-				ws.Close(graft.CloseInternalError, "sending failed")
+				conn.Close(ws.StatusInternalError, "sending failed")
 			}
 		},
 	})
@@ -209,7 +211,7 @@ func newApp(cfg graft.Config) *graft.App[Ctx] {
 }
 
 func main() {
-	app := newApp(graft.Config{})
+	app := newApp(graft.Config{}, ws.Config{})
 	if err := app.Run(); err != nil {
 		log.Fatal(err)
 	}

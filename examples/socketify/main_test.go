@@ -10,6 +10,7 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/msgpack"
+	"github.com/graftgo/graft/ws"
 	"go.uber.org/goleak"
 )
 
@@ -32,7 +33,7 @@ func do(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte
 
 func TestHTTP(t *testing.T) {
 	for _, pool := range []int{-1, 2} {
-		app := newApp(graft.Config{RequestPoolMaxItems: pool})
+		app := newApp(graft.Config{RequestPoolMaxItems: pool}, ws.Config{})
 		srv := httptest.NewServer(app)
 		cases := []struct {
 			path string

@@ -13,6 +13,7 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/broker"
+	"github.com/graftgo/graft/ws"
 	"github.com/lxzan/gws"
 )
 
@@ -138,7 +139,7 @@ func serve(t *testing.T, app *graft.App[Ctx]) string {
 // topic used to be pm-TO+ME, different for each side and never joined by
 // the recipient, so only the first message each way arrived).
 func TestWebSocketPrivateMessages(t *testing.T) {
-	app := newApp(graft.Config{WSPoolMaxItems: 2, Logger: quiet})
+	app := newApp(graft.Config{Logger: quiet}, ws.Config{PoolMaxItems: 2})
 	addr := serve(t, app)
 	bob := dial(t, addr, "bob")
 	alice := dial(t, addr, "alice")
@@ -212,8 +213,8 @@ func TestWebSocketPrivateMessages(t *testing.T) {
 // topics, since neither node sees the other side join).
 func TestWebSocketPrivateMessagesAcrossNodes(t *testing.T) {
 	bus := broker.NewMemoryBus()
-	appA := newApp(graft.Config{Logger: quiet, WebSocket: graft.WSConfig{Broker: bus.Node()}})
-	appB := newApp(graft.Config{Logger: quiet, WebSocket: graft.WSConfig{Broker: bus.Node()}})
+	appA := newApp(graft.Config{Logger: quiet}, ws.Config{Broker: bus.Node()})
+	appB := newApp(graft.Config{Logger: quiet}, ws.Config{Broker: bus.Node()})
 	alice := dial(t, serve(t, appA), "alice")
 	bob := dial(t, serve(t, appB), "bob")
 	waitSubscribers(t, appA, "signal-alice", 1)
@@ -221,7 +222,7 @@ func TestWebSocketPrivateMessagesAcrossNodes(t *testing.T) {
 	// The bus subscription is asynchronous: wait until a first message
 	// crosses it.
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		if err := appA.Publish("signal-bob", []byte("probe"), graft.OpText); err != nil {
+		if err := ws.Publish(appA, "signal-bob", []byte("probe"), ws.OpText); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -261,7 +262,7 @@ func TestWebSocketPrivateMessagesAcrossNodes(t *testing.T) {
 // outage made every sender reconnect).
 func TestWebSocketPrivateMessagesBusDown(t *testing.T) {
 	node := broker.NewMemoryBus().Node()
-	app := newApp(graft.Config{Logger: quiet, WebSocket: graft.WSConfig{Broker: node}})
+	app := newApp(graft.Config{Logger: quiet}, ws.Config{Broker: node})
 	addr := serve(t, app)
 	alice := dial(t, addr, "alice")
 	bob := dial(t, addr, "bob")
@@ -283,9 +284,9 @@ var quiet = slog.New(slog.DiscardHandler)
 func waitSubscribers(t *testing.T, app *graft.App[Ctx], topic string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for app.NumSubscribers(topic) != n {
+	for ws.NumSubscribers(app, topic) != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("topic %s has %d subscribers, want %d", topic, app.NumSubscribers(topic), n)
+			t.Fatalf("topic %s has %d subscribers, want %d", topic, ws.NumSubscribers(app, topic), n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

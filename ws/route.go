@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"encoding/base64"
@@ -12,6 +12,10 @@ import (
 	"unsafe"
 
 	"github.com/lxzan/gws"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/mixscan"
+	"github.com/graftgo/graft/internal/pool"
 )
 
 // OpCode is the kind of a WebSocket message: text or binary.
@@ -36,23 +40,9 @@ func (op OpCode) String() string {
 	return fmt.Sprintf("opcode(%d)", uint8(op))
 }
 
-// WebSocket close codes (RFC 6455 section 7.4) that graft sends or reports.
-const (
-	CloseNormalClosure    = 1000
-	CloseGoingAway        = 1001
-	CloseProtocolError    = 1002
-	CloseUnsupportedData  = 1003
-	CloseNoStatusReceived = 1005 // reported, never sent: the peer's close frame had no code
-	CloseAbnormalClosure  = 1006 // reported, never sent: the connection dropped without a close frame
-	CloseInvalidPayload   = 1007
-	ClosePolicyViolation  = 1008
-	CloseMessageTooBig    = 1009
-	CloseInternalError    = 1011
-)
-
 // Behavior is one WebSocket route's settings and handlers, uWebSockets'
 // behaviour. T is the type of the connection's user data, returned by
-// Upgrade. Zero values mean the app-wide default from Config.WebSocket
+// Upgrade. Zero values mean the app-wide default from the extension's Config
 // (itself defaulting to uWebSockets' values); a boolean set here or there
 // turns its feature on.
 //
@@ -104,7 +94,7 @@ type Behavior[T any] struct {
 	// returns the connection's user data. An error rejects the upgrade and
 	// is answered like a handler error (return an *HTTPError to choose the
 	// status). Nil means the zero T.
-	Upgrade func(c *Ctx) (T, error)
+	Upgrade func(c *graft.Ctx) (T, error)
 	// Open runs when the connection is established.
 	Open func(conn *Conn[T])
 	// Message runs for each received text or binary message. data is only
@@ -121,7 +111,7 @@ type Behavior[T any] struct {
 	// nodes), so it may run concurrently with the connection's other
 	// handlers; the connection stays valid until it returns. With
 	// CloseOnBackpressureLimit the connection is closed after it.
-	// Drops are also counted in Socket.Stats and App.WebSocketStats.
+	// Drops are also counted in Socket.Stats and Hub.Stats.
 	Dropped func(conn *Conn[T], data []byte, op OpCode)
 	// Ping runs for each received ping; graft answers it with a pong.
 	Ping func(conn *Conn[T], payload []byte)
@@ -132,7 +122,7 @@ type Behavior[T any] struct {
 	// close frame had no code), graft's or the app's when the server
 	// closed, 1006 when the connection dropped. The connection can no
 	// longer send; it goes back to its pool when Close returns.
-	Close func(conn *Conn[T], code int, reason string)
+	Close func(conn *Conn[T], code StatusCode, reason string)
 	// Subscription runs when the connection subscribes to or unsubscribes
 	// from a topic (also when closing unsubscribes it), with the topic's
 	// local number of subscribers after and before.
@@ -140,7 +130,7 @@ type Behavior[T any] struct {
 }
 
 // wsSettings are a route's effective settings, resolved at start-up from
-// its Behavior and the app's WSConfig, and the non-generic hooks the
+// its Behavior and the extension's Config, and the non-generic hooks the
 // connection base calls.
 type wsSettings struct {
 	pattern         string
@@ -162,29 +152,49 @@ type wsSettings struct {
 // wsRoute is one registered WebSocket route.
 type wsRoute[T any] struct {
 	b        Behavior[T]
-	hub      *wsHub
+	hub      *Hub
 	set      wsSettings
 	mixins   []uintptr                // offsets of ConnMixin fields in T
 	ups      map[string]*gws.Upgrader // by selected subprotocol ("" for none)
-	pool     *pool[Conn[T]]
+	pool     *pool.Pool[Conn[T]]
 	ev       wsEvents[T]
 	origins  []string
 	sameOnly bool
 }
 
-// WebSocket registers a WebSocket route on r (an App or a Group) at
+// connMixinType is the type connection mixins embed.
+var connMixinType = reflect.TypeFor[ConnMixin]()
+
+// setupPanic reports a setup mistake, as package graft does: a panic at
+// registration whose message names the route and the fix.
+func setupPanic(format string, args ...any) {
+	panic(fmt.Sprintf("graft: "+format, args...))
+}
+
+// orDefault returns v, or def when v is the zero value.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Route registers a WebSocket route on r (an App or a Group) at
 // pattern, served with behaviour b. Each connection carries user data of
 // type T, returned by b.Upgrade; T may embed mixins built on ConnMixin,
 // whose methods then work on conn.Data(). Connection objects are pooled
-// (Config.WSPoolMaxItems, --ws-factory-maxitems).
+// (Config.PoolMaxItems, --ws-factory-maxitems).
 //
-//	graft.WebSocket(app, "/ws", graft.Behavior[Session]{
+// The app-wide settings come from the Extension registered on the app;
+// without one, the first Route registers Extension(Config{}).
+//
+//	ws.Route(app, "/ws", ws.Behavior[Session]{
 //		Upgrade: func(c *graft.Ctx) (Session, error) { return Session{Name: c.Query("name")}, nil },
-//		Message: func(conn *graft.Conn[Session], data []byte, op graft.OpCode) { conn.Send(data, op, false) },
+//		Message: func(conn *ws.Conn[Session], data []byte, op ws.OpCode) { conn.Send(data, op, false) },
 //	})
-func WebSocket[T any](r Router, pattern string, b Behavior[T]) *Route {
-	sc := r.routerScope()
-	h := sc.core.hub()
+func Route[T any](r graft.Router, pattern string, b Behavior[T]) *graft.Route {
+	h := hubFor(r)
 	offs, err := connMixinOffsets(reflect.TypeFor[T]())
 	if err != nil {
 		setupPanic("WebSocket route %s: %v", pattern, err)
@@ -198,7 +208,7 @@ func WebSocket[T any](r Router, pattern string, b Behavior[T]) *Route {
 		wr.origins = append(wr.origins, strings.ToLower(o))
 	}
 	wr.sameOnly = b.AllowedOrigins == nil
-	ri := AddRoute(r, http.MethodGet, pattern, wr.serve, "graft.WebSocket "+reflect.TypeFor[T]().String())
+	ri := graft.AddRoute(r, http.MethodGet, pattern, wr.serve, "ws.Route "+reflect.TypeFor[T]().String())
 	wr.set.pattern = ri.Pattern()
 	h.addRoute(wr)
 	return ri
@@ -206,13 +216,12 @@ func WebSocket[T any](r Router, pattern string, b Behavior[T]) *Route {
 
 // prepare resolves the route's settings against the app's config and makes
 // its upgraders and connection pool. It runs at start-up.
-func (r *wsRoute[T]) prepare(cfg *Config) {
-	wc := &cfg.WebSocket
+func (r *wsRoute[T]) prepare(wc *Config) {
 	b := &r.b
 	s := &r.set
-	s.maxPayload = orDefault(b.MaxPayloadLength, orDefault(wc.MaxPayloadLength, DefaultWSMaxPayloadLength))
-	s.idle = orDefault(b.IdleTimeout, orDefault(wc.IdleTimeout, DefaultWSIdleTimeout))
-	s.maxBackpressure = orDefault(b.MaxBackpressure, orDefault(wc.MaxBackpressure, DefaultWSMaxBackpressure))
+	s.maxPayload = orDefault(b.MaxPayloadLength, orDefault(wc.MaxPayloadLength, DefaultMaxPayloadLength))
+	s.idle = orDefault(b.IdleTimeout, orDefault(wc.IdleTimeout, DefaultIdleTimeout))
+	s.maxBackpressure = orDefault(b.MaxBackpressure, orDefault(wc.MaxBackpressure, DefaultMaxBackpressure))
 	s.closeOnLimit = b.CloseOnBackpressureLimit || wc.CloseOnBackpressureLimit
 	s.resetIdleOnSend = b.ResetIdleTimeoutOnSend || wc.ResetIdleTimeoutOnSend
 	s.pings = !(b.DisablePings || wc.DisablePings)
@@ -232,7 +241,7 @@ func (r *wsRoute[T]) prepare(cfg *Config) {
 	for _, p := range b.Subprotocols {
 		r.ups[p] = r.newUpgrader([]string{p})
 	}
-	r.pool = newPool(poolSize(cfg.WSPoolMaxItems), r.newConn)
+	r.pool = pool.New(poolSize(wc.PoolMaxItems), r.newConn)
 }
 
 func (r *wsRoute[T]) newUpgrader(subprotocols []string) *gws.Upgrader {
@@ -241,7 +250,7 @@ func (r *wsRoute[T]) newUpgrader(subprotocols []string) *gws.Upgrader {
 		CheckUtf8Enabled:   true,
 		SubProtocols:       subprotocols,
 		NewSession:         func() gws.SessionStorage { return noSession{} },
-		Logger:             gwsLogger{r.hub.core},
+		Logger:             gwsLogger{r.hub},
 		HandshakeTimeout:   wsCloseTimeout,
 	}
 	if r.set.compression {
@@ -263,20 +272,20 @@ func (r *wsRoute[T]) newConn() *Conn[T] {
 	s.set = &r.set
 	s.wire.s = s
 	s.rawFn = s.rawWriteFD
-	s.props.init()
+	s.props.Init()
 	return c
 }
 
 // serve is the route's handler: it checks the handshake, runs Upgrade,
 // hijacks the connection and hands it to gws, then returns; the
 // connection lives on in its own goroutine.
-func (r *wsRoute[T]) serve(c *Ctx) error {
+func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 	req := c.Request
 	if err := checkHandshake(req); err != nil {
 		return err
 	}
 	if !r.originAllowed(req) {
-		return &HTTPError{Status: http.StatusForbidden, Detail: "cross-origin WebSocket upgrade refused; list the origin in Behavior.AllowedOrigins"}
+		return &graft.HTTPError{Status: http.StatusForbidden, Detail: "cross-origin WebSocket upgrade refused; list the origin in Behavior.AllowedOrigins"}
 	}
 	var data T
 	if r.b.Upgrade != nil {
@@ -286,7 +295,7 @@ func (r *wsRoute[T]) serve(c *Ctx) error {
 		}
 	}
 	if r.hub.isClosing() {
-		return &HTTPError{Status: http.StatusServiceUnavailable, Detail: "the server is shutting down"}
+		return &graft.HTTPError{Status: http.StatusServiceUnavailable, Detail: "the server is shutting down"}
 	}
 	up := r.ups[""]
 	if len(r.b.Subprotocols) > 0 {
@@ -296,13 +305,13 @@ func (r *wsRoute[T]) serve(c *Ctx) error {
 	}
 	hj, ok := c.Response().(http.Hijacker)
 	if !ok {
-		return &HTTPError{Status: http.StatusInternalServerError, Detail: "the connection cannot be taken over for a WebSocket"}
+		return &graft.HTTPError{Status: http.StatusInternalServerError, Detail: "the connection cannot be taken over for a WebSocket"}
 	}
 	nc, brw, err := hj.Hijack()
 	if err != nil {
-		return &HTTPError{Status: http.StatusInternalServerError, Detail: "taking over the connection failed", Err: err}
+		return &graft.HTTPError{Status: http.StatusInternalServerError, Detail: "taking over the connection failed", Err: err}
 	}
-	conn := r.pool.get()
+	conn := r.pool.Get()
 	conn.data = data
 	base := unsafe.Pointer(&conn.data)
 	for _, off := range r.mixins {
@@ -324,7 +333,7 @@ func (r *wsRoute[T]) serve(c *Ctx) error {
 		s.rsv.start(s, nc, brw.Reader)
 	}
 	if !r.hub.add(s) {
-		s.abort(CloseGoingAway, "server shutting down")
+		s.abort(StatusGoingAway, "server shutting down")
 		s.finishWrites(false)
 		r.release(conn)
 		return nil
@@ -361,24 +370,24 @@ func (r *wsRoute[T]) release(conn *Conn[T]) {
 	conn.Socket.reset()
 	var zero T
 	conn.data = zero
-	r.pool.put(conn)
+	r.pool.Put(conn)
 }
 
 // checkHandshake answers requests that are not WebSocket handshakes before
 // the connection is taken over, so that they get an ordinary HTTP error.
 func checkHandshake(r *http.Request) error {
 	if r.ProtoMajor != 1 {
-		return &HTTPError{Status: http.StatusBadRequest, Detail: "WebSocket upgrades need HTTP/1.1; HTTP/2 WebSockets (RFC 8441) are not supported"}
+		return &graft.HTTPError{Status: http.StatusBadRequest, Detail: "WebSocket upgrades need HTTP/1.1; HTTP/2 WebSockets (RFC 8441) are not supported"}
 	}
 	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
-		return &HTTPError{Status: http.StatusUpgradeRequired, Detail: "this route serves WebSocket connections only", Header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
+		return &graft.HTTPError{Status: http.StatusUpgradeRequired, Detail: "this route serves WebSocket connections only", Header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
 	}
 	if r.Header.Get("Sec-WebSocket-Version") != "13" {
-		return &HTTPError{Status: http.StatusUpgradeRequired, Detail: "unsupported WebSocket version; use 13", Header: http.Header{"Sec-WebSocket-Version": {"13"}}}
+		return &graft.HTTPError{Status: http.StatusUpgradeRequired, Detail: "unsupported WebSocket version; use 13", Header: http.Header{"Sec-WebSocket-Version": {"13"}}}
 	}
 	key := r.Header.Get("Sec-WebSocket-Key")
 	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
-		return &HTTPError{Status: http.StatusBadRequest, Detail: "missing or malformed Sec-WebSocket-Key"}
+		return &graft.HTTPError{Status: http.StatusBadRequest, Detail: "missing or malformed Sec-WebSocket-Key"}
 	}
 	return nil
 }
@@ -446,7 +455,7 @@ func connMixinOffsets(t reflect.Type) ([]uintptr, error) {
 			return nil
 		}
 		if t.Kind() != reflect.Struct {
-			if at := mixinInside(t, connMixinType, map[reflect.Type]bool{}); at != "" {
+			if at := mixscan.Inside(t, connMixinType, map[reflect.Type]bool{}); at != "" {
 				return fmt.Errorf("WebSocket data type %s: the connection mixin %s at %s cannot be bound (it is behind a %s); hold mixins by value in structs", t, at, path, t.Kind())
 			}
 			return nil
@@ -467,7 +476,7 @@ func connMixinOffsets(t reflect.Type) ([]uintptr, error) {
 		return nil, err
 	}
 	if t.Kind() == reflect.Struct {
-		if err := methodClashes(t, "WebSocket data type", nil); err != nil {
+		if err := mixscan.Clashes(t, "WebSocket data type", nil); err != nil {
 			return nil, err
 		}
 	}
@@ -487,8 +496,8 @@ func (noSession) Range(func(string, any) bool) {}
 var _ gws.SessionStorage = noSession{}
 
 // gwsLogger sends gws's own error logs to the app's logger.
-type gwsLogger struct{ a *core }
+type gwsLogger struct{ h *Hub }
 
 func (l gwsLogger) Error(v ...any) {
-	l.a.logger.Error("graft: websocket engine", "err", fmt.Sprint(v...))
+	l.h.logger.Error("graft: websocket engine", "err", fmt.Sprint(v...))
 }

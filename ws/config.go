@@ -1,17 +1,21 @@
-package graft
+package ws
 
 import (
+	"context"
 	"flag"
+	"log/slog"
 	"strconv"
 	"time"
 
+	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/broker"
 )
 
-// WSConfig holds the app-wide WebSocket defaults (Config.WebSocket). A
-// Behavior field left at its zero value takes the value here; a zero value
-// here means the documented default, which is uWebSockets'.
-type WSConfig struct {
+// Config holds the app-wide WebSocket settings, the WebSocket extension's
+// config section (see Extension). A Behavior field left at its zero value
+// takes the value here; a zero value here means the documented default,
+// which is uWebSockets'.
+type Config struct {
 	// MaxPayloadLength bounds a received message, after reassembly of
 	// fragments and after decompression; a bigger one closes the
 	// connection with 1009. Default 16 KiB. Flag --ws-max-size.
@@ -55,21 +59,36 @@ type WSConfig struct {
 	// subscribed on the bus once it connects, and until then Publish
 	// reaches this node only (ErrLocalOnly). Flag --broker-optional.
 	BrokerOptional bool
+
+	// PoolMaxItems is the number of connection objects each route makes
+	// up front and keeps for reuse; default 1024 (graft's
+	// DefaultPoolMaxItems), -1 disables pooling. Flag
+	// --ws-factory-maxitems.
+	PoolMaxItems int
 }
 
-// Default values of WSConfig and Behavior fields.
+// Default values of Config and Behavior fields.
 const (
-	DefaultWSMaxPayloadLength = 16 << 10
-	DefaultWSIdleTimeout      = 120 * time.Second
-	DefaultWSMaxBackpressure  = 64 << 10
-	DefaultBrokerWait         = 5 * time.Second
+	DefaultMaxPayloadLength = 16 << 10
+	DefaultIdleTimeout      = 120 * time.Second
+	DefaultMaxBackpressure  = 64 << 10
+	DefaultBrokerWait       = 5 * time.Second
 )
 
-// registerFlags defines the --ws-* flags on fs.
-func (c *WSConfig) registerFlags(fs *flag.FlagSet) {
-	fs.IntVar(&c.MaxPayloadLength, "ws-max-size", orDefault(c.MaxPayloadLength, DefaultWSMaxPayloadLength), "largest WebSocket message accepted, in bytes (bigger: close 1009)")
-	fs.DurationVar(&c.IdleTimeout, "ws-idle-timeout", orDefault(c.IdleTimeout, DefaultWSIdleTimeout), "close WebSockets idle this long (negative: never)")
-	fs.IntVar(&c.MaxBackpressure, "ws-max-backpressure", orDefault(c.MaxBackpressure, DefaultWSMaxBackpressure), "bytes a WebSocket may have unsent before Send drops (-1: no limit)")
+// poolSize resolves PoolMaxItems' default.
+func poolSize(n int) int {
+	if n == 0 {
+		return graft.DefaultPoolMaxItems
+	}
+	return n
+}
+
+// registerFlags defines the --ws-* and --broker-* flags on fs.
+func (c *Config) registerFlags(fs *flag.FlagSet) {
+	fs.IntVar(&c.PoolMaxItems, "ws-factory-maxitems", poolSize(c.PoolMaxItems), "WebSocket connection objects pre-allocated and pooled (-1: no pooling)")
+	fs.IntVar(&c.MaxPayloadLength, "ws-max-size", orDefault(c.MaxPayloadLength, DefaultMaxPayloadLength), "largest WebSocket message accepted, in bytes (bigger: close 1009)")
+	fs.DurationVar(&c.IdleTimeout, "ws-idle-timeout", orDefault(c.IdleTimeout, DefaultIdleTimeout), "close WebSockets idle this long (negative: never)")
+	fs.IntVar(&c.MaxBackpressure, "ws-max-backpressure", orDefault(c.MaxBackpressure, DefaultMaxBackpressure), "bytes a WebSocket may have unsent before Send drops (-1: no limit)")
 	fs.Var((*invertedBool)(&c.DisablePings), "ws-auto-ping", "ping idle WebSockets automatically (default true; --ws-auto-ping=false turns pings off)")
 	fs.BoolVar(&c.PerMessageDeflate, "ws-per-message-deflate", c.PerMessageDeflate, "negotiate permessage-deflate compression on WebSockets")
 	fs.DurationVar(&c.MaxLifetime, "ws-max-lifetime", c.MaxLifetime, "close WebSockets this long after they opened (0: never)")
@@ -101,3 +120,59 @@ func (b *invertedBool) Set(s string) error {
 }
 
 func (b *invertedBool) IsBoolFlag() bool { return true }
+
+// ExtensionID is the ID of the WebSocket extension.
+const ExtensionID = "graft.ws"
+
+// Extension returns the WebSocket extension with the app-wide settings
+// cfg. Register it on the app, before its routes, to configure WebSockets:
+//
+//	app.Register(ws.Extension(ws.Config{MaxPayloadLength: 1 << 20, Broker: b}))
+//	ws.Route(app, "/ws", ws.Behavior[Session]{…})
+//
+// An app that does not register it gets one with the default Config at
+// its first Route (or HubOf), so a plain app needs no registration; its
+// flags (--ws-*, --broker-*) exist from then on. The extension defines
+// the flags when registered, prepares the routes and connects the broker
+// at start-up, closes every connection with 1001 when the app stops, then
+// stops the broker. The returned Hub is also the handle for publishing.
+func Extension(cfg Config) *Hub {
+	h := &Hub{cfg: cfg, logger: slog.Default()}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.now.Store(time.Now().UnixNano())
+	return h
+}
+
+// ID returns ExtensionID.
+func (h *Hub) ID() string { return ExtensionID }
+
+// DefineFlags defines the --ws-* and --broker-* flags, with the Config's
+// values as defaults.
+func (h *Hub) DefineFlags(fs *flag.FlagSet) { h.cfg.registerFlags(fs) }
+
+// Extend takes the app's logger and arranges for connections to be closed
+// with 1001 when the app stops.
+func (h *Hub) Extend(b *graft.Builder) error {
+	h.logger = b.Logger()
+	b.OnShutdown(h.shutdown)
+	return nil
+}
+
+// Start prepares the routes, connects the broker (waiting up to
+// Config.BrokerWait) and starts the timers.
+func (h *Hub) Start(ctx context.Context) error { return h.start(ctx) }
+
+// Stop stops the timers and closes the broker.
+func (h *Hub) Stop(ctx context.Context) error { return h.stop(ctx) }
+
+// LifecycleTimeout lets Start wait for the broker as long as BrokerWait
+// says (the hub bounds its own waits).
+func (h *Hub) LifecycleTimeout() time.Duration { return hubHookTimeout }
+
+var (
+	_ graft.Extension        = (*Hub)(nil)
+	_ graft.FlagDefiner      = (*Hub)(nil)
+	_ graft.Starter          = (*Hub)(nil)
+	_ graft.Stopper          = (*Hub)(nil)
+	_ graft.LifecycleTimeout = (*Hub)(nil)
+)

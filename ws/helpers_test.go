@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"bufio"
@@ -15,19 +15,22 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/graftgo/graft"
 )
 
 // wsTestApp starts an app on a loopback port with the routes setup adds,
 // and shuts it down (closing WebSockets) when the test ends.
-func wsTestApp(t testing.TB, cfg Config, setup func(app *App[Ctx])) *App[Ctx] {
+func wsTestApp(t testing.TB, cfg graft.Config, setup func(app *graft.App[graft.Ctx])) *graft.App[graft.Ctx] {
 	t.Helper()
 	cfg.Host, cfg.Port = "127.0.0.1", -1
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	app := New(cfg)
+	app := graft.New(cfg)
 	setup(app)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -230,10 +233,10 @@ func (c *wsRawClient) expectMessage(op byte, payload []byte) {
 }
 
 // expectClose reads the next frame, which must be a close frame with
-// exactly code (CloseNoStatusReceived: a close frame without a status),
+// exactly code (StatusNoStatusReceived: a close frame without a status),
 // answers it as a client must and checks that the server then closes the
 // connection. Any other frame before the close fails the test.
-func (c *wsRawClient) expectClose(code int) (int, string) {
+func (c *wsRawClient) expectClose(code StatusCode) (StatusCode, string) {
 	c.t.Helper()
 	f, err := c.readFrame(5 * time.Second)
 	if err != nil {
@@ -242,9 +245,9 @@ func (c *wsRawClient) expectClose(code int) (int, string) {
 	if f.op != 8 {
 		c.t.Fatalf("got frame op %d (payload %q) before the expected close %d", f.op, wsTrunc(f.payload), code)
 	}
-	got, reason := CloseNoStatusReceived, ""
+	got, reason := StatusNoStatusReceived, ""
 	if len(f.payload) >= 2 {
-		got, reason = int(binary.BigEndian.Uint16(f.payload)), string(f.payload[2:])
+		got, reason = StatusCode(binary.BigEndian.Uint16(f.payload)), string(f.payload[2:])
 	}
 	if len(f.payload) == 1 {
 		c.t.Fatalf("close frame with a one-byte payload %q", f.payload)
@@ -313,3 +316,21 @@ func wsWaitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func wsQuietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

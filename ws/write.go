@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"io"
@@ -131,7 +131,7 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 		if err != nil {
 			s.mu.Unlock()
 			putFrameBuf(buf)
-			s.abort(CloseAbnormalClosure, "")
+			s.abort(StatusAbnormalClosure, "")
 			return SendDropped
 		}
 		if n == len(b) {
@@ -188,7 +188,7 @@ func (s *Socket) overLimit(data []byte, op OpCode) {
 		}()
 	}
 	if s.set.closeOnLimit {
-		s.closeWith(ClosePolicyViolation, "backpressure limit")
+		s.closeWith(StatusPolicyViolation, "backpressure limit")
 	}
 }
 

@@ -1,8 +1,10 @@
-package graft
+package ws
 
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/graftgo/graft"
 )
 
 // The WebSocket half of socketify's extension example: an
@@ -11,7 +13,7 @@ import (
 // and the sender's name from a property on the connection.
 
 // wsUsername is the connection property the PM extension reads.
-var wsUsername = NewProperty("ws-username", func() string { return "" })
+var wsUsername = graft.NewProperty("ws-username", func() string { return "" })
 
 // wsPM is the extension's connection mixin: socketify's @ws.method.
 type wsPM struct{ ConnMixin }
@@ -49,9 +51,9 @@ type wsChatUser struct {
 }
 
 func TestWSSocketifySendPM(t *testing.T) {
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[wsChatUser]{
-			Upgrade: func(c *Ctx) (wsChatUser, error) {
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[wsChatUser]{
+			Upgrade: func(c *graft.Ctx) (wsChatUser, error) {
 				return wsChatUser{Name: c.Query("username")}, nil
 			},
 			Open: func(ws *Conn[wsChatUser]) {
@@ -62,11 +64,11 @@ func TestWSSocketifySendPM(t *testing.T) {
 			Message: func(ws *Conn[wsChatUser], data []byte, op OpCode) {
 				var pm struct{ To, Message string }
 				if err := json.Unmarshal(data, &pm); err != nil {
-					ws.Close(CloseUnsupportedData, "send JSON")
+					ws.Close(StatusUnsupportedData, "send JSON")
 					return
 				}
 				if err := ws.Data().SendPM(pm.To, pm.Message); err != nil {
-					ws.Close(CloseInternalError, err.Error())
+					ws.Close(StatusInternalError, err.Error())
 				}
 			},
 		})
@@ -78,7 +80,7 @@ func TestWSSocketifySendPM(t *testing.T) {
 
 	alice.writeFrame(wsTextFrame(`{"to":"bob","message":"hi"}`))
 	bob.expectMessage(1, []byte(`{"type":"pm","username":"alice","message":"hi"}`))
-	if n := app.NumSubscribers("pm-alice+bob"); n != 1 {
+	if n := NumSubscribers(app, "pm-alice+bob"); n != 1 {
 		t.Fatalf("alice did not join the conversation topic: %d subscribers", n)
 	}
 	// Every later message arrives too, once, whichever side writes.
@@ -96,7 +98,7 @@ func TestWSSocketifySendPM(t *testing.T) {
 		m.from.writeFrame(wsTextFrame(`{"to":"` + m.toName + `","message":"` + m.text + `"}`))
 		m.to.expectMessage(1, []byte(`{"type":"pm","username":"`+m.fromName+`","message":"`+m.text+`"}`))
 	}
-	if n := app.NumSubscribers("pm-alice+bob"); n != 2 {
+	if n := NumSubscribers(app, "pm-alice+bob"); n != 2 {
 		t.Fatalf("the conversation topic has %d subscribers, want both", n)
 	}
 	for _, c := range []*wsRawClient{alice, bob} {

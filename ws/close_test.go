@@ -1,10 +1,12 @@
-package graft
+package ws
 
 import (
 	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/graftgo/graft"
 )
 
 // Conn.Close cuts a long reason on a character boundary (it used to cut at
@@ -12,26 +14,26 @@ import (
 // and refuses codes that may not be sent, leaving the connection open.
 func TestWSCloseReasonAndCodes(t *testing.T) {
 	type closeCall struct {
-		code   int
+		code   StatusCode
 		reason string
 	}
 	calls := make(chan closeCall, 1)
 	errs := make(chan error, 1)
 	closed := make(chan closeRecord, 1)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[struct{}]{
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[struct{}]{
 			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
 				cc := wsRecv(t, calls, "the close the test asks for")
 				errs <- c.Close(cc.code, cc.reason)
 				c.Send([]byte("still open"), OpText, false)
 			},
-			Close: func(c *Conn[struct{}], code int, reason string) { closed <- closeRecord{code, reason} },
+			Close: func(c *Conn[struct{}], code StatusCode, reason string) { closed <- closeRecord{code, reason} },
 		})
 	})
 
 	long := strings.Repeat("é", 70) // 140 bytes
 	cases := []struct {
-		code       int
+		code       StatusCode
 		reason     string
 		wantReason string
 	}{
@@ -59,7 +61,7 @@ func TestWSCloseReasonAndCodes(t *testing.T) {
 	// Codes that may not be sent, and a reason that is not UTF-8, are
 	// refused: Close returns ErrInvalidClose and the connection stays open.
 	c := wsDial(t, app.Addr(), "/ws")
-	for _, bad := range []closeCall{{0, ""}, {999, ""}, {1004, ""}, {CloseNoStatusReceived, ""}, {CloseAbnormalClosure, ""}, {1015, ""}, {1016, ""}, {2999, ""}, {5000, ""}, {1000, "\xc3"}} {
+	for _, bad := range []closeCall{{0, ""}, {999, ""}, {1004, ""}, {StatusNoStatusReceived, ""}, {StatusAbnormalClosure, ""}, {1015, ""}, {1016, ""}, {2999, ""}, {5000, ""}, {1000, "\xc3"}} {
 		calls <- bad
 		c.writeFrame(wsTextFrame("close"))
 		if err := wsRecv(t, errs, "Close to return"); !errors.Is(err, ErrInvalidClose) {
@@ -79,15 +81,15 @@ func TestWSCloseReasonAndCodes(t *testing.T) {
 // 1005.
 func TestWSCloseWithoutStatus(t *testing.T) {
 	closed := make(chan closeRecord, 1)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[struct{}]{
-			Close: func(c *Conn[struct{}], code int, reason string) { closed <- closeRecord{code, reason} },
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[struct{}]{
+			Close: func(c *Conn[struct{}], code StatusCode, reason string) { closed <- closeRecord{code, reason} },
 		})
 	})
 	c := wsDial(t, app.Addr(), "/ws")
 	c.writeFrame(wsFrame{fin: true, op: 8})
-	c.expectClose(CloseNoStatusReceived)
-	if got := wsRecv(t, closed, "the Close handler"); got != (closeRecord{CloseNoStatusReceived, ""}) {
+	c.expectClose(StatusNoStatusReceived)
+	if got := wsRecv(t, closed, "the Close handler"); got != (closeRecord{StatusNoStatusReceived, ""}) {
 		t.Fatalf("Close handler got %+v, want 1005", got)
 	}
 }

@@ -1,23 +1,27 @@
-package graft
+package ws
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/internal/topic"
 )
 
-// wsHub is an app's WebSocket state: its open connections, the topic
-// registry, the broker and the timer that enforces idle timeouts, pings and
-// lifetimes.
-type wsHub struct {
-	core   *core
+// Hub is an app's WebSocket state and the extension that brings it (see
+// Extension): its settings, its open connections, the topic registry, the
+// broker and the timer that enforces idle timeouts, pings and lifetimes.
+// Its methods are safe for concurrent use.
+type Hub struct {
+	cfg    Config
+	logger *slog.Logger
 	reg    topic.Registry[subKey]
 	brkSet broker.Broker                 // set by SetBroker before start
 	brk    atomic.Pointer[broker.Broker] // the started broker, nil without one
@@ -25,7 +29,7 @@ type wsHub struct {
 
 	mu      sync.Mutex
 	head    *Socket // open connections, a doubly linked list
-	ended   WSStats // counters of the connections that closed
+	ended   Stats   // counters of the connections that closed
 	closing bool
 	wg      sync.WaitGroup // one per open connection's goroutine
 
@@ -34,6 +38,7 @@ type wsHub struct {
 	cancel context.CancelFunc
 
 	startOnce, stopOnce sync.Once
+	started             atomic.Bool
 	startErr            error
 	sweepStop, sweepEnd chan struct{}
 	retries             sync.WaitGroup // goroutines retrying bus subscriptions
@@ -51,7 +56,7 @@ type subKey struct {
 
 // wsPreparer is a route, as the hub sees it.
 type wsPreparer interface {
-	prepare(cfg *Config)
+	prepare(wc *Config)
 	settings() *wsSettings
 }
 
@@ -70,57 +75,56 @@ type busStripe struct {
 // Bus subscription retries back off from busRetryBase to busRetryMax.
 var busRetryBase, busRetryMax = 100 * time.Millisecond, 5 * time.Second
 
-// hubHookTimeout is the lifespan hook timeout of the hub: its start-up
-// bounds its own waits (Config.WebSocket.BrokerWait), which may be longer
-// than DefaultHookTimeout.
+// hubHookTimeout is the lifecycle timeout of the hub: its start-up bounds
+// its own waits (Config.BrokerWait), which may be longer than
+// graft.DefaultHookTimeout.
 const hubHookTimeout = 24 * time.Hour
 
-var (
-	hubMu   sync.Mutex
-	busSeed = maphash.MakeSeed()
-)
+var busSeed = maphash.MakeSeed()
 
-// hub returns the app's WebSocket hub, making it on first use. Made before
-// start-up, it starts and stops with the app's lifespan hooks; made later
-// (an app that only publishes), it starts at once.
-func (a *core) hub() *wsHub {
-	if h := a.ws.Load(); h != nil {
-		return h
-	}
-	hubMu.Lock()
-	defer hubMu.Unlock()
-	if h := a.ws.Load(); h != nil {
-		return h
-	}
-	h := &wsHub{core: a}
-	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.now.Store(time.Now().UnixNano())
-	if a.state.Load() == stateNew {
-		a.OnLifecycle(Hook{Name: "graft.websocket", OnStart: h.start, OnStop: h.stop, Timeout: hubHookTimeout})
-		a.OnShutdown(h.shutdown)
-	} else {
-		if err := h.start(context.Background()); err != nil {
-			a.logger.Error("graft: starting WebSocket pub/sub", "err", err)
-		}
-		a.OnShutdown(func(ctx context.Context) {
-			h.shutdown(ctx)
-			_ = h.stop(ctx)
-		})
-	}
-	a.ws.Store(h)
-	return h
+// hubFor returns the hub of the app r belongs to, registering one with the
+// default Config when the app registered none (see Extension).
+func hubFor(r graft.Router) *Hub {
+	return graft.RegisterOnce(r, func() *Hub { return Extension(Config{}) })
 }
 
-func (h *wsHub) addRoute(r wsPreparer) {
+// HubOf returns the hub of the app r (an App or a Group) belongs to: the
+// Extension registered on it or, before the app started, one with the
+// default Config, registered now. After start-up an app without WebSocket
+// support has no hub: HubOf returns nil, on which Publish reaches nobody
+// and the counts are 0.
+func HubOf(r graft.Router) *Hub {
+	if h, ok := graft.Registered[*Hub](r); ok {
+		return h
+	}
+	defer func() { _ = recover() }() // the app started: no hub
+	return hubFor(r)
+}
+
+// Publish sends data to every subscriber of topic on the app r belongs
+// to; see Hub.Publish.
+func Publish(r graft.Router, topic string, data []byte, op OpCode) error {
+	return HubOf(r).Publish(topic, data, op)
+}
+
+// NumSubscribers returns the number of the app's connections on this node
+// subscribed to topic; see Hub.NumSubscribers.
+func NumSubscribers(r graft.Router, topic string) int {
+	return HubOf(r).NumSubscribers(topic)
+}
+
+func (h *Hub) addRoute(r wsPreparer) {
 	h.routes = append(h.routes, r)
 }
 
 // SetBroker sets the broker that carries published messages to the other
-// nodes of a cluster, instead of Config.WebSocket.Broker. The app starts it
-// and closes it at shutdown. Call it before the app starts.
-func (a *core) SetBroker(b broker.Broker) {
-	a.checkNotStarted("setting the WebSocket broker")
-	a.hub().brkSet = b
+// nodes of a cluster, instead of Config.Broker. The app starts it and
+// closes it at shutdown. Call it before the app starts.
+func (h *Hub) SetBroker(b broker.Broker) {
+	if h.started.Load() {
+		setupPanic("setting the WebSocket broker after the app started; do it before Run, Start or the first request")
+	}
+	h.brkSet = b
 }
 
 // Publish sends data to every subscriber of topic: the local ones, and,
@@ -129,27 +133,29 @@ func (a *core) SetBroker(b broker.Broker) {
 // over its backpressure limit misses the message); when the broker could
 // not take the message the error is a *BusError, which matches
 // ErrLocalOnly: the local subscribers got it, the other nodes did not.
-func (a *core) Publish(topic string, data []byte, op OpCode) error {
+// On a nil Hub (an app without WebSocket support) it does nothing.
+func (h *Hub) Publish(topic string, data []byte, op OpCode) error {
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)
 	}
-	h := a.hub()
+	if h == nil {
+		return nil
+	}
 	h.publishLocal(topic, data, op, nil)
 	return h.publishBus(topic, data, op)
 }
 
 // NumSubscribers returns the number of this node's connections subscribed
 // to topic.
-func (a *core) NumSubscribers(topic string) int {
-	if h := a.ws.Load(); h != nil {
-		return h.reg.NumSubscribers(topic)
+func (h *Hub) NumSubscribers(topic string) int {
+	if h == nil {
+		return 0
 	}
-	return 0
+	return h.reg.NumSubscribers(topic)
 }
 
-// NumWebSockets returns the number of open WebSocket connections.
-func (a *core) NumWebSockets() int {
-	h := a.ws.Load()
+// NumConns returns the number of open WebSocket connections.
+func (h *Hub) NumConns() int {
 	if h == nil {
 		return 0
 	}
@@ -162,12 +168,11 @@ func (a *core) NumWebSockets() int {
 	return n
 }
 
-// WebSocketStats returns the message counters of all the app's WebSocket
-// connections, open and closed, since the app started (see WSStats).
-func (a *core) WebSocketStats() WSStats {
-	h := a.ws.Load()
+// Stats returns the message counters of all the app's WebSocket
+// connections, open and closed, since the app started (see Stats).
+func (h *Hub) Stats() Stats {
 	if h == nil {
-		return WSStats{}
+		return Stats{}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -179,17 +184,18 @@ func (a *core) WebSocketStats() WSStats {
 }
 
 // start prepares the routes, starts the broker and the sweeper.
-func (h *wsHub) start(ctx context.Context) error {
+func (h *Hub) start(ctx context.Context) error {
 	h.startOnce.Do(func() {
-		cfg := &h.core.cfg
+		h.started.Store(true)
+		cfg := &h.cfg
 		for _, r := range h.routes {
 			r.prepare(cfg)
 		}
 		b := h.brkSet
 		if b == nil {
-			b = cfg.WebSocket.Broker
+			b = cfg.Broker
 		}
-		if wait := orDefault(cfg.WebSocket.BrokerWait, DefaultBrokerWait); b != nil && cfg.WebSocket.BrokerOptional {
+		if wait := orDefault(cfg.BrokerWait, DefaultBrokerWait); b != nil && cfg.BrokerOptional {
 			// Subscribe before Start records the topic (see
 			// broker.Broker), and Publish fails until Start connected, so
 			// the hub may use the broker at once.
@@ -212,9 +218,9 @@ func (h *wsHub) start(ctx context.Context) error {
 // startBroker starts b, waiting for it to connect up to wait, and logs
 // the wait and its outcome: a broker that is down must not leave start-up
 // hanging without a word.
-func (h *wsHub) startBroker(ctx context.Context, b broker.Broker, wait time.Duration) error {
+func (h *Hub) startBroker(ctx context.Context, b broker.Broker, wait time.Duration) error {
 	name := brokerName(b)
-	log := h.core.logger
+	log := h.logger
 	log.Info("graft: connecting to the WebSocket broker", "broker", name, "wait", wait)
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, wait)
@@ -232,9 +238,9 @@ func (h *wsHub) startBroker(ctx context.Context, b broker.Broker, wait time.Dura
 // startBrokerOptional starts b in the background, retrying until it
 // connects or the app stops, and waits up to wait for it; past that the
 // app starts without it, saying so.
-func (h *wsHub) startBrokerOptional(b broker.Broker, wait time.Duration) {
+func (h *Hub) startBrokerOptional(b broker.Broker, wait time.Duration) {
 	name := brokerName(b)
-	log := h.core.logger
+	log := h.logger
 	log.Info("graft: connecting to the WebSocket broker", "broker", name, "wait", wait, "optional", true)
 	connected := make(chan struct{})
 	start := time.Now()
@@ -281,7 +287,7 @@ func brokerName(b broker.Broker) string {
 
 // stop ends the sweeper and closes the broker; it runs after shutdown
 // closed the connections, or when start-up rolls back.
-func (h *wsHub) stop(context.Context) error {
+func (h *Hub) stop(context.Context) error {
 	h.stopOnce.Do(func() {
 		if h.sweepStop != nil {
 			close(h.sweepStop)
@@ -293,7 +299,7 @@ func (h *wsHub) stop(context.Context) error {
 		h.retries.Wait()
 		if b := h.broker(); b != nil {
 			if err := b.Close(); err != nil {
-				h.core.logger.Error("graft: closing the WebSocket broker", "err", err)
+				h.logger.Error("graft: closing the WebSocket broker", "err", err)
 			}
 		}
 	})
@@ -303,7 +309,7 @@ func (h *wsHub) stop(context.Context) error {
 // tick returns how often the sweeper must look at connections: a quarter
 // of the shortest idle timeout or lifetime, between 5ms and 1s; 0 when no
 // route needs it.
-func (h *wsHub) tick() time.Duration {
+func (h *Hub) tick() time.Duration {
 	var t time.Duration
 	for _, r := range h.routes {
 		s := r.settings()
@@ -320,7 +326,7 @@ func (h *wsHub) tick() time.Duration {
 }
 
 // sweep enforces idle timeouts, automatic pings and lifetimes.
-func (h *wsHub) sweep(tick time.Duration) {
+func (h *Hub) sweep(tick time.Duration) {
 	defer close(h.sweepEnd)
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -334,7 +340,7 @@ func (h *wsHub) sweep(tick time.Duration) {
 	}
 }
 
-func (h *wsHub) sweepOnce(now int64) {
+func (h *Hub) sweepOnce(now int64) {
 	h.now.Store(now)
 	// Acting under h.mu is safe: a connection leaves the list before it
 	// goes back to its pool, and what is done here never takes h.mu.
@@ -343,7 +349,7 @@ func (h *wsHub) sweepOnce(now int64) {
 	for s := h.head; s != nil; s = s.next {
 		set := s.set
 		if set.lifetime > 0 && now-s.opened >= int64(set.lifetime) {
-			s.closeWith(CloseGoingAway, "max lifetime")
+			s.closeWith(StatusGoingAway, "max lifetime")
 			continue
 		}
 		if set.idle <= 0 {
@@ -352,7 +358,7 @@ func (h *wsHub) sweepOnce(now int64) {
 		last := s.seen.Load()
 		switch {
 		case now-last >= int64(set.idle):
-			s.closeWith(CloseGoingAway, "idle timeout")
+			s.closeWith(StatusGoingAway, "idle timeout")
 		case set.pings && now-last >= int64(set.idle/2) && s.pinged.Load() != last:
 			s.pinged.Store(last)
 			s.sendControl(0x9, nil)
@@ -362,7 +368,7 @@ func (h *wsHub) sweepOnce(now int64) {
 
 // add registers an open connection; it reports false when the app is
 // shutting down, and then the caller drops the connection.
-func (h *wsHub) add(s *Socket) bool {
+func (h *Hub) add(s *Socket) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -377,7 +383,7 @@ func (h *wsHub) add(s *Socket) bool {
 	return true
 }
 
-func (h *wsHub) remove(s *Socket) {
+func (h *Hub) remove(s *Socket) {
 	h.mu.Lock()
 	h.ended.add(s.Stats())
 	if s.prev != nil {
@@ -392,7 +398,7 @@ func (h *wsHub) remove(s *Socket) {
 	h.mu.Unlock()
 }
 
-func (h *wsHub) isClosing() bool {
+func (h *Hub) isClosing() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.closing
@@ -400,11 +406,11 @@ func (h *wsHub) isClosing() bool {
 
 // shutdown closes every connection with 1001 and waits for their Close
 // handlers; past ctx's deadline it drops the connections that are left.
-func (h *wsHub) shutdown(ctx context.Context) {
+func (h *Hub) shutdown(ctx context.Context) {
 	h.mu.Lock()
 	h.closing = true
 	for s := h.head; s != nil; s = s.next {
-		s.closeWith(CloseGoingAway, "server shutting down")
+		s.closeWith(StatusGoingAway, "server shutting down")
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})
@@ -419,18 +425,18 @@ func (h *wsHub) shutdown(ctx context.Context) {
 	}
 	h.mu.Lock()
 	for s := h.head; s != nil; s = s.next {
-		s.abort(CloseGoingAway, "server shutting down")
+		s.abort(StatusGoingAway, "server shutting down")
 	}
 	h.mu.Unlock()
 	select {
 	case <-done:
 	case <-time.After(wsCloseTimeout):
-		h.core.logger.Error("graft: WebSocket handlers still running after shutdown")
+		h.logger.Error("graft: WebSocket handlers still running after shutdown")
 	}
 }
 
 // unsubscribeAll removes a closing connection from its topics.
-func (h *wsHub) unsubscribeAll(s *Socket) {
+func (h *Hub) unsubscribeAll(s *Socket) {
 	s.mu.Lock()
 	s.subClosed = true
 	k := subKey{s, s.gen}
@@ -456,7 +462,7 @@ func (h *wsHub) unsubscribeAll(s *Socket) {
 // subscribed exactly when the topic has local subscribers. A failed
 // subscribe is retried with backoff until it succeeds, the topic has no
 // local subscriber left or the app stops.
-func (h *wsHub) syncBus(topic string) {
+func (h *Hub) syncBus(topic string) {
 	b := h.broker()
 	if b == nil {
 		return
@@ -473,7 +479,7 @@ func (h *wsHub) syncBus(topic string) {
 		if h.ctx.Err() != nil {
 			return // stopping: the broker is closing
 		}
-		h.core.logger.Error("graft: subscribing on the broker failed; retrying", "topic", topic, "err", err)
+		h.logger.Error("graft: subscribing on the broker failed; retrying", "topic", topic, "err", err)
 		if st.retrying == nil {
 			st.retrying = make(map[string]struct{})
 		}
@@ -484,7 +490,7 @@ func (h *wsHub) syncBus(topic string) {
 }
 
 // syncBusLocked is syncBus under st.mu; it returns a Subscribe error.
-func (h *wsHub) syncBusLocked(b broker.Broker, st *busStripe, topic string) error {
+func (h *Hub) syncBusLocked(b broker.Broker, st *busStripe, topic string) error {
 	want := h.reg.NumSubscribers(topic) > 0
 	_, have := st.subs[topic]
 	switch {
@@ -498,7 +504,7 @@ func (h *wsHub) syncBusLocked(b broker.Broker, st *busStripe, topic string) erro
 		st.subs[topic] = struct{}{}
 	case !want && have:
 		if err := b.Unsubscribe(topic); err != nil {
-			h.core.logger.Error("graft: unsubscribing on the broker", "topic", topic, "err", err)
+			h.logger.Error("graft: unsubscribing on the broker", "topic", topic, "err", err)
 		}
 		delete(st.subs, topic)
 	}
@@ -507,7 +513,7 @@ func (h *wsHub) syncBusLocked(b broker.Broker, st *busStripe, topic string) erro
 
 // retrySubscribe syncs topic with backoff until the bus agrees with the
 // registry or the app stops. It owns st.retrying[topic] meanwhile.
-func (h *wsHub) retrySubscribe(b broker.Broker, st *busStripe, topic string) {
+func (h *Hub) retrySubscribe(b broker.Broker, st *busStripe, topic string) {
 	defer h.retries.Done()
 	for attempt := 1; ; attempt++ {
 		t := time.NewTimer(broker.Backoff(attempt, busRetryBase, busRetryMax))
@@ -527,10 +533,10 @@ func (h *wsHub) retrySubscribe(b broker.Broker, st *busStripe, topic string) {
 		}
 		st.mu.Unlock()
 		if err == nil {
-			h.core.logger.Info("graft: broker subscription restored", "topic", topic, "attempts", attempt)
+			h.logger.Info("graft: broker subscription restored", "topic", topic, "attempts", attempt)
 			return
 		}
-		h.core.logger.Debug("graft: subscribing on the broker failed again", "topic", topic, "attempt", attempt, "err", err)
+		h.logger.Debug("graft: subscribing on the broker failed again", "topic", topic, "attempt", attempt, "err", err)
 	}
 }
 
@@ -540,7 +546,7 @@ const publishInlineMax = 8
 
 // publishLocal sends a message to the local subscribers of topic except
 // skip, framing it once.
-func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket) {
+func (h *Hub) publishLocal(topic string, data []byte, op OpCode, skip *Socket) {
 	subs := h.reg.Subscribers(topic)
 	if len(subs) == 0 || len(subs) == 1 && subs[0].s == skip {
 		return
@@ -562,7 +568,7 @@ func (h *wsHub) publishLocal(topic string, data []byte, op OpCode, skip *Socket)
 }
 
 // broker returns the started broker, or nil.
-func (h *wsHub) broker() broker.Broker {
+func (h *Hub) broker() broker.Broker {
 	if p := h.brk.Load(); p != nil {
 		return *p
 	}
@@ -571,7 +577,7 @@ func (h *wsHub) broker() broker.Broker {
 
 // publishBus hands a message to the broker, if there is one. Local
 // delivery has happened: a broker error becomes a *BusError.
-func (h *wsHub) publishBus(topic string, data []byte, op OpCode) error {
+func (h *Hub) publishBus(topic string, data []byte, op OpCode) error {
 	b := h.broker()
 	if b == nil {
 		return nil
@@ -610,7 +616,7 @@ func (e *BusError) Error() string {
 func (e *BusError) Unwrap() []error { return []error{ErrLocalOnly, e.Err} }
 
 // deliver receives the other nodes' messages from the broker.
-func (h *wsHub) deliver(m broker.Message) {
+func (h *Hub) deliver(m broker.Message) {
 	op := OpText
 	if m.Binary {
 		op = OpBinary

@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/graftgo/graft"
 )
 
 // Raw-frame conformance tests mirroring the Autobahn test suite's sections
@@ -19,13 +21,13 @@ import (
 type wsStep struct {
 	op      byte
 	payload []byte
-	close   int
+	close   StatusCode
 }
 
 func wsEchoMsg(s string) wsStep    { return wsStep{op: 1, payload: []byte(s)} }
 func wsEchoBin(b []byte) wsStep    { return wsStep{op: 2, payload: b} }
 func wsPong(s string) wsStep       { return wsStep{op: 10, payload: []byte(s)} }
-func wsCloseWithCode(c int) wsStep { return wsStep{close: c} }
+func wsCloseWithCode(c int) wsStep { return wsStep{close: StatusCode(c)} }
 func wsFrag(op byte, s string) wsFrame {
 	return wsFrame{op: op, payload: []byte(s)}
 }
@@ -37,9 +39,9 @@ type wsConformanceCase struct {
 	expect []wsStep
 }
 
-func wsEchoRoute(app *App[Ctx], path string, b Behavior[struct{}]) {
+func wsEchoRoute(app *graft.App[graft.Ctx], path string, b Behavior[struct{}]) {
 	b.Message = func(c *Conn[struct{}], data []byte, op OpCode) { c.Send(data, op, c.Compression()) }
-	WebSocket(app, path, b)
+	Route(app, path, b)
 }
 
 func wsRunConformance(t *testing.T, addr, path string, cases []wsConformanceCase, headers ...string) {
@@ -64,7 +66,7 @@ func wsRunConformance(t *testing.T, addr, path string, cases []wsConformanceCase
 }
 
 func TestWSConformance(t *testing.T) {
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
 		wsEchoRoute(app, "/echo", Behavior[struct{}]{MaxPayloadLength: 1 << 20})
 		wsEchoRoute(app, "/small", Behavior[struct{}]{})
 	})
@@ -175,7 +177,7 @@ func TestWSConformance(t *testing.T) {
 		s7 = append(s7, wsConformanceCase{name: "7.7 valid code " + wsItoa(code), send: []wsFrame{wsCloseFrame(code, "")}, expect: []wsStep{wsCloseWithCode(code)}})
 	}
 	// A close without a status is answered with one without a status.
-	s7 = append(s7, wsConformanceCase{name: "7.3 close without status", send: []wsFrame{{fin: true, op: 8}}, expect: []wsStep{wsCloseWithCode(CloseNoStatusReceived)}})
+	s7 = append(s7, wsConformanceCase{name: "7.3 close without status", send: []wsFrame{{fin: true, op: 8}}, expect: []wsStep{wsCloseWithCode(int(StatusNoStatusReceived))}})
 	for _, code := range []int{0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999, 5000, 65535} {
 		s7 = append(s7, wsConformanceCase{name: "7.9 invalid code " + wsItoa(code), send: []wsFrame{wsCloseFrame(code, "")}, expect: []wsStep{wsCloseWithCode(1002)}})
 	}
@@ -203,7 +205,7 @@ func TestWSConformance(t *testing.T) {
 // Sections 12 and 13: permessage-deflate, negotiated without context
 // takeover, both directions, several sizes and fragmentation.
 func TestWSConformanceCompression(t *testing.T) {
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
 		wsEchoRoute(app, "/z", Behavior[struct{}]{Compression: true, MaxPayloadLength: 1 << 20})
 	})
 	addr := app.Addr()
@@ -241,7 +243,7 @@ func TestWSConformanceCompression(t *testing.T) {
 // reserved bit; graft's own check (ws_rsv.go) fails these with 1002, and a
 // message inflating past the limit closes with 1009, not the engine's 1011.
 func TestWSConformanceCompressionLimits(t *testing.T) {
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
 		wsEchoRoute(app, "/z", Behavior[struct{}]{Compression: true, MaxPayloadLength: 1 << 20})
 		wsEchoRoute(app, "/zsmall", Behavior[struct{}]{Compression: true})
 	})

@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"bufio"
@@ -70,7 +70,7 @@ func (v *rsvCheck) Read(p []byte) (int, error) {
 // reports 1002, as for the protocol errors the engine finds itself.
 func (v *rsvCheck) fail() error {
 	if gc := v.s.gc; gc != nil {
-		_ = gc.WriteClose(uint16(CloseProtocolError), []byte("reserved bit set"))
+		_ = gc.WriteClose(uint16(StatusProtocolError), []byte("reserved bit set"))
 	}
 	return errReservedBit
 }

@@ -1,7 +1,6 @@
-package graft
+package ws
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"runtime/debug"
@@ -9,10 +8,11 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/lxzan/gws"
+
+	"github.com/graftgo/graft"
 )
 
 // SendStatus is what Send did with a message, uWebSockets' SendStatus.
@@ -63,15 +63,20 @@ type Conn[T any] struct {
 // to this connection, so their methods work on the returned value.
 func (c *Conn[T]) Data() *T { return &c.data }
 
-// ConnMixin is embedded by an extension's connection mixin type, which an
-// app embeds in its WebSocket user data type; graft binds it to the
-// connection when the connection opens, so that mixin methods reach the
-// connection (socketify's ws.method):
+// ConnMixin is the connection side's graft.Mixin: embedded by an
+// extension's connection mixin type, which an app embeds in its WebSocket
+// user data type (as a request mixin is embedded in the app's context
+// type). It is bound to the connection when the connection opens, so that
+// mixin methods reach it through Socket, as request mixins reach theirs
+// through Ctx (socketify's ws.method). State a mixin keeps per connection
+// goes in a graft.Property, which works on a Socket as on a Ctx:
 //
-//	type PM struct{ graft.ConnMixin }
+//	var Name = graft.NewProperty("name", func() string { return "" })
+//
+//	type PM struct{ ws.ConnMixin }
 //
 //	func (m *PM) SendPM(to, msg string) error {
-//		return m.Socket().Publish("signal-"+to, []byte(msg), graft.OpText)
+//		return m.Socket().Publish("signal-"+to, []byte(Name.Get(m.Socket())+": "+msg), ws.OpText)
 //	}
 //
 //	type Session struct {
@@ -93,14 +98,14 @@ func (m *ConnMixin) Socket() *Socket { return m.s }
 type Socket struct {
 	self  unsafe.Pointer // the Conn[T] that embeds this Socket
 	data  any            // *T
-	hub   *wsHub
+	hub   *Hub
 	set   *wsSettings
 	gc    *gws.Conn
 	nc    net.Conn
 	rc    syscall.RawConn // nil when non-blocking writes are not possible (TLS)
 	wire  wireConn
 	rsv   rsvCheck // in front of the engine's reads with compression
-	props Props
+	props graft.Props
 
 	id          uint64
 	subprotocol string
@@ -124,12 +129,12 @@ type Socket struct {
 	wshut       bool // the write side is shut: no frame is accepted
 	subClosed   bool // Subscribe refuses
 	closeSet    bool // the server closed first: closeCode and closeReason hold why
-	closeCode   int
+	closeCode   StatusCode
 	closeReason string
-	sniffCode   int // code of a close frame the engine sent (protocol failures)
+	sniffCode   StatusCode // code of a close frame the engine sent (protocol failures)
 	sniffReason string
 	endErr      error // why the engine's read loop ended
-	stats       WSStats
+	stats       Stats
 	writers     sync.WaitGroup
 
 	cbMu     sync.Mutex // serialises the connection's handlers
@@ -140,8 +145,10 @@ type Socket struct {
 
 var connIDs atomic.Uint64
 
-// properties returns the connection's property slots.
-func (s *Socket) properties() *Props { return &s.props }
+// Properties returns the connection's property slots: a Socket is a
+// graft.Holder, so graft.Property values work on connections as on
+// request contexts (Cart.Get(conn)).
+func (s *Socket) Properties() *graft.Props { return &s.props }
 
 // ID returns the connection's id, unique within the process.
 func (s *Socket) ID() uint64 { return s.id }
@@ -174,12 +181,12 @@ func (s *Socket) BufferedAmount() int {
 	return s.buffered
 }
 
-// WSStats counts the messages a connection (Socket.Stats) or all of an
-// app's connections (App.WebSocketStats) were given to send: by Send and
+// Stats counts the messages a connection (Socket.Stats) or all of an
+// app's connections (Hub.Stats) were given to send: by Send and
 // by publishes, not control frames. Bytes are frame bytes as written
 // (header included, compressed when compressed), the unit of
 // BufferedAmount and MaxBackpressure.
-type WSStats struct {
+type Stats struct {
 	// SentMessages and SentBytes count the messages accepted for sending:
 	// written at once or buffered.
 	SentMessages, SentBytes uint64
@@ -197,7 +204,7 @@ type WSStats struct {
 	DroppedMessages, DroppedBytes uint64
 }
 
-func (st *WSStats) add(o WSStats) {
+func (st *Stats) add(o Stats) {
 	st.SentMessages += o.SentMessages
 	st.SentBytes += o.SentBytes
 	st.BackpressuredMessages += o.BackpressuredMessages
@@ -207,142 +214,10 @@ func (st *WSStats) add(o WSStats) {
 }
 
 // Stats returns the connection's message counters since it opened.
-func (s *Socket) Stats() WSStats {
+func (s *Socket) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stats
-}
-
-// Close starts the closing handshake with code and reason: frames already
-// accepted are written first, then the close frame. Later sends are
-// dropped. The Close handler runs once the client answered or after a
-// timeout.
-//
-// A reason longer than 123 bytes (the room a close frame leaves) is cut at
-// the last whole UTF-8 character that fits. Close returns an error wrapping
-// ErrInvalidClose, and leaves the connection open, for a code that may not
-// be sent (RFC 6455 section 7.4: below 1000, 1004, 1005, 1006, 1015,
-// 1016-2999 and above 4999) or a reason that is not valid UTF-8. Closing a
-// connection that is already closing does nothing and returns nil.
-func (s *Socket) Close(code int, reason string) error {
-	if !sendableCode(code) {
-		return fmt.Errorf("%w: code %d may not be sent; use 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)", ErrInvalidClose, code)
-	}
-	if !utf8.ValidString(reason) {
-		return fmt.Errorf("%w: the reason %q is not valid UTF-8", ErrInvalidClose, reason)
-	}
-	s.closeWith(code, reason)
-	return nil
-}
-
-// ErrInvalidClose is wrapped by the error Socket.Close returns for a close
-// code that may not be sent or a reason that is not valid UTF-8.
-var ErrInvalidClose = errors.New("graft: invalid WebSocket close")
-
-// maxCloseReason is the longest close reason: a control frame carries 125
-// bytes, two of which are the code.
-const maxCloseReason = 123
-
-// trimReason cuts a valid UTF-8 reason to maxCloseReason bytes without
-// splitting a character.
-func trimReason(reason string) string {
-	if len(reason) <= maxCloseReason {
-		return reason
-	}
-	n := maxCloseReason
-	for n > 0 && !utf8.RuneStart(reason[n]) {
-		n--
-	}
-	return reason[:n]
-}
-
-// closeWith closes with a sendable code and a valid UTF-8 reason.
-func (s *Socket) closeWith(code int, reason string) {
-	s.mu.Lock()
-	if s.closeSet || s.wshut || s.gc == nil {
-		s.mu.Unlock()
-		return
-	}
-	reason = trimReason(reason)
-	s.closeSet, s.closeCode, s.closeReason = true, code, reason
-	s.sendClosed = true
-	gc := s.gc
-	s.mu.Unlock()
-	if err := gc.WriteClose(uint16(code), []byte(reason)); errors.Is(err, gws.ErrConnClosed) {
-		// The engine had already closed (the peer closed first): report
-		// what actually happened.
-		s.mu.Lock()
-		s.closeSet = false
-		s.mu.Unlock()
-	}
-}
-
-// abort drops the connection without a closing handshake, when it cannot
-// take a close frame (a failed write, a shutdown past its deadline).
-func (s *Socket) abort(code int, reason string) {
-	s.mu.Lock()
-	if !s.closeSet {
-		s.closeSet, s.closeCode, s.closeReason = true, code, reason
-	}
-	s.sendClosed, s.wshut = true, true
-	nc := s.nc
-	s.mu.Unlock()
-	if nc != nil {
-		_ = nc.Close()
-	}
-}
-
-func sendableCode(c int) bool {
-	switch {
-	case c < 1000 || c > 4999:
-		return false
-	case c == 1004 || c == 1005 || c == 1006 || c == 1015:
-		return false
-	case c >= 1016 && c < 3000:
-		return false
-	}
-	return true
-}
-
-// markClosed stops sends once the read side has ended.
-func (s *Socket) markClosed() {
-	s.mu.Lock()
-	s.sendClosed = true
-	s.mu.Unlock()
-}
-
-// closeInfo returns the code and reason the Close handler reports: the
-// server's when it closed first, then the peer's, then what the engine
-// sent on a protocol failure, else 1006.
-func (s *Socket) closeInfo() (int, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closeSet {
-		return s.closeCode, s.closeReason
-	}
-	var ce *gws.CloseError
-	if errors.As(s.endErr, &ce) {
-		if s.sniffCode == CloseProtocolError || s.sniffCode == CloseInvalidPayload {
-			return s.sniffCode, s.sniffReason
-		}
-		if ce.Code == 0 {
-			return CloseNoStatusReceived, ""
-		}
-		return int(ce.Code), string(ce.Reason)
-	}
-	if s.sniffCode != 0 && s.sniffCode != CloseNormalClosure {
-		return s.sniffCode, s.sniffReason
-	}
-	return CloseAbnormalClosure, ""
-}
-
-// failedByEngine reports whether the engine closed the connection on a
-// protocol failure, sending a close frame the peer has not answered yet.
-func (s *Socket) failedByEngine() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ce *gws.CloseError
-	return !s.closeSet && !errors.As(s.endErr, &ce) && s.sniffCode != 0 && s.sniffCode != CloseNormalClosure
 }
 
 // open prepares a pooled Socket for the hijacked connection nc.
@@ -372,12 +247,12 @@ func (s *Socket) reset() {
 	s.subprotocol, s.deflate = "", false
 	s.rawBuf, s.rawErr = nil, nil
 	s.rsv = rsvCheck{}
-	s.stats = WSStats{}
+	s.stats = Stats{}
 	s.mu.Unlock()
 	s.cbMu.Lock()
 	s.closedCB = false
 	s.cbMu.Unlock()
-	s.props.reset()
+	s.props.Reset()
 }
 
 // key returns the connection's current subscription key, or false once it
@@ -399,9 +274,9 @@ func (s *Socket) touch() {
 // line and, when close is set, a 1011 close of this connection only.
 func (s *Socket) recoverCallback(close bool) {
 	if v := recover(); v != nil {
-		s.hub.core.logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		s.hub.logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		if close {
-			s.closeWith(CloseInternalError, "internal error")
+			s.closeWith(StatusInternalError, "internal error")
 		}
 	}
 }
@@ -521,30 +396,6 @@ func (w *wireConn) Write(b []byte) (int, error) {
 func (w *wireConn) Close() error {
 	w.s.shutdownWrites()
 	return nil
-}
-
-// inflateTooLarge is the reason gws gives, with 1011, when a compressed
-// message inflates past the payload limit.
-const inflateTooLarge = "gws: message too large"
-
-// sniffClose records the code of a close frame the engine writes, and turns
-// the engine's 1011 for an oversized inflated message into 1009.
-func (s *Socket) sniffClose(b []byte) {
-	n := int(b[1] & 0x7f)
-	if n < 2 || len(b) < 2+n {
-		return
-	}
-	code := int(b[2])<<8 | int(b[3])
-	s.mu.Lock()
-	if code == 1011 && !s.closeSet && string(b[4:2+n]) == inflateTooLarge {
-		// gws v1.9.1 reports a compressed message that inflates past the
-		// limit as an internal error; RFC 6455 wants 1009.
-		code, b[3] = CloseMessageTooBig, byte(CloseMessageTooBig&0xff)
-	}
-	if s.sniffCode == 0 {
-		s.sniffCode, s.sniffReason = code, string(b[4:2+n])
-	}
-	s.mu.Unlock()
 }
 
 // wsEvents adapts the engine's event interface to a route's handlers.

@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"bytes"
@@ -10,25 +10,27 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/graftgo/graft"
 )
 
 // closeRecord is what a Close handler saw.
 type closeRecord struct {
-	code   int
+	code   StatusCode
 	reason string
 }
 
 func TestWSEchoAndCloseHandler(t *testing.T) {
 	closed := make(chan closeRecord, 4)
 	opened := make(chan uint64, 4)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[string]{
-			Upgrade: func(c *Ctx) (string, error) { return c.Query("name"), nil },
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[string]{
+			Upgrade: func(c *graft.Ctx) (string, error) { return c.Query("name"), nil },
 			Open:    func(c *Conn[string]) { opened <- c.ID() },
 			Message: func(c *Conn[string], data []byte, op OpCode) {
 				c.Send([]byte(*c.Data()+":"+string(data)), op, false)
 			},
-			Close: func(c *Conn[string], code int, reason string) { closed <- closeRecord{code, reason} },
+			Close: func(c *Conn[string], code StatusCode, reason string) { closed <- closeRecord{code, reason} },
 		})
 	})
 	a := wsDial(t, app.Addr(), "/ws?name=ann")
@@ -41,8 +43,8 @@ func TestWSEchoAndCloseHandler(t *testing.T) {
 	a.expectMessage(1, []byte("ann:hi"))
 	b.writeFrame(wsBinFrame([]byte{1, 2}))
 	b.expectMessage(2, []byte("bob:\x01\x02"))
-	if n := app.NumWebSockets(); n != 2 {
-		t.Fatalf("NumWebSockets = %d", n)
+	if n := HubOf(app).NumConns(); n != 2 {
+		t.Fatalf("NumConns = %d", n)
 	}
 
 	// The client closes: the handler sees its code and reason.
@@ -53,16 +55,16 @@ func TestWSEchoAndCloseHandler(t *testing.T) {
 	}
 	// The connection drops without a close frame: 1006.
 	b.conn.Close()
-	if got := wsRecv(t, closed, "the Close handler after the connection dropped"); got.code != CloseAbnormalClosure {
+	if got := wsRecv(t, closed, "the Close handler after the connection dropped"); got.code != StatusAbnormalClosure {
 		t.Fatalf("Close handler got %+v, want 1006", got)
 	}
-	wsWaitFor(t, "connections to be released", func() bool { return app.NumWebSockets() == 0 })
+	wsWaitFor(t, "connections to be released", func() bool { return HubOf(app).NumConns() == 0 })
 }
 
 func TestWSServerClose(t *testing.T) {
 	closed := make(chan closeRecord, 1)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[struct{}]{
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[struct{}]{
 			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
 				c.Send([]byte("last words"), OpText, false)
 				c.Close(4000, "done")
@@ -70,7 +72,7 @@ func TestWSServerClose(t *testing.T) {
 					t.Errorf("send after Close: %v", st)
 				}
 			},
-			Close: func(c *Conn[struct{}], code int, reason string) { closed <- closeRecord{code, reason} },
+			Close: func(c *Conn[struct{}], code StatusCode, reason string) { closed <- closeRecord{code, reason} },
 		})
 	})
 	c := wsDial(t, app.Addr(), "/ws")
@@ -87,17 +89,17 @@ func TestWSServerClose(t *testing.T) {
 }
 
 func TestWSHandshakeRules(t *testing.T) {
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/same", Behavior[struct{}]{})
-		WebSocket(app, "/listed", Behavior[struct{}]{AllowedOrigins: []string{"https://*.example.com", "http://app.test"}})
-		WebSocket(app, "/any", Behavior[struct{}]{AllowedOrigins: []string{"*"}})
-		WebSocket(app, "/auth", Behavior[string]{Upgrade: func(c *Ctx) (string, error) {
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/same", Behavior[struct{}]{})
+		Route(app, "/listed", Behavior[struct{}]{AllowedOrigins: []string{"https://*.example.com", "http://app.test"}})
+		Route(app, "/any", Behavior[struct{}]{AllowedOrigins: []string{"*"}})
+		Route(app, "/auth", Behavior[string]{Upgrade: func(c *graft.Ctx) (string, error) {
 			if c.Header("Token") == "" {
-				return "", NewError(http.StatusUnauthorized, "send a token")
+				return "", graft.NewError(http.StatusUnauthorized, "send a token")
 			}
 			return c.Header("Token"), nil
 		}})
-		WebSocket(app, "/proto", Behavior[struct{}]{
+		Route(app, "/proto", Behavior[struct{}]{
 			Subprotocols: []string{"chat.v2", "chat.v1"},
 			Open:         func(c *Conn[struct{}]) { c.Send([]byte("proto="+c.Subprotocol()), OpText, false) },
 		})
@@ -158,22 +160,22 @@ func TestWSHandshakeRules(t *testing.T) {
 
 func TestWSPanicClosesOnlyThatConnection(t *testing.T) {
 	closed := make(chan closeRecord, 2)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[struct{}]{
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[struct{}]{
 			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
 				if string(data) == "boom" {
 					panic("boom")
 				}
 				c.Send(data, op, false)
 			},
-			Close: func(c *Conn[struct{}], code int, reason string) { closed <- closeRecord{code, reason} },
+			Close: func(c *Conn[struct{}], code StatusCode, reason string) { closed <- closeRecord{code, reason} },
 		})
 	})
 	a := wsDial(t, app.Addr(), "/ws")
 	b := wsDial(t, app.Addr(), "/ws")
 	a.writeFrame(wsTextFrame("boom"))
-	a.expectClose(CloseInternalError)
-	if got := wsRecv(t, closed, "the Close handler after the panic"); got.code != CloseInternalError {
+	a.expectClose(StatusInternalError)
+	if got := wsRecv(t, closed, "the Close handler after the panic"); got.code != StatusInternalError {
 		t.Fatalf("Close handler got %+v", got)
 	}
 	b.writeFrame(wsTextFrame("still here"))
@@ -182,24 +184,24 @@ func TestWSPanicClosesOnlyThatConnection(t *testing.T) {
 
 func TestWSIdleTimeoutPingsAndLifetime(t *testing.T) {
 	closed := make(chan closeRecord, 3)
-	onClose := func(c *Conn[struct{}], code int, reason string) { closed <- closeRecord{code, reason} }
+	onClose := func(c *Conn[struct{}], code StatusCode, reason string) { closed <- closeRecord{code, reason} }
 	echo := func(c *Conn[struct{}], data []byte, op OpCode) { c.Send(data, op, false) }
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/quiet", Behavior[struct{}]{IdleTimeout: 200 * time.Millisecond, DisablePings: true, Close: onClose})
-		WebSocket(app, "/pinged", Behavior[struct{}]{IdleTimeout: 200 * time.Millisecond, Message: echo, Close: onClose})
-		WebSocket(app, "/short", Behavior[struct{}]{MaxLifetime: 150 * time.Millisecond, Close: onClose})
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/quiet", Behavior[struct{}]{IdleTimeout: 200 * time.Millisecond, DisablePings: true, Close: onClose})
+		Route(app, "/pinged", Behavior[struct{}]{IdleTimeout: 200 * time.Millisecond, Message: echo, Close: onClose})
+		Route(app, "/short", Behavior[struct{}]{MaxLifetime: 150 * time.Millisecond, Close: onClose})
 	})
 
 	// Idle without pings: closed with 1001 after the timeout.
 	start := time.Now()
 	q := wsDial(t, app.Addr(), "/quiet")
-	if _, reason := q.expectClose(CloseGoingAway); reason != "idle timeout" {
+	if _, reason := q.expectClose(StatusGoingAway); reason != "idle timeout" {
 		t.Fatalf("reason %q", reason)
 	}
 	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second { // checked every quarter of the timeout
 		t.Fatalf("closed after %v", d)
 	}
-	if got := wsRecv(t, closed, "the Close handler after the idle timeout"); got != (closeRecord{CloseGoingAway, "idle timeout"}) {
+	if got := wsRecv(t, closed, "the Close handler after the idle timeout"); got != (closeRecord{StatusGoingAway, "idle timeout"}) {
 		t.Fatalf("Close handler got %+v", got)
 	}
 
@@ -232,7 +234,7 @@ func TestWSIdleTimeoutPingsAndLifetime(t *testing.T) {
 
 	// Max lifetime.
 	l := wsDial(t, app.Addr(), "/short")
-	if _, reason := l.expectClose(CloseGoingAway); reason != "max lifetime" {
+	if _, reason := l.expectClose(StatusGoingAway); reason != "max lifetime" {
 		t.Fatalf("reason %q", reason)
 	}
 	if got := wsRecv(t, closed, "the Close handler after the max lifetime"); got.reason != "max lifetime" {
@@ -244,16 +246,16 @@ func TestWSBackpressureAndDrain(t *testing.T) {
 	conns := make(chan *Conn[struct{}], 2)
 	drained := make(chan int, 16)
 	closed := make(chan closeRecord, 1)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
 		b := Behavior[struct{}]{
 			MaxBackpressure: 64 << 10,
 			Open:            func(c *Conn[struct{}]) { conns <- c },
 			Drain:           func(c *Conn[struct{}]) { drained <- c.BufferedAmount() },
-			Close:           func(c *Conn[struct{}], code int, reason string) { closed <- closeRecord{code, reason} },
+			Close:           func(c *Conn[struct{}], code StatusCode, reason string) { closed <- closeRecord{code, reason} },
 		}
-		WebSocket(app, "/ws", b)
+		Route(app, "/ws", b)
 		b.CloseOnBackpressureLimit = true
-		WebSocket(app, "/strict", b)
+		Route(app, "/strict", b)
 	})
 
 	c := wsDial(t, app.Addr(), "/ws")
@@ -318,26 +320,27 @@ func TestWSBackpressureAndDrain(t *testing.T) {
 			if i != accepted {
 				t.Fatalf("close after %d messages, %d were accepted", i, accepted)
 			}
-			if code := int(f.payload[0])<<8 | int(f.payload[1]); code != ClosePolicyViolation || string(f.payload[2:]) != "backpressure limit" {
+			if code := StatusCode(f.payload[0])<<8 | StatusCode(f.payload[1]); code != StatusPolicyViolation || string(f.payload[2:]) != "backpressure limit" {
 				t.Fatalf("close %d %q, want 1008 backpressure limit", code, f.payload[2:])
 			}
-			s.writeFrame(wsCloseFrame(ClosePolicyViolation, ""))
+			s.writeFrame(wsCloseFrame(1008, ""))
 			break
 		}
 		if f.op != 2 || len(f.payload) != len(msg) {
 			t.Fatalf("frame op %d of %d bytes, want a %d-byte message", f.op, len(f.payload), len(msg))
 		}
 	}
-	if got := wsRecv(t, closed, "the Close handler of /strict"); got != (closeRecord{ClosePolicyViolation, "backpressure limit"}) {
+	if got := wsRecv(t, closed, "the Close handler of /strict"); got != (closeRecord{StatusPolicyViolation, "backpressure limit"}) {
 		t.Fatalf("Close handler got %+v", got)
 	}
 }
 
-var wsVisits = NewProperty("ws-visits", func() int { return 0 })
+var wsVisits = graft.NewProperty("ws-visits", func() int { return 0 })
 
 func TestWSPropertiesAndPooling(t *testing.T) {
-	app := wsTestApp(t, Config{WSPoolMaxItems: 1}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[struct{}]{
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{PoolMaxItems: 1}))
+		Route(app, "/ws", Behavior[struct{}]{
 			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
 				wsVisits.Set(c, wsVisits.Get(c)+1)
 				c.Send([]byte(strconv.Itoa(wsVisits.Get(c))), OpText, false)
@@ -352,19 +355,19 @@ func TestWSPropertiesAndPooling(t *testing.T) {
 		}
 		c.writeFrame(wsCloseFrame(1000, ""))
 		c.expectClose(1000)
-		wsWaitFor(t, "release", func() bool { return app.NumWebSockets() == 0 })
+		wsWaitFor(t, "release", func() bool { return HubOf(app).NumConns() == 0 })
 	}
 }
 
 func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
-	app := New(Config{Host: "127.0.0.1", Port: -1, Logger: wsQuietLogger()})
+	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: wsQuietLogger()})
 	var closedHandlers atomic.Int32
 	opened := make(chan struct{}, 8)
-	WebSocket(app, "/ws", Behavior[struct{}]{
+	Route(app, "/ws", Behavior[struct{}]{
 		Open: func(c *Conn[struct{}]) { opened <- struct{}{} },
-		Close: func(c *Conn[struct{}], code int, reason string) {
+		Close: func(c *Conn[struct{}], code StatusCode, reason string) {
 			time.Sleep(50 * time.Millisecond) // a handler still at work
-			if code == CloseGoingAway {
+			if code == StatusGoingAway {
 				closedHandlers.Add(1)
 			}
 		},
@@ -380,7 +383,7 @@ func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
 		clients = append(clients, wsDial(t, ln.Addr().String(), "/ws"))
 		wsRecv(t, opened, "the Open handler")
 	}
-	got := make(chan int, len(clients))
+	got := make(chan StatusCode, len(clients))
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		wg.Add(1)
@@ -393,7 +396,7 @@ func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
 					return
 				}
 				if f.op == 8 {
-					got <- int(f.payload[0])<<8 | int(f.payload[1])
+					got <- StatusCode(f.payload[0])<<8 | StatusCode(f.payload[1])
 					c.conn.Write(wsEncodeClientFrame(wsCloseFrame(1001, "")))
 					return
 				}
@@ -410,7 +413,7 @@ func TestWSShutdownClosesWith1001AndWaits(t *testing.T) {
 	}
 	wg.Wait()
 	for range clients {
-		if code := wsRecv(t, got, "a client to see the shutdown close"); code != CloseGoingAway {
+		if code := wsRecv(t, got, "a client to see the shutdown close"); code != StatusGoingAway {
 			t.Fatalf("client got close %d", code)
 		}
 	}

@@ -1,11 +1,13 @@
-package graft
+// Package pool is the bounded object pool shared by request contexts (package
+// graft) and WebSocket connections (package ws).
+package pool
 
 import (
 	"sync"
 	"sync/atomic"
 )
 
-// pool keeps up to max idle objects of one kind (request contexts or
+// Pool keeps up to max idle objects of one kind (request contexts or
 // WebSocket connections), socketify's factory with max items: max objects
 // are made up front, reset on release and reused; under load past max,
 // more are made and dropped on release. With max < 0 nothing is kept and
@@ -16,7 +18,7 @@ import (
 // of the stack sits one atomic slot: under light load a request takes and
 // returns its object with one atomic swap each instead of two lock round
 // trips, and the slot counts as one of the max objects kept.
-type pool[T any] struct {
+type Pool[T any] struct {
 	hot     atomic.Pointer[T]
 	mu      sync.Mutex
 	free    []*T
@@ -25,8 +27,9 @@ type pool[T any] struct {
 	created atomic.Int64
 }
 
-func newPool[T any](max int, mk func() *T) *pool[T] {
-	p := &pool[T]{max: max}
+// New makes a pool keeping max objects made by mk, made up front.
+func New[T any](max int, mk func() *T) *Pool[T] {
+	p := &Pool[T]{max: max}
 	p.make = func() *T {
 		p.created.Add(1)
 		return mk()
@@ -41,7 +44,8 @@ func newPool[T any](max int, mk func() *T) *pool[T] {
 	return p
 }
 
-func (p *pool[T]) get() *T {
+// Get takes an object from the pool, or makes one.
+func (p *Pool[T]) Get() *T {
 	if p.max > 0 {
 		if x := p.hot.Swap(nil); x != nil {
 			return x
@@ -59,7 +63,8 @@ func (p *pool[T]) get() *T {
 	return p.make()
 }
 
-func (p *pool[T]) put(x *T) {
+// Put returns a reset object to the pool (or drops it when the pool is full).
+func (p *Pool[T]) Put(x *T) {
 	if p.max <= 0 || p.hot.CompareAndSwap(nil, x) {
 		return
 	}
@@ -71,7 +76,7 @@ func (p *pool[T]) put(x *T) {
 }
 
 // idle returns the number of objects waiting in the pool.
-func (p *pool[T]) idle() int {
+func (p *Pool[T]) idle() int {
 	p.mu.Lock()
 	n := len(p.free)
 	p.mu.Unlock()
@@ -81,8 +86,8 @@ func (p *pool[T]) idle() int {
 	return n
 }
 
-// PoolStats describes a pool of request contexts or WebSocket connections.
-type PoolStats struct {
+// Stats describes a pool (graft.PoolStats has the same fields).
+type Stats struct {
 	// Max is the number of objects kept (pre-allocated at start); 0 when
 	// pooling is off.
 	Max int
@@ -93,10 +98,11 @@ type PoolStats struct {
 	Created int64
 }
 
-func (p *pool[T]) stats() PoolStats {
+// Stats reports the pool's size, idle objects and objects made.
+func (p *Pool[T]) Stats() Stats {
 	m := p.max
 	if m < 0 {
 		m = 0
 	}
-	return PoolStats{Max: m, Idle: p.idle(), Created: p.created.Load()}
+	return Stats{Max: m, Idle: p.idle(), Created: p.created.Load()}
 }

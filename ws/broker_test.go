@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/graftgo/graft/broker"
+
+	"github.com/graftgo/graft"
 )
 
 // With the bus gone, Publish still delivers locally and says so with a
@@ -16,19 +18,22 @@ import (
 // error that a caller could only treat as "nothing was sent".
 func TestWSPublishLocalOnlyWhenTheBusFails(t *testing.T) {
 	node := broker.NewMemoryBus().Node()
-	app := wsTestApp(t, Config{WebSocket: WSConfig{Broker: node}}, func(app *App[Ctx]) { wsCommandRoute(app, nil) })
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{Broker: node}))
+		wsCommandRoute(app, nil)
+	})
 	a := wsDial(t, app.Addr(), "/ws")
 	b := wsDial(t, app.Addr(), "/ws")
 	a.do("sub news")
 	b.do("sub news")
-	if err := app.Publish("news", []byte("bus up"), OpText); err != nil {
+	if err := HubOf(app).Publish("news", []byte("bus up"), OpText); err != nil {
 		t.Fatal(err)
 	}
 	a.expectMessage(1, []byte("bus up"))
 	b.expectMessage(1, []byte("bus up"))
 
 	node.Close() // the bus fails: every Publish on it now errs
-	err := app.Publish("news", []byte("bus down"), OpText)
+	err := HubOf(app).Publish("news", []byte("bus down"), OpText)
 	var be *BusError
 	if !errors.Is(err, ErrLocalOnly) || !errors.As(err, &be) || be.Topic != "news" || !errors.Is(err, broker.ErrClosed) {
 		t.Fatalf("Publish with the bus closed = %v, want a *BusError for news matching ErrLocalOnly and wrapping broker.ErrClosed", err)
@@ -36,7 +41,7 @@ func TestWSPublishLocalOnlyWhenTheBusFails(t *testing.T) {
 	a.expectMessage(1, []byte("bus down"))
 	b.expectMessage(1, []byte("bus down"))
 	// Not a BusError: nothing was delivered.
-	if err := app.Publish("news", nil, OpCode(9)); err == nil || errors.Is(err, ErrLocalOnly) {
+	if err := HubOf(app).Publish("news", nil, OpCode(9)); err == nil || errors.Is(err, ErrLocalOnly) {
 		t.Fatalf("Publish with a bad opcode = %v", err)
 	}
 }
@@ -73,8 +78,14 @@ func TestWSBusSubscribeRetried(t *testing.T) {
 	bus := broker.NewMemoryBus()
 	flaky := &flakyBus{MemoryNode: bus.Node(), fails: 3}
 	var logs syncBuffer
-	appA := wsTestApp(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), WebSocket: WSConfig{Broker: flaky}}, func(app *App[Ctx]) { wsCommandRoute(app, nil) })
-	appB := wsTestApp(t, Config{WebSocket: WSConfig{Broker: bus.Node()}}, func(app *App[Ctx]) { wsCommandRoute(app, nil) })
+	appA := wsTestApp(t, graft.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{Broker: flaky}))
+		wsCommandRoute(app, nil)
+	})
+	appB := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{Broker: bus.Node()}))
+		wsCommandRoute(app, nil)
+	})
 	a := wsDial(t, appA.Addr(), "/ws")
 	a.do("sub news")
 	wsWaitFor(t, "the bus subscription to be retried until it held", func() bool {
@@ -82,7 +93,7 @@ func TestWSBusSubscribeRetried(t *testing.T) {
 		defer flaky.mu.Unlock()
 		return flaky.calls == 4
 	})
-	if err := appB.Publish("news", []byte("from B"), OpText); err != nil {
+	if err := HubOf(appB).Publish("news", []byte("from B"), OpText); err != nil {
 		t.Fatal(err)
 	}
 	a.expectMessage(1, []byte("from B"))
@@ -91,17 +102,18 @@ func TestWSBusSubscribeRetried(t *testing.T) {
 	}
 }
 
-// --broker-wait and --broker-optional set WSConfig.BrokerWait (default
+// --broker-wait and --broker-optional set Config.BrokerWait (default
 // DefaultBrokerWait) and BrokerOptional.
 func TestBrokerWaitFlag(t *testing.T) {
-	app := New(Config{Logger: wsQuietLogger()})
+	app := graft.New(graft.Config{Logger: wsQuietLogger()})
+	app.Register(Extension(Config{}))
 	if f := app.Flags().Lookup("broker-wait"); f == nil || f.DefValue != DefaultBrokerWait.String() {
 		t.Fatalf("--broker-wait flag: %+v", f)
 	}
 	if err := app.ParseFlags([]string{"--broker-wait", "250ms", "--broker-optional"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := app.Config().WebSocket; got.BrokerWait != 250*time.Millisecond || !got.BrokerOptional {
+	if got := HubOf(app).cfg; got.BrokerWait != 250*time.Millisecond || !got.BrokerOptional {
 		t.Fatalf("BrokerWait = %v, BrokerOptional = %v", got.BrokerWait, got.BrokerOptional)
 	}
 }

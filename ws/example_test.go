@@ -1,4 +1,4 @@
-package graft_test
+package ws_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ws"
 	"github.com/lxzan/gws"
 )
 
@@ -16,21 +17,27 @@ type Session struct {
 }
 
 // A WebSocket route whose connections carry typed user data, join a room
-// topic and publish what they receive to the others in the room.
-func ExampleWebSocket() {
+// topic and publish what they receive to the others in the room. The
+// app-wide settings come through the extension (registering it is
+// optional: the first Route registers one with the defaults).
+func ExampleRoute() {
 	app := graft.New(graft.Config{Host: "127.0.0.1", Port: -1, Logger: slog.New(slog.DiscardHandler)})
-	graft.WebSocket(app, "/chat", graft.Behavior[Session]{
+	app.Register(ws.Extension(ws.Config{MaxPayloadLength: 64 << 10}))
+	ws.Route(app, "/chat", ws.Behavior[Session]{
 		Upgrade: func(c *graft.Ctx) (Session, error) {
 			return Session{Name: c.Query("name")}, nil
 		},
-		Open: func(conn *graft.Conn[Session]) {
+		Open: func(conn *ws.Conn[Session]) {
 			conn.Subscribe("room")
-			conn.Send([]byte("welcome "+conn.Data().Name), graft.OpText, false)
+			conn.Send([]byte("welcome "+conn.Data().Name), ws.OpText, false)
 		},
-		Message: func(conn *graft.Conn[Session], data []byte, op graft.OpCode) {
+		Message: func(conn *ws.Conn[Session], data []byte, op ws.OpCode) {
 			conn.Publish("room", append([]byte(conn.Data().Name+": "), data...), op)
 		},
 	})
+	if err := app.Start(context.Background()); err != nil {
+		panic(err)
+	}
 	ln, _ := app.Listen()
 	go app.Serve(ln)
 

@@ -1,9 +1,11 @@
-package graft
+package ws
 
 import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/graftgo/graft"
 )
 
 // Messages dropped under backpressure leave a trace: the Dropped handler
@@ -17,8 +19,8 @@ func TestWSDroppedHandlerAndStats(t *testing.T) {
 	}
 	conns := make(chan *Conn[struct{}], 2)
 	drops := make(chan drop, 4)
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		WebSocket(app, "/ws", Behavior[struct{}]{
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		Route(app, "/ws", Behavior[struct{}]{
 			MaxBackpressure: 64 << 10,
 			Open:            func(c *Conn[struct{}]) { conns <- c },
 			Dropped: func(c *Conn[struct{}], data []byte, op OpCode) {
@@ -32,7 +34,7 @@ func TestWSDroppedHandlerAndStats(t *testing.T) {
 
 	msg := bytes.Repeat([]byte("x"), 16<<10)
 	const frame = 16<<10 + 4 // 2-byte header and 2-byte length
-	var want WSStats
+	var want Stats
 	for {
 		st := conn.Send(msg, OpBinary, false)
 		if st == SendDropped {
@@ -54,7 +56,7 @@ func TestWSDroppedHandlerAndStats(t *testing.T) {
 	fast := wsDial(t, app.Addr(), "/ws")
 	fastConn := wsRecv(t, conns, "the second Open handler")
 	fastConn.Subscribe("news")
-	if err := app.Publish("news", []byte("headline"), OpText); err != nil {
+	if err := HubOf(app).Publish("news", []byte("headline"), OpText); err != nil {
 		t.Fatal(err)
 	}
 	fast.expectMessage(1, []byte("headline"))
@@ -66,13 +68,13 @@ func TestWSDroppedHandlerAndStats(t *testing.T) {
 	if got := conn.Stats(); got != want {
 		t.Fatalf("slow connection's stats\n got %+v\nwant %+v", got, want)
 	}
-	fastWant := WSStats{SentMessages: 1, SentBytes: uint64(2 + len("headline"))}
+	fastWant := Stats{SentMessages: 1, SentBytes: uint64(2 + len("headline"))}
 	if got := fastConn.Stats(); got != fastWant {
 		t.Fatalf("fast connection's stats %+v, want %+v", got, fastWant)
 	}
 	appWant := want
 	appWant.add(fastWant)
-	if got := app.WebSocketStats(); got != appWant {
+	if got := HubOf(app).Stats(); got != appWant {
 		t.Fatalf("app stats\n got %+v\nwant %+v", got, appWant)
 	}
 
@@ -86,8 +88,8 @@ func TestWSDroppedHandlerAndStats(t *testing.T) {
 	}
 	slow.writeFrame(wsCloseFrame(1000, ""))
 	slow.expectClose(1000)
-	wsWaitFor(t, "the slow connection to close", func() bool { return app.NumWebSockets() == 1 })
-	if got := app.WebSocketStats(); got != appWant {
+	wsWaitFor(t, "the slow connection to close", func() bool { return HubOf(app).NumConns() == 1 })
+	if got := HubOf(app).Stats(); got != appWant {
 		t.Fatalf("app stats after a close\n got %+v\nwant %+v", got, appWant)
 	}
 	select {

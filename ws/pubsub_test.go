@@ -1,4 +1,4 @@
-package graft
+package ws
 
 import (
 	"fmt"
@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	"github.com/graftgo/graft/broker"
+
+	"github.com/graftgo/graft"
 )
 
 // wsCommandRoute serves a tiny command protocol for pub/sub tests:
 // "sub T", "unsub T", "pub T text" (Conn.Publish) and "echo text"; every
 // command is acknowledged with "ok <command>" after it took effect.
-func wsCommandRoute(app *App[Ctx], subs *subscriptionLog) {
-	WebSocket(app, "/ws", Behavior[struct{}]{
+func wsCommandRoute(app *graft.App[graft.Ctx], subs *subscriptionLog) {
+	Route(app, "/ws", Behavior[struct{}]{
 		Message: func(c *Conn[struct{}], data []byte, op OpCode) {
 			cmd, arg, _ := strings.Cut(string(data), " ")
 			switch cmd {
@@ -75,14 +77,14 @@ func (c *wsRawClient) do(cmd string) []string {
 
 func TestWSTopics(t *testing.T) {
 	var subs subscriptionLog
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) { wsCommandRoute(app, &subs) })
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) { wsCommandRoute(app, &subs) })
 	a := wsDial(t, app.Addr(), "/ws")
 	b := wsDial(t, app.Addr(), "/ws")
 	c := wsDial(t, app.Addr(), "/ws")
 	a.do("sub room")
 	b.do("sub room")
 	b.do("sub other")
-	if n := app.NumSubscribers("room"); n != 2 {
+	if n := NumSubscribers(app, "room"); n != 2 {
 		t.Fatalf("NumSubscribers(room) = %d", n)
 	}
 	b.writeFrame(wsTextFrame("topics"))
@@ -97,14 +99,14 @@ func TestWSTopics(t *testing.T) {
 		t.Fatalf("non-subscriber got %q", got)
 	}
 	// App.Publish reaches everyone subscribed.
-	if err := app.Publish("room", []byte{1, 2, 3}, OpBinary); err != nil {
+	if err := HubOf(app).Publish("room", []byte{1, 2, 3}, OpBinary); err != nil {
 		t.Fatal(err)
 	}
 	a.expectMessage(2, []byte{1, 2, 3})
 	b.expectMessage(2, []byte{1, 2, 3})
 
 	a.do("unsub room")
-	app.Publish("room", []byte("after"), OpText)
+	HubOf(app).Publish("room", []byte("after"), OpText)
 	b.expectMessage(1, []byte("after"))
 	if got := a.do("echo"); len(got) != 0 {
 		t.Fatalf("unsubscribed connection got %q", got)
@@ -113,7 +115,7 @@ func TestWSTopics(t *testing.T) {
 	// Closing unsubscribes.
 	b.writeFrame(wsCloseFrame(1000, ""))
 	b.expectClose(1000)
-	wsWaitFor(t, "close", func() bool { return app.NumSubscribers("room") == 0 && app.NumSubscribers("other") == 0 })
+	wsWaitFor(t, "close", func() bool { return NumSubscribers(app, "room") == 0 && NumSubscribers(app, "other") == 0 })
 	want := []string{"room 0->1", "room 1->2", "other 0->1", "room 2->1", "room 1->0", "other 1->0"}
 	got := subs.get()
 	slices.Sort(got[4:])
@@ -128,7 +130,7 @@ func TestWSTopics(t *testing.T) {
 // writes itself; past it, the subscribers' writer goroutines allocate
 // their queues, but the frame is still the one built here).
 func TestWSPublishFramesOnce(t *testing.T) {
-	app := wsTestApp(t, Config{}, func(app *App[Ctx]) { wsCommandRoute(app, nil) })
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) { wsCommandRoute(app, nil) })
 	var clients []*wsRawClient
 	allocs := map[int]float64{}
 	msg := []byte("a published message")
@@ -139,7 +141,7 @@ func TestWSPublishFramesOnce(t *testing.T) {
 			clients = append(clients, c)
 		}
 		const runs = 20
-		allocs[n] = testing.AllocsPerRun(runs, func() { app.Publish("t", msg, OpText) })
+		allocs[n] = testing.AllocsPerRun(runs, func() { HubOf(app).Publish("t", msg, OpText) })
 		for _, c := range clients {
 			for range runs + 1 {
 				c.expectMessage(1, msg)
@@ -155,9 +157,12 @@ func TestWSPublishFramesOnce(t *testing.T) {
 func TestWSTwoNodes(t *testing.T) {
 	bus := broker.NewMemoryBus()
 	nodeA, nodeB := bus.Node(), bus.Node()
-	appA := wsTestApp(t, Config{WebSocket: WSConfig{Broker: nodeA}}, func(app *App[Ctx]) { wsCommandRoute(app, nil) })
-	appB := wsTestApp(t, Config{}, func(app *App[Ctx]) {
-		app.SetBroker(nodeB)
+	appA := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{Broker: nodeA}))
+		wsCommandRoute(app, nil)
+	})
+	appB := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		HubOf(app).SetBroker(nodeB)
 		wsCommandRoute(app, nil)
 	})
 	a1 := wsDial(t, appA.Addr(), "/ws")
@@ -168,7 +173,7 @@ func TestWSTwoNodes(t *testing.T) {
 	b1.do("sub news")
 
 	// Published on B: each client on A and B gets it once.
-	if err := appB.Publish("news", []byte("from B"), OpText); err != nil {
+	if err := HubOf(appB).Publish("news", []byte("from B"), OpText); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*wsRawClient{a1, a2, b1} {
@@ -192,7 +197,7 @@ func TestWSTwoNodes(t *testing.T) {
 	}
 	a1.do("unsub news")
 	a2.do("unsub news")
-	appB.Publish("news", []byte("nobody on A"), OpText)
+	HubOf(appB).Publish("news", []byte("nobody on A"), OpText)
 	b1.expectMessage(1, []byte("nobody on A"))
 	if d := nodeA.Stats().Delivered; d != st.Delivered {
 		t.Fatalf("node A still subscribed: delivered %d -> %d", st.Delivered, d)

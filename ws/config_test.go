@@ -1,0 +1,113 @@
+package ws
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graftgo/graft"
+)
+
+// The extension brings every WebSocket flag; parsed values land in its
+// Config and reach the routes at start-up, and a Behavior value still
+// wins over the app-wide one.
+func TestExtensionFlags(t *testing.T) {
+	app := graft.New(graft.Config{Logger: wsQuietLogger()})
+	h := Extension(Config{MaxPayloadLength: 1000})
+	app.Register(h)
+	for _, f := range []string{"ws-max-size", "ws-idle-timeout", "ws-auto-ping", "ws-max-backpressure", "ws-close-on-backpressure-limit", "ws-per-message-deflate", "ws-max-lifetime", "ws-reset-idle-on-send", "broker-wait", "broker-optional", "ws-factory-maxitems"} {
+		if app.Flags().Lookup(f) == nil {
+			t.Errorf("no --%s flag", f)
+		}
+	}
+	if f := app.Flags().Lookup("ws-max-size"); f.DefValue != "1000" {
+		t.Errorf("--ws-max-size default %s, want the Config's 1000", f.DefValue)
+	}
+	if err := app.ParseFlags([]string{"--ws-max-size", "2000", "--ws-auto-ping=false", "--ws-factory-maxitems", "3", "--ws-idle-timeout", "5s"}); err != nil {
+		t.Fatal(err)
+	}
+	plain := Route(app, "/plain", Behavior[struct{}]{})
+	own := Route(app, "/own", Behavior[struct{}]{MaxPayloadLength: 10})
+	if err := app.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(t.Context())
+	if HubOf(app) != h {
+		t.Fatal("HubOf does not return the registered extension")
+	}
+	if h.cfg.PoolMaxItems != 3 || !h.cfg.DisablePings || h.cfg.IdleTimeout != 5*time.Second {
+		t.Fatalf("config after flags: %+v", h.cfg)
+	}
+	got := map[string]*wsSettings{}
+	for _, r := range h.routes {
+		got[r.settings().pattern] = r.settings()
+	}
+	if s := got[plain.Pattern()]; s.maxPayload != 2000 || s.pings || s.idle != 5*time.Second {
+		t.Errorf("/plain settings %+v", *s)
+	}
+	if s := got[own.Pattern()]; s.maxPayload != 10 {
+		t.Errorf("/own max payload %d, want the Behavior's 10", s.maxPayload)
+	}
+}
+
+// Without a registered extension the first Route registers one with the
+// defaults, flags included; a second app gets its own.
+func TestRouteRegistersTheExtension(t *testing.T) {
+	app := graft.New(graft.Config{Logger: wsQuietLogger()})
+	if _, ok := graft.Registered[*Hub](app); ok {
+		t.Fatal("a new app has a hub")
+	}
+	Route(app, "/ws", Behavior[struct{}]{})
+	h, ok := graft.Registered[*Hub](app)
+	if !ok {
+		t.Fatal("Route did not register the extension")
+	}
+	if f := app.Flags().Lookup("ws-max-size"); f == nil || f.DefValue != "16384" {
+		t.Fatalf("--ws-max-size after an implicit registration: %+v", f)
+	}
+	other := graft.New(graft.Config{Logger: wsQuietLogger()})
+	Route(other, "/ws", Behavior[struct{}]{})
+	if HubOf(other) == h {
+		t.Fatal("two apps share a hub")
+	}
+	// An explicit registration after the implicit one is a start-up error
+	// naming the extension.
+	app.Register(Extension(Config{}))
+	if err := app.Start(t.Context()); err == nil {
+		app.Stop(t.Context())
+		t.Fatal("a second ws extension was accepted")
+	} else if want := ExtensionID; !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not name %s", err, want)
+	}
+}
+
+// An app that never had WebSocket support has no hub once started:
+// publishing reaches nobody and counts are zero.
+func TestPublishWithoutHub(t *testing.T) {
+	app := graft.New(graft.Config{Logger: wsQuietLogger()})
+	if err := app.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(t.Context())
+	if h := HubOf(app); h != nil {
+		t.Fatal("HubOf made a hub after start")
+	}
+	if err := Publish(app, "t", []byte("x"), OpText); err != nil {
+		t.Fatal(err)
+	}
+	if err := Publish(app, "t", nil, OpCode(9)); err == nil {
+		t.Fatal("a bad opcode was accepted")
+	}
+	if n := NumSubscribers(app, "t"); n != 0 {
+		t.Fatal(n)
+	}
+}
+
+// StatusCode names its constants and numbers the others.
+func TestStatusCodeString(t *testing.T) {
+	for code, want := range map[StatusCode]string{StatusGoingAway: "StatusGoingAway", StatusMessageTooBig: "StatusMessageTooBig", 4000: "StatusCode(4000)"} {
+		if got := code.String(); got != want {
+			t.Errorf("%d: %q, want %q", uint16(code), got, want)
+		}
+	}
+}
