@@ -50,6 +50,13 @@ type recMutB struct {
 	A   *recMutA `json:"a"`
 }
 
+// recWrap holds recursive types below a slice and a map: their checks are
+// compiled at locations with "[]" and "{}" in them.
+type recWrap struct {
+	Items []recKids          `json:"items"`
+	By    map[string]*recMap `json:"by"`
+}
+
 // recEmpty recurses but checks nothing: it needs no plan at all.
 type recEmpty struct {
 	Name string      `json:"name"`
@@ -191,6 +198,12 @@ func TestRecursiveBodyValidatedAtDepth(t *testing.T) {
 		if r := epDo(t, srv, "POST", "/r", "application/json", strings.Replace(strings.Replace(body, `{}`, `{"name":""}`, 1), `"long"`, `"ok"`, 1)); r.status != 200 {
 			t.Errorf("status %d, want 200: %.300s", r.status, r.body)
 		}
+	})
+	t.Run("below a slice and a map", func(t *testing.T) {
+		srv := recServer[recWrap](t)
+		recWant422(t, srv, `{"items":[{"name":"a"},{"name":"b"},{"name":"c","children":[{"name":"d"},{"name":"e","children":[{"name":""}]}]}],`+
+			`"by":{"x":{"name":"n","sub":{"y":{"name":"m","sub":{"z":{"name":""}}}}},"w":{"name":""}}}`,
+			"body.by.w.name", "body.by.x.sub.y.sub.z.name", "body.items[2].children[1].children[0].name")
 	})
 	t.Run("decode failures shadow at depth", func(t *testing.T) {
 		srv := recServer[recKids](t)
