@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/graftgo/graft/config"
 	"github.com/graftgo/graft/di"
 	"github.com/graftgo/graft/internal/pool"
 )
@@ -48,11 +50,16 @@ type core struct {
 	mixins  *mixinLayout // the mixins of ctxType, nil for graft.Ctx itself
 	pool    *pool.Pool[Ctx]
 
-	graph    *di.Graph // dependency graph of typed endpoints and plugins (endpoint.go)
-	hooks    []Hook
-	startSeq []startStep
-	exts     extensionSet
-	codecs   *codecs // the app's mother codecs (JSON)
+	graph *di.Graph // dependency graph of typed endpoints and plugins (endpoint.go)
+	// conf loads cfg and the sections of extensions and plugins from the
+	// TOML file, the environment and flags (configload.go).
+	conf        *config.Loader
+	confTargets []any
+	printOut    io.Writer // where --print-config writes; nil: os.Stdout
+	hooks       []Hook
+	startSeq    []startStep
+	exts        extensionSet
+	codecs      *codecs // the app's mother codecs (JSON)
 
 	// extending is set while extensions' Extend runs: they may add
 	// routes then (Builder.Handle).
@@ -144,8 +151,8 @@ func NewWithContext[C any](cfg Config) *App[C] {
 	a.addStartStep("extensions", a.startExtensions)
 	a.graph = newGraph(a.core)
 	a.flags = flag.NewFlagSet(appName(), flag.ContinueOnError)
-	a.cfg.RegisterFlags(a.flags)
 	a.exts.flags = a.flags
+	a.newConfigLoader()
 	return a
 }
 
@@ -378,6 +385,7 @@ func (a *core) start(ctx context.Context) (err error) {
 			a.state.Store(stateStopped)
 		}
 	}()
+	a.provideConfig()
 	for _, st := range a.startSeq {
 		if err := st.run(ctx); err != nil {
 			return err

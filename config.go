@@ -8,51 +8,58 @@ import (
 
 // Config configures an App. The zero value of every field means the
 // documented default, as with net/http's Server.
+//
+// Every field but Logger and ErrorHandler is also a config key
+// (docs/config.md): the app loads it from a TOML file (--config), the
+// environment (GRAFT_PORT, GRAFT_IDLE_TIMEOUT…) and flags, in that order
+// of precedence, when Run or ParseFlags parses the command line. The key,
+// the flag and the env name of a field follow its toml tag or name.
 type Config struct {
 	// Host is the interface to listen on; "" means all interfaces.
 	// Flag --host.
-	Host string
+	Host string `help:"interface to listen on (empty: all)"`
 	// Port is the TCP port; 0 means 8080 and -1 any free port (see App.Addr).
 	// Flag --port.
-	Port int
+	Port int `help:"TCP port to listen on (-1: any free port)" default:"8080"`
 	// UDS, when set, is the path of a unix socket to listen on instead of
 	// TCP. Flag --uds.
-	UDS string
+	UDS string `help:"unix socket path to listen on instead of TCP"`
 	// SSLCert and SSLKey are PEM files; when both are set the server speaks
 	// TLS, with HTTP/2. Flags --ssl-cert and --ssl-key.
-	SSLCert, SSLKey string
+	SSLCert string `help:"TLS certificate file (PEM); with --ssl-key serves HTTPS and HTTP/2"`
+	SSLKey  string `help:"TLS private key file (PEM)"`
 	// H2C enables HTTP/2 over cleartext TCP (prior knowledge), for use behind
 	// proxies that speak it. Flag --h2c.
-	H2C bool
+	H2C bool `help:"serve HTTP/2 over cleartext (prior knowledge)"`
 
 	// ReadHeaderTimeout bounds reading request headers (slowloris);
 	// default 10s. Flag --read-header-timeout.
-	ReadHeaderTimeout time.Duration
+	ReadHeaderTimeout time.Duration `help:"time allowed to read request headers" default:"10s"`
 	// ReadTimeout bounds reading a whole request; default none.
-	ReadTimeout time.Duration
+	ReadTimeout time.Duration `help:"time allowed to read a whole request (0: none)"`
 	// WriteTimeout bounds writing a response; default none.
-	WriteTimeout time.Duration
+	WriteTimeout time.Duration `help:"time allowed to write a response (0: none)"`
 	// IdleTimeout bounds keep-alive idleness; default 120s.
 	// Flag --idle-timeout.
-	IdleTimeout time.Duration
+	IdleTimeout time.Duration `help:"keep-alive idle timeout" default:"2m0s"`
 	// MaxHeaderBytes bounds request headers; default 64 KiB. Larger headers
 	// are answered 431.
-	MaxHeaderBytes int
+	MaxHeaderBytes int `help:"largest request header in bytes (bigger: 431)" default:"65536"`
 	// ShutdownTimeout bounds graceful shutdown; default 10s.
 	// Flag --shutdown-timeout.
-	ShutdownTimeout time.Duration
+	ShutdownTimeout time.Duration `help:"graceful shutdown deadline" default:"10s"`
 
 	// BodyLimit bounds request bodies read through the Ctx; default 1 MiB,
 	// -1 means no limit. Bigger bodies are answered 413. Flag --body-limit.
-	BodyLimit int64
+	BodyLimit int64 `help:"maximum request body in bytes (-1: none)" default:"1048576"`
 	// DisallowUnknownFields makes JSON decoding reject fields the target
 	// type lacks (400).
-	DisallowUnknownFields bool
+	DisallowUnknownFields bool `help:"reject JSON fields the target type lacks (400)"`
 
 	// RequestPoolMaxItems is the number of request contexts made up front
 	// and kept for reuse; default 1024, -1 disables pooling (every request
 	// allocates its context). Flag --req-res-factory-maxitems.
-	RequestPoolMaxItems int
+	RequestPoolMaxItems int `toml:"req-res-factory-maxitems" help:"request contexts pre-allocated and pooled (-1: no pooling)" default:"1024"`
 
 	// Logger receives the app's logs; default slog.Default().
 	Logger *slog.Logger
@@ -98,9 +105,10 @@ func poolSize(n int) int {
 }
 
 // RegisterFlags defines the command-line flags of the config on fs, with
-// the config's current values (or their defaults) as flag defaults. App.Run
-// parses them; apps and extensions may add their own flags to the same set
-// (App.Flags).
+// the config's current values (or their defaults) as flag defaults, for a
+// flag set of the caller's own. An App does not use it: its flags, with
+// the file and the environment, come from its config loader
+// (App.ConfigLoader, docs/config.md).
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Host, "host", c.Host, "interface to listen on (empty: all)")
 	fs.IntVar(&c.Port, "port", orDefault(c.Port, DefaultPort), "TCP port to listen on (-1: any free port)")

@@ -223,6 +223,8 @@ type extensionSet struct {
 	errs  []error        // setup mistakes, reported by Start
 	props map[string]any // property name → property value
 	flags *flag.FlagSet  // the app's, for FlagDefiner
+	// section adds a ConfigSectioner's section to the app's config.
+	section func(id string, e ConfigSectioner) error
 	// fields maps a header name to the field declared for it and who
 	// declared it first.
 	fields map[string]fieldDecl
@@ -295,6 +297,13 @@ func (s *extensionSet) add(sc *scope, e Extension, packedBy string) {
 	if fd, ok := e.(FlagDefiner); ok && s.flags != nil {
 		fd.DefineFlags(s.flags)
 		rec.contrib = append(rec.contrib, "flags")
+	}
+	if cs, ok := e.(ConfigSectioner); ok && s.section != nil {
+		if err := s.section(id, cs); err != nil {
+			s.errs = append(s.errs, err)
+		} else {
+			rec.contrib = append(rec.contrib, "config")
+		}
 	}
 	if p, ok := e.(Packer); ok {
 		for _, sub := range p.Pack() {

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"reflect"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 )
@@ -27,46 +24,38 @@ type server struct {
 	closing bool // Shutdown was called; a later Serve must not start
 }
 
-// ParseFlags parses the app's flags from args (os.Args[1:] when nil). It
-// returns flag.ErrHelp after printing usage when --help was given.
+// ParseFlags loads the app's config (docs/config.md): it parses args
+// (os.Args[1:] when nil) as flags, then applies the TOML file (--config or
+// GRAFT_CONFIG), the GRAFT_… environment and the flags, in that order of
+// precedence, to the Config and every section. A mistake is a
+// *config.Error naming the source (file:line, env name, flag), the key,
+// the value and what was expected. It returns flag.ErrHelp after printing
+// the flags for --help, or the merged config as TOML for --print-config
+// (to os.Stdout). Later calls do nothing.
 func (a *core) ParseFlags(args []string) error {
 	if a.flags.Parsed() {
 		return nil
 	}
-	if args == nil {
-		args = os.Args[1:]
+	if err := a.conf.Load(a.flags, args); err != nil {
+		return err
 	}
-	if a.flags.Usage == nil || reflect.ValueOf(a.flags.Usage).Pointer() == defaultUsage {
-		// Only flag's own usage is replaced, never one the app set.
-		a.flags.Usage = func() { printUsage(a.flags) }
-	}
-	return a.flags.Parse(args)
-}
-
-// defaultUsage identifies the usage function flag.NewFlagSet installs.
-var defaultUsage = reflect.ValueOf(flag.NewFlagSet("", flag.ContinueOnError).Usage).Pointer()
-
-// printUsage is flag.PrintDefaults with the flags spelled as users type
-// them, --port rather than -port.
-func printUsage(fs *flag.FlagSet) {
-	out := fs.Output()
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(out)
-	fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
-	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		if strings.HasPrefix(line, "  -") {
-			line = "  --" + line[3:]
+	if a.conf.PrintRequested() {
+		out := a.printOut
+		if out == nil {
+			out = os.Stdout
 		}
-		_, _ = io.WriteString(out, line)
+		if err := a.printConfig(out); err != nil {
+			return err
+		}
+		return flag.ErrHelp
 	}
+	return nil
 }
 
 // Run parses the command line, starts the app, listens (TCP, unix socket or
 // TLS per the config and flags) and serves until SIGINT or SIGTERM, then
 // shuts down gracefully within Config.ShutdownTimeout. It returns nil after
-// a clean shutdown or when --help was asked for.
+// a clean shutdown or when --help or --print-config was asked for.
 func (a *core) Run() error {
 	if err := a.ParseFlags(nil); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

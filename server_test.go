@@ -311,7 +311,7 @@ func TestFlags(t *testing.T) {
 			t.Errorf("usage lacks --%s:\n%s", f, usage)
 		}
 	}
-	if !strings.Contains(usage, "(default 9000)") {
+	if !strings.Contains(usage, "(default 9000; env GRAFT_PORT)") {
 		t.Errorf("usage does not show the configured port as default:\n%s", usage)
 	}
 

@@ -94,6 +94,17 @@ func New(prefix string) *Loader {
 	}
 }
 
+// FillDefaults sets every key registered so far whose value is the zero
+// value and that has a default tag to that default, so that code reading
+// the struct sees the documented default rather than zero.
+func (l *Loader) FillDefaults() {
+	for _, f := range l.fields {
+		if f.def != "" && f.v.IsZero() {
+			parseInto(f.v, f.def)
+		}
+	}
+}
+
 // SetEnviron replaces os.Environ as the source of environment variables
 // (each "NAME=value"); tests use it.
 func (l *Loader) SetEnviron(environ func() []string) { l.environ = environ }
@@ -106,12 +117,11 @@ var durationType = reflect.TypeFor[time.Duration]()
 
 // Add registers target, a pointer to a struct, as the section name ("" for
 // top-level keys; "ws" for [ws] in the file, --ws.* flags, PREFIX_WS_* env
-// names). It fails naming the field when a field has an unsupported type,
+// names). After DefineFlags, Add defines the section's flags on the same
+// flag set, so sections may come after the flags of others (extensions
+// registered later). It fails naming the field when a field has an unsupported type,
 // a bad default tag, or a key, flag or env name already taken.
 func (l *Loader) Add(name string, target any) error {
-	if l.defined != nil {
-		return fmt.Errorf("config: section %q added after DefineFlags; add every section first", name)
-	}
 	rv := reflect.ValueOf(target)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("config: section %q: target is %T, want a non-nil pointer to a struct", name, target)
@@ -121,7 +131,25 @@ func (l *Loader) Add(name string, target any) error {
 			return fmt.Errorf("config: section %q added twice", name)
 		}
 	}
-	return l.addStruct(name, rv.Elem())
+	before := len(l.fields)
+	if err := l.addStruct(name, rv.Elem()); err != nil {
+		return err
+	}
+	if fs := l.defined; fs != nil {
+		// Flags already defined: define the new section's now, after
+		// checking that none is taken by a flag defined another way.
+		for _, f := range l.fields[before:] {
+			for _, n := range f.flags {
+				if fs.Lookup(n) != nil {
+					return fmt.Errorf("config: section %q: key %q: flag --%s is already defined; set a flag tag on the field", name, f.key, n)
+				}
+			}
+		}
+		for _, f := range l.fields[before:] {
+			l.defineFlags(fs, f)
+		}
+	}
+	return nil
 }
 
 func (l *Loader) addStruct(section string, sv reflect.Value) error {
@@ -407,12 +435,16 @@ func (l *Loader) DefineFlags(fs *flag.FlagSet) {
 	fs.Var(stringValue{&l.file}, "config", "TOML `file` to load settings from (env "+l.ConfigEnv()+")")
 	fs.Var(boolValue{&l.print}, "print-config", "print the merged config as TOML, with where each value came from, and exit")
 	for _, f := range l.fields {
-		for _, n := range f.flags {
-			fs.Var(&flagValue{l, f, n}, n, f.help)
-		}
+		l.defineFlags(fs, f)
 	}
 	if fs.Usage == nil || reflect.ValueOf(fs.Usage).Pointer() == defaultUsage {
 		fs.Usage = func() { l.WriteHelp(fs.Output(), fs) }
+	}
+}
+
+func (l *Loader) defineFlags(fs *flag.FlagSet, f *field) {
+	for _, n := range f.flags {
+		fs.Var(&flagValue{l, f, n}, n, f.help)
 	}
 }
 

@@ -66,7 +66,7 @@ func (l *Loader) WriteHelp(w io.Writer, fs *flag.FlagSet) {
 		if name != "" {
 			line += " " + name
 		}
-		if d := fl.DefValue; d != "" && d != "false" && d != "0" {
+		if d := fl.DefValue; d != "" && d != "false" && d != "0" && d != "0s" && !strings.Contains(usage, "(default ") {
 			usage += fmt.Sprintf(" (default %s)", d)
 		}
 		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
