@@ -1,10 +1,12 @@
 // Command lihil is lihil's plugin system in graft: a bus plugin
 // that injects an *EventBus into endpoints that declare one as a plugin
 // param, and a plugin factory built after the lifespan start-up from a
-// config value (--max-requests) and a resource a lifespan hook put in the
-// dependency graph.
+// config value (the limit plugin's section: key limit.max-requests, flag
+// --max-requests, env GRAFT_LIMIT_MAX_REQUESTS) and a resource a lifespan
+// hook put in the dependency graph.
 //
 //	go run ./examples/lihil --port 8080 --max-requests 100
+//	GRAFT_LIMIT_MAX_REQUESTS=100 go run ./examples/lihil --print-config
 //	curl -X POST localhost:8080/users/7 -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
 //	curl localhost:8080/events
 //	curl localhost:8080/limits
@@ -15,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log"
 	"net/http"
 	"sync"
@@ -101,7 +104,7 @@ type RequestCounter struct {
 // Limits is what the limit plugin was built with, injected into endpoints
 // that ask for it as a plugin param.
 type Limits struct {
-	MaxRequests int       `json:"max_requests" example:"1000" doc:"the --max-requests flag"`
+	MaxRequests int       `json:"max_requests" example:"1000" doc:"the limit.max-requests config key (--max-requests)"`
 	Served      int64     `json:"served" example:"12" doc:"typed requests served so far"`
 	Since       time.Time `json:"since" example:"2026-12-01T10:00:00Z" doc:"when the app started"`
 }
@@ -120,19 +123,33 @@ func showLimits(_ context.Context, in *LimitsIn) (*LimitsOut, error) {
 	return &LimitsOut{Body: in.Limits}, nil
 }
 
+// LimitConfig is the limit plugin's config section, [limit] in the TOML
+// file. The zero value means the documented default.
+type LimitConfig struct {
+	// MaxRequests is how many typed requests are answered before 429;
+	// default 1000.
+	MaxRequests int `flag:"max-requests,limit.max-requests" help:"typed requests served before answering 429" default:"1000"`
+}
+
+// DefaultMaxRequests is LimitConfig.MaxRequests's default.
+const DefaultMaxRequests = 1000
+
 // limitPluginFactory is a plugin factory: graft calls it per endpoint after
-// the lifespan hooks ran, so the flag is parsed and the counter is in the
-// graph. The plugin it builds answers 429 past maxRequests typed requests
-// and fills *Limits plugin params.
-func limitPluginFactory(maxRequests *int) graft.Plugin {
+// the lifespan hooks ran, so the config is loaded and the counter is in the
+// graph. The plugin it builds answers 429 past cfg.MaxRequests typed
+// requests and fills *Limits plugin params.
+func limitPluginFactory(cfg *LimitConfig) graft.Plugin {
 	return graft.NamedPlugin("limit", graft.PluginFactory(func(g *di.Graph, sig *graft.Signature) (graft.Plugin, error) {
 		counter, err := di.Get[*RequestCounter](g)
 		if err != nil {
 			return nil, err
 		}
-		limit := *maxRequests
-		if limit <= 0 {
-			return nil, errors.New("--max-requests must be positive")
+		limit := cfg.MaxRequests
+		if limit == 0 {
+			limit = DefaultMaxRequests
+		}
+		if limit < 0 {
+			return nil, fmt.Errorf("limit.max-requests (--max-requests) is %d; it must be positive", limit)
 		}
 		sig.AddReturn(graft.Return{Status: http.StatusTooManyRequests, MediaType: "application/problem+json", Encoder: "problem", Description: "over --max-requests"})
 		return graft.PluginFunc(func(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
@@ -158,7 +175,12 @@ func newApp(args []string) (*graft.App[graft.Ctx], error) {
 	// /openapi-3.0.json), the docs page at /docs: what the plugins add
 	// (the 429) is in it, the plugin params are not.
 	app.Register(openapi.Extension(openapi.Info{Title: "lihil seed", Version: "1.0.0", Description: "graft's rendering of lihil's plugin system."}))
-	maxRequests := app.Flags().Int("max-requests", 1000, "typed requests served before answering 429")
+	// The plugin's settings are a section of the app's config: file,
+	// environment and flags fill it when ParseFlags loads the config.
+	limitCfg := &LimitConfig{}
+	if err := app.ConfigSection("limit", limitCfg); err != nil {
+		return nil, err
+	}
 	if err := app.ParseFlags(args); err != nil {
 		return nil, err
 	}
@@ -186,7 +208,7 @@ func newApp(args []string) (*graft.App[graft.Ctx], error) {
 	}})
 
 	// App-level plugin factory, then the bus plugin on the users group.
-	app.UsePlugins(limitPluginFactory(maxRequests))
+	app.UsePlugins(limitPluginFactory(limitCfg))
 	users := app.Group("/users", graft.Plugins(BusPlugin(term)), graft.Tags("users"))
 	graft.Post(users, "/{user_id}", createUser, graft.Summary("Create a user"), graft.OperationID("createUser"),
 		graft.Description("Publishes a UserCreated event on the bus; the subscriber records it."))

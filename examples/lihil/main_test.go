@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -92,12 +94,54 @@ func TestLimitPluginFactory(t *testing.T) {
 }
 
 func TestLimitPluginRejectsBadConfig(t *testing.T) {
-	app, err := newApp([]string{"--max-requests", "0"})
+	app, err := newApp([]string{"--max-requests", "-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = app.Start(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "plugin limit") || !strings.Contains(err.Error(), "--max-requests must be positive") {
+	if err == nil || !strings.Contains(err.Error(), "plugin limit") || !strings.Contains(err.Error(), "limit.max-requests (--max-requests) is -1; it must be positive") {
 		t.Fatalf("start error %v", err)
+	}
+}
+
+// TestLimitConfigSources: the plugin's section comes from the TOML file,
+// the environment and flags, flags winning; unset, it is the default.
+func TestLimitConfigSources(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lihil.toml")
+	if err := os.WriteFile(file, []byte("port = -1\n\n[limit]\nmax-requests = 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	limitOf := func(args ...string) (int, string) {
+		t.Helper()
+		_, srv := start(t, args...)
+		st, b := call(t, srv, "GET", "/limits", "")
+		var l Limits
+		if err := json.Unmarshal([]byte(b), &l); st != 200 || err != nil {
+			t.Fatalf("limits: %d %s", st, b)
+		}
+		return l.MaxRequests, b
+	}
+	if n, b := limitOf(); n != DefaultMaxRequests {
+		t.Errorf("no config: max %d (%s), want the default %d", n, b, DefaultMaxRequests)
+	}
+	if n, b := limitOf("--config", file); n != 7 {
+		t.Errorf("from the file: max %d (%s), want 7", n, b)
+	}
+	t.Setenv("GRAFT_LIMIT_MAX_REQUESTS", "8")
+	if n, b := limitOf("--config", file); n != 8 {
+		t.Errorf("env over file: max %d (%s), want 8", n, b)
+	}
+	if n, b := limitOf("--config", file, "--limit.max-requests=9"); n != 9 {
+		t.Errorf("flag over env: max %d (%s), want 9", n, b)
+	}
+	// A typo in the section fails with the file's line.
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(bad, []byte("[limit]\nmax-request = 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newApp([]string{"--config", bad})
+	want := `config: ` + bad + `:2: key "limit.max-request": unknown key (did you mean "limit.max-requests"?); see --help for the keys`
+	if err == nil || err.Error() != want {
+		t.Errorf("typo: got %v\nwant %s", err, want)
 	}
 }

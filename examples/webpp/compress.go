@@ -19,8 +19,9 @@ import (
 // io.Closer), after the error handler wrote through it. It does nothing
 // unless Enabled (the --compress flag).
 type Compress struct {
-	// Enabled turns compression on.
-	Enabled bool
+	// Enabled turns compression on. Config key compress.enabled, flag
+	// --compress, env GRAFT_COMPRESS_ENABLED.
+	Enabled bool `flag:"compress,compress.enabled" help:"gzip answers for clients that accept it"`
 
 	pool sync.Pool // *gzip.Writer
 }
@@ -28,8 +29,12 @@ type Compress struct {
 // ID implements graft.Extension.
 func (z *Compress) ID() string { return "example.compress" }
 
-// Extend installs the wrapping writer when compression is on. Flags are
-// parsed before extensions are extended, so --compress is known here.
+// ConfigSection implements graft.ConfigSectioner: [compress] in the app's
+// config.
+func (z *Compress) ConfigSection() (string, any) { return "compress", z }
+
+// Extend installs the wrapping writer when compression is on. The config
+// is loaded before extensions are extended, so --compress is known here.
 func (z *Compress) Extend(b *graft.Builder) error {
 	if z.Enabled {
 		b.WrapResponse(z.wrap)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,5 +149,23 @@ func TestNoCompressWithoutTheFlag(t *testing.T) {
 	res, b := rawDo(t, "GET", srv.URL+"/home", "", "Accept-Encoding", "gzip")
 	if res.Header.Get("Content-Encoding") != "" || string(b) != "Home Page" {
 		t.Errorf("without --compress: %v %q", res.Header, b)
+	}
+}
+
+// TestExtensionSectionsFromFile: both extensions' settings come from their
+// config sections ([sqlite], [compress]) in a TOML file.
+func TestExtensionSectionsFromFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "from-config.db")
+	file := filepath.Join(dir, "webpp.toml")
+	if err := os.WriteFile(file, []byte("[sqlite]\nfile = \""+db+"\"\n\n[compress]\nenabled = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveArgs(t, "--config", file)
+	if res, _ := rawDo(t, "GET", srv.URL+"/home", "", "Accept-Encoding", "gzip"); res.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("compress.enabled = true in the file: not compressed: %v", res.Header)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("sqlite.file from the file was not opened: %v", err)
 	}
 }

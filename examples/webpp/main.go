@@ -56,10 +56,11 @@ const schema = `CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY AUTOINC
 // and --compress turns on gzip.
 func newApp(cfg graft.Config) *graft.App[Ctx] {
 	app := graft.NewWithContext[Ctx](cfg)
-	db := &SQLite{Schema: schema}
-	app.Flags().StringVar(&db.File, "db", "webpp.db", "SQLite database file for the notes")
+	// Both extensions are config sections (graft.ConfigSectioner): their
+	// settings come from the file, the environment and the flags --db and
+	// --compress, over the values set here.
+	db := &SQLite{Schema: schema, File: "webpp.db"}
 	gz := &Compress{}
-	app.Flags().BoolVar(&gz.Enabled, "compress", false, "gzip answers for clients that accept it")
 	// The compressor is registered first, so its writer is the outermost
 	// and every answer of the app, 404s included, goes through it.
 	app.Register(gz, cookies.Extension(cookies.Options{Path: "/", HTTPOnly: true, SameSite: http.SameSiteLaxMode}), db, ETag, IfNoneMatch)

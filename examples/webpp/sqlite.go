@@ -16,10 +16,11 @@ import (
 // Handlers of its scope reach the database through the DBAccess mixin, or
 // DB.Get(c) for its scope value.
 type SQLite struct {
-	// File is the database file; required.
-	File string
-	// Schema is run once at start-up.
-	Schema string
+	// File is the database file; required. Config key sqlite.file, flag
+	// --db, env GRAFT_SQLITE_FILE.
+	File string `flag:"db,sqlite.file" help:"SQLite database file for the notes"`
+	// Schema is run once at start-up (not a config key).
+	Schema string `toml:"-"`
 
 	db *sql.DB
 	b  *graft.Builder
@@ -33,6 +34,10 @@ var DB = graft.NewScopeValue[*sql.DB]("example.sqlite.db")
 // ID implements graft.Extension.
 func (s *SQLite) ID() string { return "example.sqlite" }
 
+// ConfigSection implements graft.ConfigSectioner: the extension's settings
+// are the [sqlite] section of the app's config.
+func (s *SQLite) ConfigSection() (string, any) { return "sqlite", s }
+
 // Extend keeps the Builder: Start publishes the database through it.
 func (s *SQLite) Extend(b *graft.Builder) error {
 	s.b = b
@@ -42,7 +47,7 @@ func (s *SQLite) Extend(b *graft.Builder) error {
 // Validate checks the configuration before anything is opened.
 func (s *SQLite) Validate() error {
 	if s.File == "" {
-		return errors.New("no database file: set SQLite.File or pass --db")
+		return errors.New("no database file: set SQLite.File, sqlite.file in the config or pass --db")
 	}
 	return nil
 }
