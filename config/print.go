@@ -48,7 +48,7 @@ func (l *Loader) WriteHelp(w io.Writer, fs *flag.FlagSet) {
 			help = "config key " + f.key
 		}
 		var extra []string
-		if d := f.shownDefault(); d != "" && d != "false" && d != "0" {
+		if d := f.shownDefault(); d != "" && d != format(reflect.New(f.v.Type()).Elem()) {
 			extra = append(extra, "default "+strconv.Quote(d))
 			if f.v.Kind() != reflect.String && f.v.Kind() != reflect.Slice {
 				extra[0] = "default " + d
