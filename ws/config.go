@@ -12,38 +12,41 @@ import (
 )
 
 // Config holds the app-wide WebSocket settings, the WebSocket extension's
-// config section (see Extension). A Behavior field left at its zero value
+// config section [ws] (see Extension and docs/config.md): every field but
+// Broker and DisablePings is a key loaded from the TOML file, GRAFT_WS_…
+// variables and --ws.… flags (the older --ws-… and --broker-… spellings
+// still work). A Behavior field left at its zero value
 // takes the value here; a zero value here means the documented default,
 // which is uWebSockets'.
 type Config struct {
 	// MaxPayloadLength bounds a received message, after reassembly of
 	// fragments and after decompression; a bigger one closes the
 	// connection with 1009. Default 16 KiB. Flag --ws-max-size.
-	MaxPayloadLength int
+	MaxPayloadLength int `toml:"max-size" flag:"ws.max-size,ws-max-size" help:"largest WebSocket message accepted, in bytes (bigger: close 1009)" default:"16384"`
 	// IdleTimeout closes a connection that received nothing for this long;
 	// default 120s, -1 none. Flag --ws-idle-timeout.
-	IdleTimeout time.Duration
+	IdleTimeout time.Duration `flag:"ws.idle-timeout,ws-idle-timeout" help:"close WebSockets idle this long (negative: never)" default:"2m0s"`
 	// MaxBackpressure is the number of bytes a connection may have waiting
 	// to be written before Send drops messages; default 64 KiB, -1 no
 	// limit. Flag --ws-max-backpressure.
-	MaxBackpressure int
+	MaxBackpressure int `flag:"ws.max-backpressure,ws-max-backpressure" help:"bytes a WebSocket may have unsent before Send drops (-1: no limit)" default:"65536"`
 	// DisablePings stops the automatic pings sent to idle connections
 	// (uWebSockets' sendPingsAutomatically, on by default). Flag
 	// --ws-auto-ping=false.
-	DisablePings bool
+	DisablePings bool `toml:"-"`
 	// PerMessageDeflate negotiates permessage-deflate on every WebSocket
 	// route. Flag --ws-per-message-deflate.
-	PerMessageDeflate bool
+	PerMessageDeflate bool `flag:"ws.per-message-deflate,ws-per-message-deflate" help:"negotiate permessage-deflate compression on WebSockets"`
 	// MaxLifetime closes every connection this long after it opened;
 	// default 0, no limit. Flag --ws-max-lifetime.
-	MaxLifetime time.Duration
+	MaxLifetime time.Duration `flag:"ws.max-lifetime,ws-max-lifetime" help:"close WebSockets this long after they opened (0: never)"`
 	// CloseOnBackpressureLimit closes a connection, instead of dropping
 	// the message, when a Send finds it over MaxBackpressure. Flag
 	// --ws-close-on-backpressure-limit.
-	CloseOnBackpressureLimit bool
+	CloseOnBackpressureLimit bool `flag:"ws.close-on-backpressure-limit,ws-close-on-backpressure-limit" help:"close a WebSocket, instead of dropping the message, when it is over --ws-max-backpressure"`
 	// ResetIdleTimeoutOnSend makes every successful Send count as
 	// activity for the idle timeout. Flag --ws-reset-idle-on-send.
-	ResetIdleTimeoutOnSend bool
+	ResetIdleTimeoutOnSend bool `toml:"reset-idle-on-send" flag:"ws.reset-idle-on-send,ws-reset-idle-on-send" help:"count sending as activity for --ws-idle-timeout"`
 
 	// Broker carries published messages to the other nodes of a cluster
 	// (see package broker and docs/websocket.md); nil means this node
@@ -52,19 +55,19 @@ type Config struct {
 	// BrokerWait bounds how long start-up waits for the broker to connect;
 	// past it, start-up fails with an error naming the broker. Default
 	// 5s. Flag --broker-wait.
-	BrokerWait time.Duration
+	BrokerWait time.Duration `flag:"ws.broker-wait,broker-wait" help:"how long start-up waits for the WebSocket pub/sub broker before failing (or, with --broker-optional, starting without it)" default:"5s"`
 	// BrokerOptional starts the app without the broker when it has not
 	// connected within BrokerWait, instead of failing: the broker keeps
 	// connecting in the background, topics subscribed meanwhile are
 	// subscribed on the bus once it connects, and until then Publish
 	// reaches this node only (ErrLocalOnly). Flag --broker-optional.
-	BrokerOptional bool
+	BrokerOptional bool `flag:"ws.broker-optional,broker-optional" help:"start without the WebSocket broker if it does not connect within --broker-wait, and keep connecting in the background"`
 
 	// PoolMaxItems is the number of connection objects each route makes
 	// up front and keeps for reuse; default 1024 (graft's
 	// DefaultPoolMaxItems), -1 disables pooling. Flag
 	// --ws-factory-maxitems.
-	PoolMaxItems int
+	PoolMaxItems int `toml:"factory-maxitems" flag:"ws.factory-maxitems,ws-factory-maxitems" help:"WebSocket connection objects pre-allocated and pooled (-1: no pooling)" default:"1024"`
 }
 
 // Default values of Config and Behavior fields.
@@ -83,19 +86,11 @@ func poolSize(n int) int {
 	return n
 }
 
-// registerFlags defines the --ws-* and --broker-* flags on fs.
+// registerFlags defines --ws-auto-ping on fs: DisablePings's flag, which
+// says what it turns on and so cannot be generated from the field. The
+// other settings' flags come from the config section.
 func (c *Config) registerFlags(fs *flag.FlagSet) {
-	fs.IntVar(&c.PoolMaxItems, "ws-factory-maxitems", poolSize(c.PoolMaxItems), "WebSocket connection objects pre-allocated and pooled (-1: no pooling)")
-	fs.IntVar(&c.MaxPayloadLength, "ws-max-size", orDefault(c.MaxPayloadLength, DefaultMaxPayloadLength), "largest WebSocket message accepted, in bytes (bigger: close 1009)")
-	fs.DurationVar(&c.IdleTimeout, "ws-idle-timeout", orDefault(c.IdleTimeout, DefaultIdleTimeout), "close WebSockets idle this long (negative: never)")
-	fs.IntVar(&c.MaxBackpressure, "ws-max-backpressure", orDefault(c.MaxBackpressure, DefaultMaxBackpressure), "bytes a WebSocket may have unsent before Send drops (-1: no limit)")
 	fs.Var((*invertedBool)(&c.DisablePings), "ws-auto-ping", "ping idle WebSockets automatically (default true; --ws-auto-ping=false turns pings off)")
-	fs.BoolVar(&c.PerMessageDeflate, "ws-per-message-deflate", c.PerMessageDeflate, "negotiate permessage-deflate compression on WebSockets")
-	fs.DurationVar(&c.MaxLifetime, "ws-max-lifetime", c.MaxLifetime, "close WebSockets this long after they opened (0: never)")
-	fs.BoolVar(&c.CloseOnBackpressureLimit, "ws-close-on-backpressure-limit", c.CloseOnBackpressureLimit, "close a WebSocket, instead of dropping the message, when it is over --ws-max-backpressure")
-	fs.BoolVar(&c.ResetIdleTimeoutOnSend, "ws-reset-idle-on-send", c.ResetIdleTimeoutOnSend, "count sending as activity for --ws-idle-timeout")
-	fs.DurationVar(&c.BrokerWait, "broker-wait", orDefault(c.BrokerWait, DefaultBrokerWait), "how long start-up waits for the WebSocket pub/sub broker before failing (or, with --broker-optional, starting without it)")
-	fs.BoolVar(&c.BrokerOptional, "broker-optional", c.BrokerOptional, "start without the WebSocket broker if it does not connect within --broker-wait, and keep connecting in the background")
 }
 
 // invertedBool is a boolean flag stored as its negation, so that a field
@@ -146,9 +141,15 @@ func Extension(cfg Config) *Hub {
 // ID returns ExtensionID.
 func (h *Hub) ID() string { return ExtensionID }
 
-// DefineFlags defines the --ws-* and --broker-* flags, with the Config's
-// values as defaults.
+// DefineFlags defines --ws-auto-ping, the one setting that is not a
+// config key.
 func (h *Hub) DefineFlags(fs *flag.FlagSet) { h.cfg.registerFlags(fs) }
+
+// ConfigSection makes Config the app's [ws] config section
+// (graft.ConfigSectioner): the loader fills it from the file, the
+// environment and the flags, the Config given to Extension being the
+// defaults.
+func (h *Hub) ConfigSection() (string, any) { return "ws", &h.cfg }
 
 // Extend takes the app's logger and arranges for connections to be closed
 // with 1001 when the app stops.

@@ -1,6 +1,8 @@
 package ws
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,49 @@ func TestStatusCodeString(t *testing.T) {
 		if got := code.String(); got != want {
 			t.Errorf("%d: %q, want %q", uint16(code), got, want)
 		}
+	}
+}
+
+// The extension's Config is the [ws] config section: the TOML file, the
+// GRAFT_WS_… environment and the dotted --ws.… flags fill it, in that
+// order of precedence, over the Config given to Extension.
+func TestExtensionConfigSection(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "app.toml")
+	content := "[ws]\nmax-size = 3000\nidle-timeout = \"7s\"\nbroker-wait = \"2s\"\nfactory-maxitems = 9\n"
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GRAFT_WS_IDLE_TIMEOUT", "8s")
+	t.Setenv("GRAFT_WS_PER_MESSAGE_DEFLATE", "true")
+	app := graft.New(graft.Config{Logger: wsQuietLogger()})
+	h := Extension(Config{MaxPayloadLength: 1000, MaxLifetime: time.Hour})
+	app.Register(h)
+	if err := app.ParseFlags([]string{"--config", file, "--ws.broker-wait=3s", "--ws-auto-ping=false"}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.cfg
+	if c.MaxPayloadLength != 3000 || c.IdleTimeout != 8*time.Second || c.BrokerWait != 3*time.Second || c.PoolMaxItems != 9 ||
+		!c.PerMessageDeflate || c.MaxLifetime != time.Hour || !c.DisablePings {
+		t.Fatalf("config: %+v", c)
+	}
+	l := app.ConfigLoader()
+	for key, want := range map[string]string{
+		"ws.max-size": file + ":2", "ws.idle-timeout": "env GRAFT_WS_IDLE_TIMEOUT", "ws.broker-wait": "flag --ws.broker-wait", "ws.max-lifetime": "default",
+	} {
+		if got := l.Source(key); got != want {
+			t.Errorf("source of %s: %q, want %q", key, got, want)
+		}
+	}
+	// A typo names the file's line and the key it meant.
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(bad, []byte("[ws]\nmax-sise = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	app2 := graft.New(graft.Config{Logger: wsQuietLogger()})
+	app2.Register(Extension(Config{}))
+	err := app2.ParseFlags([]string{"--config", bad})
+	want := `config: ` + bad + `:2: key "ws.max-sise": unknown key (did you mean "ws.max-size"?); see --help for the keys`
+	if err == nil || err.Error() != want {
+		t.Fatalf("typo: %v\nwant %s", err, want)
 	}
 }
