@@ -25,7 +25,8 @@ func Registered[E Extension](r Router) (E, bool) {
 // the app did not register it (ws.Route registers ws.Extension). Unlike
 // Register it may run after routes were added; an extension registered
 // this way gets its flags (FlagDefiner) at once and is extended and
-// started with the others. It panics after the app started.
+// started with the others. Like Register it is for setup, not for
+// concurrent use; it panics after the app started.
 func RegisterOnce[E Extension](r Router, mk func() E) E {
 	sc := r.routerScope()
 	a := sc.core

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,7 +98,20 @@ func HubOf(r graft.Router) *Hub {
 	if h, ok := graft.Registered[*Hub](r); ok {
 		return h
 	}
-	defer func() { _ = recover() }() // the app started: no hub
+	return hubBeforeStart(r)
+}
+
+// hubBeforeStart is hubFor, or nil once the app started (RegisterOnce
+// then refuses to register, with a setup panic this turns into nil).
+func hubBeforeStart(r graft.Router) (h *Hub) {
+	defer func() {
+		if v := recover(); v != nil {
+			if msg, ok := v.(string); !ok || !strings.Contains(msg, "after the app started") {
+				panic(v)
+			}
+			h = nil
+		}
+	}()
 	return hubFor(r)
 }
 
