@@ -57,6 +57,14 @@ type recWrap struct {
 	By    map[string]*recMap `json:"by"`
 }
 
+// RecEmbed embeds a pointer to itself: its promoted fields are its own,
+// so the recursion adds no location.
+type RecEmbed struct {
+	*RecEmbed
+	Name string    `json:"name" minLength:"1"`
+	Next *RecEmbed `json:"next"`
+}
+
 // recEmpty recurses but checks nothing: it needs no plan at all.
 type recEmpty struct {
 	Name string      `json:"name"`
@@ -89,6 +97,7 @@ func TestRecursiveBodyRegisters(t *testing.T) {
 	t.Run("children slice", func(t *testing.T) { registerWithin[recKids](t) })
 	t.Run("map", func(t *testing.T) { registerWithin[recMap](t) })
 	t.Run("mutual", func(t *testing.T) { registerWithin[recMutA](t) })
+	t.Run("embedded", func(t *testing.T) { registerWithin[RecEmbed](t) })
 }
 
 // recServer serves POST /r taking Body B, registered within the deadline.
@@ -205,6 +214,13 @@ func TestRecursiveBodyValidatedAtDepth(t *testing.T) {
 			`"by":{"x":{"name":"n","sub":{"y":{"name":"m","sub":{"z":{"name":""}}}}},"w":{"name":""}}}`,
 			"body.by.w.name", "body.by.x.sub.y.sub.z.name", "body.items[2].children[1].children[0].name")
 	})
+	t.Run("embedded pointer to itself", func(t *testing.T) {
+		srv := recServer[RecEmbed](t)
+		recWant422(t, srv, `{"name":"a","next":{"name":"b","next":{"name":""}}}`, "body.next.next.name")
+		if r := epDo(t, srv, "POST", "/r", "application/json", `{"name":"a","next":{"name":"b"}}`); r.status != 200 {
+			t.Errorf("status %d, want 200: %s", r.status, r.body)
+		}
+	})
 	t.Run("decode failures shadow at depth", func(t *testing.T) {
 		srv := recServer[recKids](t)
 		// A name of the wrong type 12 levels down is reported as such, not
@@ -218,6 +234,18 @@ func TestRecursiveBodyValidatedAtDepth(t *testing.T) {
 		}
 		if len(p.Errors) != 1 || p.Errors[0].Location != want || strings.Contains(p.Errors[0].Message, "characters") {
 			t.Errorf("errors %+v, want one type error at %s", p.Errors, want)
+		}
+	})
+	t.Run("decode failures past the location cap shadow", func(t *testing.T) {
+		srv := recServer[recBin](t)
+		body := nest(100, `{"name":5}`, func(_ int, in string) string { return `{"name":"n","left":` + in + `}` })
+		r := epDo(t, srv, "POST", "/r", "application/json", body)
+		var p Problem
+		if err := json.Unmarshal([]byte(r.body), &p); err != nil || r.status != 422 {
+			t.Fatalf("status %d: %v: %.300s", r.status, err, r.body)
+		}
+		if len(p.Errors) != 1 || p.Errors[0].Message != "must be a string" || !strings.HasSuffix(p.Errors[0].Location, "…") {
+			t.Errorf("errors %+v, want one type error at a clipped location", p.Errors)
 		}
 	})
 	t.Run("past the location cap", func(t *testing.T) {

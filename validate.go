@@ -272,28 +272,34 @@ func (e *errs) expand(b *strings.Builder, t string, k, limit int) int {
 
 // shadowed reports whether the location template loc, expanded as add
 // would expand it, sits at or below the location of a decoding failure.
-// Outside recursions and nested arrays and maps up to len(idx) deep, it
-// compares in place, without building the location.
+// Outside recursions, with arrays and maps nested up to len(idx) deep and
+// no failure location clipped, it compares in place, without building the
+// location. A clipped failure location shadows the locations that clip to
+// it: they would read the same.
 func (e *errs) shadowed(loc string) bool {
-	if e.nfr == 0 && e.n <= len(e.idx) {
-		for _, d := range e.list[e.shadow0:e.shadow1] {
+	ds := e.list[e.shadow0:e.shadow1]
+	if e.nfr == 0 && e.n <= len(e.idx) && !slices.ContainsFunc(ds, clippedLoc) {
+		for _, d := range ds {
 			if locUnder(loc, &e.idx, &e.keys, e.n, d.Location) {
 				return true
 			}
 		}
 		return false
 	}
-	limit := 0
-	for _, d := range e.list[e.shadow0:e.shadow1] {
-		limit = max(limit, len(d.Location))
-	}
-	s := e.location(loc, limit)
-	for _, d := range e.list[e.shadow0:e.shadow1] {
-		if p := d.Location; strings.HasPrefix(s, p) && (len(s) == len(p) || s[len(p)] == '.' || s[len(p)] == '[') {
+	s := e.location(loc, maxErrorLocation) // longer than any recorded location, if cut
+	for _, d := range ds {
+		p := d.Location
+		if strings.HasPrefix(s, p) && (len(s) == len(p) || s[len(p)] == '.' || s[len(p)] == '[') ||
+			clippedLoc(d) && clipString(s, maxErrorLocation) == p {
 			return true
 		}
 	}
 	return false
+}
+
+// clippedLoc reports whether the location of d was clipped by add.
+func clippedLoc(d FieldError) bool {
+	return len(d.Location) >= maxErrorLocation-len("…") && strings.HasSuffix(d.Location, "…")
 }
 
 // locUnder reports whether template t, its k-th "[]" holding idx[k] and
