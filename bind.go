@@ -733,8 +733,16 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 	ct := headerValue(r.Header, "Content-Type")
 	cd := codecJSON
 	if b.raw == 0 {
-		if cd = bodyCodec(ct); cd == codecNone {
-			return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not supported; send application/json or application/msgpack", ct)}
+		cd = bodyCodec(ct)
+		if cd == codecMsgpack && !c.codecTable().mpDec {
+			cd = codecNone // only where ext/msgpack is registered, as for Ctx.Bind
+		}
+		if cd == codecNone {
+			want := "application/json"
+			if c.codecTable().mpDec {
+				want += " or application/msgpack"
+			}
+			return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not supported; send %s", ct, want)}
 		}
 	}
 	buf := bufPool.Get().(*bytes.Buffer)

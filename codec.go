@@ -21,6 +21,10 @@ type codecs struct {
 	types    []string
 	encoders map[string]EncodeFunc
 	decoders map[string]DecodeFunc
+	// mpEnc and mpDec report an application/msgpack encoder and decoder
+	// in the table: typed endpoints answer and read msgpack only where an
+	// extension registered it (ext/msgpack), as Render and Bind do.
+	mpEnc, mpDec bool
 }
 
 func newCodecs() *codecs {
@@ -40,6 +44,12 @@ func (c *codecs) setEncoder(mt string, enc EncodeFunc) {
 		c.types = append(c.types, mt)
 	}
 	c.encoders[mt] = enc
+	c.mpEnc = c.mpEnc || mt == mediaMsgpack
+}
+
+func (c *codecs) setDecoder(mt string, dec DecodeFunc) {
+	c.decoders[mt] = dec
+	c.mpDec = c.mpDec || mt == mediaMsgpack
 }
 
 func (c *codecs) encoder(mt string) EncodeFunc { return c.encoders[mt] }
@@ -57,10 +67,10 @@ func (c *codecs) merge(child *codecs) *codecs {
 		m.setEncoder(t, child.encoders[t])
 	}
 	for k, v := range c.decoders {
-		m.decoders[k] = v
+		m.setDecoder(k, v)
 	}
 	for k, v := range child.decoders {
-		m.decoders[k] = v
+		m.setDecoder(k, v)
 	}
 	return m
 }
@@ -121,7 +131,7 @@ func (c *Ctx) Render(status int, v any) error {
 	cd := c.codecTable()
 	mt, enc := cd.negotiate(c.Request.Header.Get("Accept"))
 	if enc == nil {
-		return &HTTPError{Status: http.StatusNotAcceptable, Detail: fmt.Sprintf("none of the accepted media types can be produced; available: %s", strings.Join(cd.types, ", "))}
+		return notAcceptable(cd)
 	}
 	b, err := enc(v)
 	if err != nil {

@@ -369,7 +369,11 @@ func (e *errs) Full() bool { return e.truncated }
 // encoding error can still become a 500.
 func writeEncoded(c *Ctx, status int, v any) error {
 	h := c.rw.Header()
-	if acceptCodec(headerValue(c.Request.Header, "Accept")) == codecMsgpack {
+	cd, err := responseCodec(c)
+	if err != nil {
+		return err
+	}
+	if cd == codecMsgpack {
 		enc, b, err := mpbody.Encode(v)
 		if err != nil {
 			return fmt.Errorf("graft: encoding msgpack response: %w", err)
@@ -383,6 +387,30 @@ func writeEncoded(c *Ctx, status int, v any) error {
 		return err
 	}
 	return writeJSONAs(c, status, v, hdrJSON)
+}
+
+// responseCodec is the codec a typed endpoint answers in: msgpack when the
+// request's Accept prefers it and the scope has the msgpack codec
+// registered (ext/msgpack), else JSON; a client that accepts neither gets
+// the 406 Ctx.Render gives.
+func responseCodec(c *Ctx) (codec, error) {
+	accept := headerValue(c.Request.Header, "Accept")
+	if acceptCodec(accept) != codecMsgpack {
+		return codecJSON, nil
+	}
+	if c.codecTable().mpEnc {
+		return codecMsgpack, nil
+	}
+	if c.Accepts(mediaJSON) {
+		return codecJSON, nil
+	}
+	return codecNone, notAcceptable(c.codecTable())
+}
+
+// notAcceptable is the 406 for a request none of whose accepted media
+// types the scope's encoders produce.
+func notAcceptable(cd *codecs) *HTTPError {
+	return &HTTPError{Status: http.StatusNotAcceptable, Detail: fmt.Sprintf("none of the accepted media types can be produced; available: %s", strings.Join(cd.types, ", "))}
 }
 
 // headerValue is h.Get(key) for a key already in canonical form: a map

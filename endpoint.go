@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -256,6 +257,11 @@ func (ep *endpoint) assemble(ri *Route) error {
 	deps := ep.in.deps
 	defer func() { ep.static = ep.sig.Static() }()
 	name := methodLabel(ri.Method()) + " " + ri.Pattern()
+	if b := ep.sig.Body; b != nil && !ri.rt.codecs.mpDec {
+		// msgpack bodies are read only where an extension registered the
+		// codec (ext/msgpack): the signature says what the endpoint reads.
+		b.MediaTypes = slices.DeleteFunc(slices.Clone(b.MediaTypes), func(mt string) bool { return mt == mediaMsgpack })
+	}
 	if ep.in.form {
 		ep.form = resolveFormLimits(ri.rt, a.cfg.bodyLimit())
 		ep.form.report(ep.sig.Form)

@@ -274,8 +274,14 @@ func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
 	}
 	if b.fast != nil {
 		ctype := b.ctype
-		if ctype == nil && acceptCodec(headerValue(c.Request.Header, "Accept")) != codecMsgpack {
-			ctype = hdrJSON
+		if ctype == nil {
+			cd, err := responseCodec(c)
+			if err != nil {
+				return err
+			}
+			if cd == codecJSON {
+				ctype = hdrJSON
+			}
 		}
 		if ctype != nil {
 			if done, err := writeFastJSON(c, status, b.fast, bp, ctype); done {

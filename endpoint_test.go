@@ -173,7 +173,7 @@ func TestEndpointBinding(t *testing.T) {
 }
 
 func TestEndpointMsgpack(t *testing.T) {
-	app := New(Config{})
+	app := withMsgpack(New(Config{}))
 	Post(app, "/users/{id}", createUser, Plugins(nilBus))
 	srv := epServer(t, app)
 	in, _ := msgpack.Marshal(userBody{Name: "Ada", Age: 36})

@@ -671,7 +671,7 @@ func (b *Builder) WrapEncoder(mediaType string, wrap func(inner EncodeFunc) Enco
 // Decoder sets the body decoder for a media type in the scope; Ctx.Bind
 // picks one by the request's Content-Type.
 func (b *Builder) Decoder(mediaType string, dec DecodeFunc) {
-	b.codecs().decoders[mediaType] = dec
+	b.codecs().setDecoder(mediaType, dec)
 	b.note("decoder " + mediaType)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/graftgo/graft/internal/mpbody"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +51,7 @@ func mpEcho[In any](body func(*In) mpItem) Handler[In, mpOut] {
 }
 
 func mpApp(cfg Config) *App[Ctx] {
-	app := New(cfg)
+	app := withMsgpack(New(cfg))
 	Post(app, "/forbid", mpEcho(func(in *mpForbidIn) mpItem { return in.Body }))
 	Post(app, "/allow", mpEcho(func(in *mpAllowIn) mpItem { return in.Body }))
 	return app
@@ -210,7 +211,7 @@ func TestMsgpackNoAliasing(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var mu sync.Mutex
 	var kept []mpItem
-	app := New(Config{})
+	app := withMsgpack(New(Config{}))
 	Post(app, "/keep", func(_ context.Context, in *mpAllowIn) (*mpOut, error) {
 		mu.Lock()
 		kept = append(kept, in.Body)
@@ -264,7 +265,7 @@ func FuzzMsgpackBody(f *testing.F) {
 	}
 	type out struct{ Body body }
 	var last body
-	app := New(Config{})
+	app := withMsgpack(New(Config{}))
 	Post(app, "/fuzz", func(_ context.Context, in *in) (*out, error) {
 		last = in.Body
 		return &out{Body: in.Body}, nil
@@ -329,7 +330,7 @@ func TestMsgpackEndpointAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops puts under the race detector")
 	}
-	app := New(Config{})
+	app := withMsgpack(New(Config{}))
 	Post(app, "/users/{id}", benchHandler)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -374,7 +375,7 @@ func TestMsgpackSetupMistake(t *testing.T) {
 			t.Fatalf("panic %q", msg)
 		}
 	}()
-	Post(New(Config{}), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
+	Post(withMsgpack(New(Config{})), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
 }
 
 // TestMsgpackNoReadPastBody is GO-2026-4740's shape: a body that declares
@@ -395,5 +396,70 @@ func TestMsgpackNoReadPastBody(t *testing.T) {
 	st, _, b := mpPost(t, srv, "/allow", cut)
 	if st != 400 || !strings.Contains(string(b), "unexpected end of the body") {
 		t.Fatalf("%d %s", st, b)
+	}
+}
+
+// withMsgpack registers the msgpack codec on app, as ext/msgpack does (the
+// root package's tests cannot import it): typed endpoints read and answer
+// msgpack only where it is registered.
+func withMsgpack[C any](app *App[C]) *App[C] {
+	app.Register(ExtensionFunc("test.msgpack", func(b *Builder) error {
+		b.Encoder(mediaMsgpack, mpbody.Marshal)
+		b.Decoder(mediaMsgpack, mpbody.Unmarshal)
+		return nil
+	}))
+	return app
+}
+
+// TestMsgpackOnlyWhereRegistered: typed endpoints offer msgpack only in a
+// scope where the codec is registered, answering as Ctx.Render does
+// elsewhere (406), and read msgpack bodies only there (415 elsewhere);
+// before, a typed endpoint answered msgpack where Render answered 406.
+func TestMsgpackOnlyWhereRegistered(t *testing.T) {
+	type item struct {
+		Name string `json:"name"`
+	}
+	type in struct{ Body item }
+	type out struct{ Body item }
+	h := func(_ context.Context, in *in) (*out, error) { return &out{Body: in.Body}, nil }
+	app2 := New(Config{})
+	g := app2.Group("/mp")
+	g.Register(ExtensionFunc("test.msgpack", func(b *Builder) error {
+		b.Encoder(mediaMsgpack, mpbody.Marshal)
+		b.Decoder(mediaMsgpack, mpbody.Unmarshal)
+		return nil
+	}))
+	Post(app2, "/plain", h)
+	plainRI := Post(g, "/x", h)
+	outRI := Post(app2, "/y", h)
+	app2.GET("/render", func(c *Ctx) error { return c.Render(200, item{Name: "r"}) })
+	srv := epServer(t, app2)
+	body := string(mpMarshal(t, map[string]any{"name": "ann"}))
+	for _, tc := range []struct {
+		path, ctype, body, accept string
+		status                    int
+		media                     string
+	}{
+		{"/plain", "application/json", `{"name":"ann"}`, "application/msgpack", 406, mediaProblem},
+		{"/render", "", "", "application/msgpack", 406, mediaProblem},
+		{"/plain", "application/json", `{"name":"ann"}`, "application/msgpack, application/json;q=0.5", 200, mediaJSON},
+		{"/plain", "application/msgpack", body, "", 415, mediaProblem},
+		{"/mp/x", "application/msgpack", body, "application/msgpack", 200, mediaMsgpack},
+		{"/mp/x", "application/json", `{"name":"ann"}`, "", 200, mediaJSON},
+	} {
+		method := "POST"
+		if tc.path == "/render" {
+			method = "GET"
+		}
+		r := epDo(t, srv, method, tc.path, tc.ctype, tc.body, "Accept", tc.accept)
+		if r.status != tc.status || !strings.HasPrefix(r.header.Get("Content-Type"), tc.media) {
+			t.Errorf("%s %s (Content-Type %q, Accept %q): %d %s %q", method, tc.path, tc.ctype, tc.accept, r.status, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	if mts := outRI.Signature().Body.MediaTypes; slices.Contains(mts, mediaMsgpack) {
+		t.Errorf("signature outside the msgpack scope lists %v", mts)
+	}
+	if mts := plainRI.Signature().Body.MediaTypes; !slices.Contains(mts, mediaMsgpack) {
+		t.Errorf("signature inside the msgpack scope lists %v", mts)
 	}
 }

@@ -60,6 +60,7 @@ func update(_ context.Context, in *updateIn) (*updateOut, error) {
 
 func outcomeApp(t *testing.T) (*App[Ctx], *syncBuffer, *Route) {
 	app, logs := newApp(t, Config{})
+	withMsgpack(app)
 	ri := Put(app, "/items/{id}", update,
 		Responds[conflict](http.StatusConflict, "the item changed since it was read"),
 		Responds[Problem](http.StatusNotFound, ""),

@@ -75,7 +75,7 @@ type recEmpty struct {
 // fails the test if registration has not returned within 20 s.
 func registerWithin[B any](t *testing.T) *App[Ctx] {
 	t.Helper()
-	app := New(Config{})
+	app := withMsgpack(New(Config{}))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -132,6 +132,7 @@ func chain(mws []Middleware, h HandlerFunc) HandlerFunc {
 // binding, plugins) first, then middleware of the app, its groups and the
 // route itself, outermost first.
 func (rt *route) assemble() error {
+	rt.codecs = rt.sc.codecTable() // before the assemblers: endpoints read it
 	for _, as := range rt.assemblers {
 		if err := as(rt); err != nil {
 			return err
@@ -140,7 +141,6 @@ func (rt *route) assemble() error {
 	mws := append(rt.sc.middleware(), rt.mws...)
 	rt.final = chain(mws, rt.handler)
 	rt.headerHooks = rt.sc.hooks()
-	rt.codecs = rt.sc.codecTable()
 	if rt.bodyLimit == 0 {
 		for s := rt.sc; s != nil; s = s.parent {
 			if s.bodyLimit != 0 {

@@ -135,7 +135,7 @@ func TestEndpointMapsAndArrays(t *testing.T) {
 func TestEndpointMapsAndArraysMsgpack(t *testing.T) {
 	// msgpack bodies are validated from the decoded value: map values and
 	// array elements too, at the same locations as JSON's.
-	app := New(Config{})
+	app := withMsgpack(New(Config{}))
 	Post(app, "/m", func(context.Context, *mapsIn) (*struct{ Status int }, error) {
 		return &struct{ Status int }{Status: 204}, nil
 	})
