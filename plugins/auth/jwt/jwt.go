@@ -229,7 +229,7 @@ func reason(err error) string {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "the bearer token is malformed"
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return "the bearer token's algorithm is not accepted"
+		return "no key verifies the bearer token" // Keyfunc failed (unknown kid)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid) && strings.Contains(err.Error(), "signing method"):
 		// WithValidMethods: alg none, key confusion, an algorithm not pinned
 		return "the bearer token's algorithm is not accepted"
