@@ -25,8 +25,8 @@ type ConfigSectioner interface {
 // plugins and app code (extensions implement ConfigSectioner instead):
 // target, a pointer to a struct, is filled from the file, the environment
 // and flags by ParseFlags and Run, and put in the dependency graph at
-// start. Call it before ParseFlags. It fails naming the field for a field
-// of an unsupported type or a name already taken.
+// start. Call it before ParseFlags: afterwards it fails, as it does for a
+// field of an unsupported type or a name already taken, naming the field.
 func (a *core) ConfigSection(name string, target any) error {
 	if err := a.conf.Add(name, target); err != nil {
 		return err
@@ -52,7 +52,7 @@ func (a *core) newConfigLoader() {
 	a.exts.section = func(id string, e ConfigSectioner) error {
 		name, target := e.ConfigSection()
 		if err := a.ConfigSection(name, target); err != nil {
-			return fmt.Errorf("graft: extension %s: %w", id, err)
+			return fmt.Errorf("graft: extension %s: %w (register it before ParseFlags or Run)", id, err)
 		}
 		return nil
 	}

@@ -178,3 +178,18 @@ func TestHelpListsEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// An extension registered after the command line was parsed would miss
+// its settings: Start fails naming it.
+func TestConfigSectionAfterParse(t *testing.T) {
+	app, _ := newApp(t, Config{})
+	if err := app.ParseFlags([]string{}); err != nil {
+		t.Fatal(err)
+	}
+	app.Register(&greeter{})
+	err := app.Start(t.Context())
+	want := `graft: extension test.greeter: config: section "greeter" added after the config was loaded`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Start: %v\nwant it to contain %s", err, want)
+	}
+}

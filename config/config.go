@@ -61,18 +61,18 @@ type field struct {
 // flags. Make one with New, Add the structs, DefineFlags on the flag set,
 // then Load.
 type Loader struct {
-	prefix    string
-	environ   func() []string
-	fields    []*field
-	byKey     map[string]*field
-	byEnv     map[string]*field
-	sections  map[string]bool
-	byFlag    map[string]*field
-	defined   *flag.FlagSet
-	file      string // --config
-	print     bool   // --print-config
-	pending   []flagSet
-	fileKeyAt map[string]string
+	prefix   string
+	environ  func() []string
+	fields   []*field
+	byKey    map[string]*field
+	byEnv    map[string]*field
+	sections map[string]bool
+	byFlag   map[string]*field
+	defined  *flag.FlagSet
+	file     string // --config
+	print    bool   // --print-config
+	pending  []flagSet
+	loaded   bool // Load or Apply ran: a later section would miss its values
 }
 
 type flagSet struct {
@@ -119,9 +119,12 @@ var durationType = reflect.TypeFor[time.Duration]()
 // top-level keys; "ws" for [ws] in the file, --ws.* flags, PREFIX_WS_* env
 // names). After DefineFlags, Add defines the section's flags on the same
 // flag set, so sections may come after the flags of others (extensions
-// registered later). It fails naming the field when a field has an unsupported type,
+// registered later), but not after Load. It fails naming the field when a field has an unsupported type,
 // a bad default tag, or a key, flag or env name already taken.
 func (l *Loader) Add(name string, target any) error {
+	if l.loaded {
+		return fmt.Errorf("config: section %q added after the config was loaded, so the file, the environment and the flags would not reach it; add it before Load", name)
+	}
 	rv := reflect.ValueOf(target)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("config: section %q: target is %T, want a non-nil pointer to a struct", name, target)
@@ -496,6 +499,7 @@ func (l *Loader) Load(fs *flag.FlagSet, args []string) error {
 func (l *Loader) Apply() error { return l.apply() }
 
 func (l *Loader) apply() error {
+	l.loaded = true
 	env := map[string]string{}
 	var envNames []string
 	for _, kv := range l.environ() {

@@ -329,3 +329,15 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%s differs (run with -update after checking):\n got:\n%s\nwant:\n%s", name, got, want)
 	}
 }
+
+func TestAddAfterLoad(t *testing.T) {
+	l, _, fs := setup(t)
+	if err := l.Load(fs, []string{}); err != nil {
+		t.Fatal(err)
+	}
+	err := l.Add("late", &struct{ N int }{})
+	want := `config: section "late" added after the config was loaded, so the file, the environment and the flags would not reach it; add it before Load`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Add after Load: %v", err)
+	}
+}
