@@ -60,6 +60,7 @@ type core struct {
 	startSeq    []startStep
 	exts        extensionSet
 	codecs      *codecs // the app's mother codecs (JSON)
+	topCodecs   *codecs // the top scope's codecs (404, 405), set by build
 
 	// extending is set while extensions' Extend runs: they may add
 	// routes then (Builder.Handle).
@@ -461,6 +462,7 @@ func (a *core) build() error {
 	a.root.walk(func(l *leaf) { l.computeAllow() })
 	a.mtrees = methodTrees(a.routes)
 	a.topHooks = a.top.hooks()
+	a.topCodecs = a.top.codecTable()
 	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
 	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })
 	a.pool = pool.New(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)

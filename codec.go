@@ -12,39 +12,73 @@ import (
 // EncodeFunc encodes a response value into bytes of one media type.
 type EncodeFunc func(v any) ([]byte, error)
 
+// RequestEncodeFunc encodes a response value into bytes of one media type,
+// seeing the request being answered (its query, headers, route), e.g. to
+// pretty-print on ?pretty. Set one with Builder.RequestEncoder, wrap one
+// with Builder.WrapRequestEncoder. It must not keep c past the call.
+type RequestEncodeFunc func(c *Ctx, v any) ([]byte, error)
+
 // DecodeFunc decodes request body bytes of one media type into v.
 type DecodeFunc func(data []byte, v any) error
+
+// encoder is one entry of a codec table: req encodes (with the request);
+// plain is set when the encoder and all it wraps ignore the request, so a
+// WrapEncoder over it is built once. custom reports an encoder an
+// extension set or wrapped (not graft's built-in JSON mother).
+type encoder struct {
+	plain  EncodeFunc
+	req    RequestEncodeFunc
+	custom bool
+}
+
+// plainEncoder makes the table entry of a request-unaware encoder.
+func plainEncoder(enc EncodeFunc) encoder {
+	return encoder{plain: enc, req: func(_ *Ctx, v any) ([]byte, error) { return enc(v) }, custom: true}
+}
 
 // codecs is the body extension point of one scope: encoders by media type,
 // in the order they were set (the first is the default), and decoders.
 type codecs struct {
 	types    []string
-	encoders map[string]EncodeFunc
+	encoders map[string]encoder
 	decoders map[string]DecodeFunc
 	// mpEnc and mpDec report an application/msgpack encoder and decoder
 	// in the table: typed endpoints answer and read msgpack only where an
 	// extension registered it (ext/msgpack), as Render and Bind do.
 	mpEnc, mpDec bool
+	// customJSON reports that an extension set or wrapped the
+	// application/json encoder, which is then jsonEnc: c.JSON, typed
+	// endpoint outputs, declared outcomes and problem answers encode
+	// through it. Without it they keep their own fast paths (pooled
+	// encoder, compiled plans). A route reads its table's flag, decided
+	// when the route is assembled.
+	customJSON bool
+	jsonEnc    RequestEncodeFunc
 }
 
 func newCodecs() *codecs {
-	return &codecs{encoders: map[string]EncodeFunc{}, decoders: map[string]DecodeFunc{}}
+	return &codecs{encoders: map[string]encoder{}, decoders: map[string]DecodeFunc{}}
 }
 
 // defaultCodecs holds JSON, the mother encoder of every app. JSON bodies
 // with no decoder registered are read by Ctx.BindJSON.
 func defaultCodecs() *codecs {
 	c := newCodecs()
-	c.setEncoder("application/json", json.Marshal)
+	e := plainEncoder(json.Marshal)
+	e.custom = false
+	c.setEncoder(mediaJSON, e)
 	return c
 }
 
-func (c *codecs) setEncoder(mt string, enc EncodeFunc) {
+func (c *codecs) setEncoder(mt string, enc encoder) {
 	if _, ok := c.encoders[mt]; !ok {
 		c.types = append(c.types, mt)
 	}
 	c.encoders[mt] = enc
 	c.mpEnc = c.mpEnc || mt == mediaMsgpack
+	if mt == mediaJSON {
+		c.customJSON, c.jsonEnc = enc.custom, enc.req
+	}
 }
 
 func (c *codecs) setDecoder(mt string, dec DecodeFunc) {
@@ -52,7 +86,11 @@ func (c *codecs) setDecoder(mt string, dec DecodeFunc) {
 	c.mpDec = c.mpDec || mt == mediaMsgpack
 }
 
-func (c *codecs) encoder(mt string) EncodeFunc { return c.encoders[mt] }
+// encoder returns the entry for mt; ok is false when there is none.
+func (c *codecs) encoder(mt string) (encoder, bool) {
+	e, ok := c.encoders[mt]
+	return e, ok
+}
 
 // merge returns a table with child's entries over parent's.
 func (c *codecs) merge(child *codecs) *codecs {
@@ -78,12 +116,12 @@ func (c *codecs) merge(child *codecs) *codecs {
 // negotiate picks the encoder for an Accept header: the first registered
 // media type the client accepts with the highest quality; with no Accept
 // header (or */*) the first registered one.
-func (c *codecs) negotiate(accept string) (string, EncodeFunc) {
+func (c *codecs) negotiate(accept string) (string, RequestEncodeFunc) {
 	if accept == "" || len(c.types) == 0 {
 		if len(c.types) == 0 {
 			return "", nil
 		}
-		return c.types[0], c.encoders[c.types[0]]
+		return c.types[0], c.encoders[c.types[0]].req
 	}
 	best, bestQ := "", -1.0
 	for _, part := range strings.Split(accept, ",") {
@@ -110,7 +148,7 @@ func (c *codecs) negotiate(accept string) (string, EncodeFunc) {
 	if best == "" {
 		return "", nil
 	}
-	return best, c.encoders[best]
+	return best, c.encoders[best].req
 }
 
 // mediaMatch reports whether the Accept range r covers media type t.
@@ -133,7 +171,7 @@ func (c *Ctx) Render(status int, v any) error {
 	if enc == nil {
 		return notAcceptable(cd)
 	}
-	b, err := enc(v)
+	b, err := enc(c, v)
 	if err != nil {
 		return fmt.Errorf("graft: encoding %s response: %w", mt, err)
 	}
@@ -217,10 +255,32 @@ func (c *Ctx) Bind(v any) error {
 	return nil
 }
 
-// codecTable returns the codecs of the matched route, or the app's.
+// codecTable returns the codecs of the matched route, or, with no route
+// matched (404, 405), those of the app's top scope.
 func (c *Ctx) codecTable() *codecs {
 	if c.route != nil && c.route.codecs != nil {
 		return c.route.codecs
 	}
+	if c.app.topCodecs != nil {
+		return c.app.topCodecs
+	}
 	return c.app.codecs
+}
+
+// writeJSONWith answers with v encoded by the scope's JSON encoder enc (one
+// an extension set or wrapped); ctype is the Content-Type, sent unless a
+// header field set one (or always, when force).
+func writeJSONWith(c *Ctx, enc RequestEncodeFunc, status int, v any, ctype []string, force bool) error {
+	b, err := enc(c, v)
+	if err != nil {
+		return fmt.Errorf("graft: encoding JSON response: %w", err)
+	}
+	h := c.rw.Header()
+	if _, ok := h["Content-Type"]; force || !ok {
+		h["Content-Type"] = ctype
+	}
+	setLength(h, len(b))
+	c.rw.WriteHeader(status)
+	_, err = c.rw.Write(b)
+	return err
 }

@@ -212,6 +212,9 @@ func (c *Ctx) Bytes(status int, contentType string, b []byte) error {
 // JSON answers with v encoded as JSON. An encoding error is returned before
 // anything is written, so the error handler can still answer 500.
 func (c *Ctx) JSON(status int, v any) error {
+	if cd := c.codecTable(); cd.customJSON {
+		return writeJSONWith(c, cd.jsonEnc, status, v, appJSON, true)
+	}
 	e := jsonEncPool.Get().(*jsonEnc)
 	defer e.release()
 	var b []byte

@@ -425,8 +425,12 @@ func headerValue(h http.Header, key string) string {
 // writeFastJSON writes the plain struct at p as JSON with status through
 // its plan, the bytes encoding/json's Encoder would write (newline
 // included). It reports false, having written nothing, when the plan gave
-// up; the caller then encodes with encoding/json.
+// up, or when the scope's JSON encoder is an extension's (which must see
+// every value); the caller then encodes with writeJSONAs.
 func writeFastJSON(c *Ctx, status int, plan *fastEnc, p unsafe.Pointer, ctype []string) (bool, error) {
+	if c.codecTable().customJSON {
+		return false, nil
+	}
 	e := jsonEncPool.Get().(*jsonEnc)
 	defer e.release()
 	b, ok := plan.appendJSON(e.buf.AvailableBuffer(), p)
@@ -446,6 +450,9 @@ func writeFastJSON(c *Ctx, status int, plan *fastEnc, p unsafe.Pointer, ctype []
 // writeJSONAs writes v as JSON with status; ctype is the Content-Type
 // sent unless a header field set one.
 func writeJSONAs(c *Ctx, status int, v any, ctype []string) error {
+	if cd := c.codecTable(); cd.customJSON {
+		return writeJSONWith(c, cd.jsonEnc, status, v, ctype, false)
+	}
 	e := jsonEncPool.Get().(*jsonEnc)
 	defer e.release()
 	if err := e.enc.Encode(v); err != nil {

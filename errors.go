@@ -136,11 +136,21 @@ func DefaultErrorHandler(c *Ctx, err error) {
 	if c.Written() {
 		return
 	}
+	if cd := c.codecTable(); cd.customJSON {
+		writeProblem(c.Response(), he, c.Request.URL.Path, c, cd.jsonEnc)
+		return
+	}
 	WriteProblem(c.Response(), he, c.Request.URL.Path)
 }
 
 // WriteProblem writes he as an RFC 9457 problem+json response to w.
 func WriteProblem(w http.ResponseWriter, he *HTTPError, instance string) {
+	writeProblem(w, he, instance, nil, nil)
+}
+
+// writeProblem is WriteProblem encoding the document with enc (the scope's
+// JSON encoder, given the request c) or, when enc is nil, encoding/json.
+func writeProblem(w http.ResponseWriter, he *HTTPError, instance string, c *Ctx, enc RequestEncodeFunc) {
 	h := w.Header()
 	for k, vs := range he.Header {
 		h[k] = vs
@@ -151,7 +161,13 @@ func WriteProblem(w http.ResponseWriter, he *HTTPError, instance string) {
 	if he.Status < 100 || he.Status > 999 {
 		he = AsHTTPError(he)
 	}
-	body, err := json.Marshal(he.Problem(instance))
+	var body []byte
+	var err error
+	if enc != nil {
+		body, err = enc(c, he.Problem(instance))
+	} else {
+		body, err = json.Marshal(he.Problem(instance))
+	}
 	if err != nil {
 		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
 		he = &HTTPError{Status: http.StatusInternalServerError}

@@ -649,21 +649,60 @@ func (s *extensionSet) declareField(f AnyHeaderField, by string) bool {
 }
 
 // Encoder sets the body encoder (the mother behaviour) for a media type in
-// the scope; Ctx.Render picks one by the request's Accept header.
+// the scope; Ctx.Render picks one by the request's Accept header. An
+// application/json encoder also encodes what Ctx.JSON, typed endpoints
+// (outputs and declared outcomes) and problem+json error answers (the
+// default error handler, 404 and 405) write in the scope; problem answers
+// keep Content-Type application/problem+json.
 func (b *Builder) Encoder(mediaType string, enc EncodeFunc) {
-	b.codecs().setEncoder(mediaType, enc)
+	b.codecs().setEncoder(mediaType, plainEncoder(enc))
+	b.note("encoder " + mediaType)
+}
+
+// RequestEncoder is Encoder for an encoder that sees the request it
+// answers, e.g. to pretty-print when the query asks for it.
+func (b *Builder) RequestEncoder(mediaType string, enc RequestEncodeFunc) {
+	b.codecs().setEncoder(mediaType, encoder{req: enc, custom: true})
 	b.note("encoder " + mediaType)
 }
 
 // WrapEncoder wraps the scope's encoder for a media type (a child
 // extension): wrap receives the encoder it wraps. It fails when no encoder
 // for the media type exists yet; require the extension that provides it.
+// For application/json the wrapped encoder also reaches Ctx.JSON, typed
+// endpoints and problem answers (see Encoder).
+//
+// wrap is called once, here, unless the encoder it wraps sees the request
+// (one set with RequestEncoder or wrapped with WrapRequestEncoder): then
+// wrap is called for every response, with an inner bound to the request.
+// Use WrapRequestEncoder to wrap such an encoder once.
 func (b *Builder) WrapEncoder(mediaType string, wrap func(inner EncodeFunc) EncodeFunc) error {
-	inner := b.sc.codecTable().encoder(mediaType)
-	if inner == nil {
+	inner, ok := b.sc.codecTable().encoder(mediaType)
+	if !ok {
 		return fmt.Errorf("no encoder for %s to wrap in %s; require the extension that provides it", mediaType, scopeName(b.sc))
 	}
-	b.codecs().setEncoder(mediaType, wrap(inner))
+	if inner.plain != nil {
+		b.codecs().setEncoder(mediaType, plainEncoder(wrap(inner.plain)))
+	} else {
+		in := inner.req
+		b.codecs().setEncoder(mediaType, encoder{req: func(c *Ctx, v any) ([]byte, error) {
+			return wrap(func(v any) ([]byte, error) { return in(c, v) })(v)
+		}, custom: true})
+	}
+	b.note("encoder wrapper " + mediaType)
+	return nil
+}
+
+// WrapRequestEncoder is WrapEncoder for a wrapper that sees the request:
+// wrap is called once, here, and receives the encoder it wraps (its
+// request-aware form); the result encodes every response of the media type
+// in the scope. It fails when no encoder for the media type exists yet.
+func (b *Builder) WrapRequestEncoder(mediaType string, wrap func(inner RequestEncodeFunc) RequestEncodeFunc) error {
+	inner, ok := b.sc.codecTable().encoder(mediaType)
+	if !ok {
+		return fmt.Errorf("no encoder for %s to wrap in %s; require the extension that provides it", mediaType, scopeName(b.sc))
+	}
+	b.codecs().setEncoder(mediaType, encoder{req: wrap(inner.req), custom: true})
 	b.note("encoder wrapper " + mediaType)
 	return nil
 }
