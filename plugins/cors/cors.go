@@ -289,3 +289,5 @@ func (e *Ext) preflight(c *graft.Ctx, h http.Header, origin string) error {
 func forbidden(detail string) error {
 	return &graft.HTTPError{Status: http.StatusForbidden, Title: "CORS request not allowed", Detail: detail}
 }
+
+var _ graft.Extension = (*Ext)(nil)

@@ -215,3 +215,8 @@ func (h ctxHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h ctxHandler) WithGroup(name string) slog.Handler {
 	return ctxHandler{h.Handler.WithGroup(name), h.key}
 }
+
+var (
+	_ graft.Extension = (*Ext)(nil)
+	_ graft.Plugin    = (*Ext)(nil)
+)
