@@ -35,4 +35,9 @@
 // delivered from one goroutine, whatever the number of topics, in the order
 // the server sent them; when the queue is full, messages are dropped and
 // counted in [broker.Stats].Dropped.
+//
+// [History] keeps topic histories in JetStream for recovery after a
+// reconnect (see [broker.History]): one stream per topic, whose sequence
+// is the offset and whose creation time is the epoch; with file storage
+// history survives a server restart.
 package nats
