@@ -64,9 +64,14 @@ func serve(t *testing.T, p graft.Plugin) (*httptest.Server, *atomic.Int64) {
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return newServer(t, app), &read
+}
+
+// newServer serves a started app on a real listener until the test ends.
+func newServer(t *testing.T, app *graft.App[graft.Ctx]) *httptest.Server {
 	srv := httptest.NewServer(app)
 	t.Cleanup(func() { srv.Close(); app.Stop(context.Background()) })
-	return srv, &read
+	return srv
 }
 
 type counting struct {
