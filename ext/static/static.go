@@ -196,10 +196,65 @@ func (s *Static) serveFile(c *graft.Ctx, name string, info fs.FileInfo) error {
 	// ServeContent answers conditional requests (If-Match, If-None-Match,
 	// If-Modified-Since, If-Unmodified-Since, If-Range) against the ETag
 	// and the modification time, and Range requests (one range or several
-	// as multipart/byteranges, 416 for unsatisfiable ones).
-	http.ServeContent(c.Response(), c.Request, path.Base(name), sendInfo.ModTime(), content)
-	return nil
+	// as multipart/byteranges, 416 for unsatisfiable ones). Its error
+	// answers (412, 416) are caught and become problem+json.
+	cw := catchers.Get().(*catcher)
+	cw.ResponseWriter = c.Response()
+	http.ServeContent(cw, c.Request, path.Base(name), sendInfo.ModTime(), content)
+	code, detail := cw.code, strings.TrimSpace(string(cw.msg))
+	*cw = catcher{msg: cw.msg[:0]}
+	catchers.Put(cw)
+	if code == 0 {
+		return nil
+	}
+	h.Del("Content-Type")
+	if detail == "" {
+		detail = http.StatusText(code)
+	}
+	return graft.NewError(code, detail) // Content-Range (416) stays in the headers
 }
+
+var catchers = sync.Pool{New: func() any { return new(catcher) }}
+
+// catcher passes a successful answer through and holds back an error
+// answer's status and text, for the app's error handler to write.
+type catcher struct {
+	http.ResponseWriter
+	code int
+	msg  []byte
+}
+
+func (w *catcher) WriteHeader(code int) {
+	if code >= 400 {
+		w.code = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *catcher) Write(p []byte) (int, error) {
+	if w.code != 0 {
+		if len(w.msg) < 512 {
+			w.msg = append(w.msg, p[:min(len(p), 512-len(w.msg))]...)
+		}
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps the connection's ReadFrom (sendfile) for file bodies.
+func (w *catcher) ReadFrom(r io.Reader) (int64, error) {
+	if w.code != 0 {
+		return io.Copy(io.Discard, r)
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *catcher) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // etag is strong: the size and modification time, or for files without a
 // modification time (embed.FS) a hash of the content, computed once.

@@ -150,6 +150,13 @@ func TestServesFileWithValidators(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Errorf("If-None-Match with another tag: %d", res.StatusCode)
 	}
+	res, got = get(t, srv.URL+"/s/hello.txt", "If-Match", `"other"`)
+	if res.StatusCode != 412 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(got, `"status":412`) {
+		t.Errorf("If-Match with another tag: %d %q %s, want 412 problem+json", res.StatusCode, res.Header.Get("Content-Type"), got)
+	}
+	if res, _ := get(t, srv.URL+"/s/hello.txt", "If-Match", etag); res.StatusCode != 200 {
+		t.Errorf("If-Match with the current tag: %d", res.StatusCode)
+	}
 	res, _ = get(t, srv.URL+"/s/hello.txt", "If-Modified-Since", lm)
 	if res.StatusCode != 304 {
 		t.Errorf("If-Modified-Since: %d, want 304", res.StatusCode)
@@ -203,9 +210,12 @@ func TestRange(t *testing.T) {
 	if strings.Join(parts, " ") != "bytes 0-1/36=01 bytes 10-11/36=ab" {
 		t.Errorf("parts %q", parts)
 	}
-	res, _ = get(t, srv.URL+"/s/hello.txt", "Range", "bytes=100-200")
+	res, got = get(t, srv.URL+"/s/hello.txt", "Range", "bytes=100-200")
 	if res.StatusCode != 416 || res.Header.Get("Content-Range") != "bytes */36" {
 		t.Errorf("unsatisfiable: %d %q", res.StatusCode, res.Header.Get("Content-Range"))
+	}
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(got, `"status":416`) || !strings.Contains(got, "invalid range") {
+		t.Errorf("416 is not problem+json: %q %s", res.Header.Get("Content-Type"), got)
 	}
 	full, _ := get(t, srv.URL+"/s/hello.txt")
 	etag := full.Header.Get("Etag")
