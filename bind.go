@@ -60,8 +60,7 @@ type bodyField struct {
 	ptrWord  unsafe.Pointer // type word of *T, to hand decoders a pointer
 	raw      int            // 1: []byte body, 2: string body, read as is
 	forbid   int            // 0: app default, 1: forbid unknown fields, 2: allow
-	check    check          // validation of a decoded msgpack body: zero values count as absent
-	presence *pnode         // validation of a JSON body, which knows what was sent
+	presence *pnode         // validation of a JSON or msgpack body, which knows what was sent
 	fast     *fastDec       // plan for a plain struct body; nil: encoding/json only
 	mp       *mpbody.Type   // the body type's shape, for msgpack bodies
 	required bool
@@ -427,9 +426,6 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 		if bf.mp, err = mpbody.TypeOf(t); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
-		if bf.check, err = compileValidator(t, "body"); err != nil {
-			return fmt.Errorf("body: %w", err)
-		}
 		if bf.presence, err = compilePresence(t, "body"); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
@@ -783,8 +779,11 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 			// are answered alone.
 			return err
 		}
-		if b.check != nil {
-			b.check(fp, e)
+		// The check refuses a key given twice in an object, so, as for
+		// the plain-struct decoder's bodies, a value that passes its
+		// checks whatever was sent needs no scan.
+		if b.presence != nil && !b.presence.fast(fp, e) {
+			b.presence.validateMsgpack(buf.Bytes(), fp, e)
 		}
 	default:
 		plain := b.fast != nil && b.fast.decode(buf.Bytes(), fp)

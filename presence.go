@@ -60,9 +60,10 @@ type pnode struct {
 	size     uintptr  // pSlice, pArray: element size
 	n        int      // pArray: length
 	mtyp     reflect.Type
-	mpool    *sync.Pool // pMap: *mapScan scratch
-	check    check      // pGo
-	from, to string     // pRec: the locations of elem's checks and of this value
+	mpool    *sync.Pool       // pMap: *mapScan scratch
+	check    check            // pGo
+	mp       map[string]int32 // pStruct: the tracked field each msgpack key decodes into (presence_msgpack.go)
+	from, to string           // pRec: the locations of elem's checks and of this value
 }
 
 // pfield is a struct field as the scan sees it.
@@ -173,7 +174,8 @@ func implementsUnmarshaler(t reflect.Type) bool {
 // nothing to check.
 func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode, error) {
 	bits := 0
-	for _, jf := range jsonFields(t) {
+	jfs := jsonFields(t)
+	for _, jf := range jfs {
 		pf := pfield{name: jf.name, bit: -1, loc: loc + "." + jf.name}
 		st := t
 		for i, x := range jf.index {
@@ -211,6 +213,7 @@ func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode
 		return nil, nil
 	}
 	n.words = (bits + 63) / 64
+	n.mp = msgpackKeys(t, jfs, n.fields)
 	for i := range n.fields {
 		f := &n.fields[i]
 		if f.bit < 0 {

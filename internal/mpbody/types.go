@@ -216,8 +216,9 @@ func optValue(opts []string, o string) (string, bool) {
 
 // gofield is a name's Go field while the shape is compiled.
 type gofield struct {
-	typ reflect.Type // nil: a name the library would set through an unexported embedded field
-	bit int
+	typ   reflect.Type // nil: a name the library would set through an unexported embedded field
+	bit   int
+	index []int // the field's index path from the struct (through inlined structs)
 }
 
 // fields lists the names a struct's map keys may take and the field each
@@ -246,7 +247,7 @@ func (c *compiler) fields(t reflect.Type) (map[string]gofield, int) {
 		if k := f.Type.Kind(); hasOpt(opts, "intern") && k != reflect.String && k != reflect.Interface && c.err == nil {
 			c.err = fmt.Errorf("field %s.%s: the msgpack option \"intern\" applies to strings and interfaces, not %s (the library panics on it); remove it", t, f.Name, f.Type)
 		}
-		gf := gofield{typ: f.Type, bit: bits}
+		gf := gofield{typ: f.Type, bit: bits, index: []int{i}}
 		bits++
 		if f.PkgPath != "" {
 			gf.typ = nil
@@ -263,19 +264,19 @@ func (c *compiler) fields(t reflect.Type) (map[string]gofield, int) {
 					// The library would have to allocate the unexported
 					// pointer to reach them (encoding/json refuses too).
 					for sn, sf := range sub {
-						sub[sn] = gofield{bit: sf.bit}
+						sub[sn] = gofield{bit: sf.bit, index: sf.index}
 					}
 				}
 				if hasOpt(opts, "inline") {
 					for sn, sf := range sub {
 						if _, ok := m[sn]; !ok {
-							m[sn] = gofield{typ: sf.typ, bit: bits + sf.bit}
+							m[sn] = gofield{typ: sf.typ, bit: bits + sf.bit, index: append([]int{i}, sf.index...)}
 						}
 					}
 					inlined = true
 				} else if plainStruct(inner) && !collides(m, sub) {
 					for sn, sf := range sub {
-						m[sn] = gofield{typ: sf.typ, bit: bits + sf.bit}
+						m[sn] = gofield{typ: sf.typ, bit: bits + sf.bit, index: append([]int{i}, sf.index...)}
 					}
 					inlined = true
 				}
