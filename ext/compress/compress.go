@@ -206,7 +206,9 @@ func (w *writer) WriteHeader(code int) {
 			w.pass()
 			return
 		}
-		_ = w.start(nil)
+		if h.Get("Content-Type") != "" { // else the type is sniffed from the first bytes
+			_ = w.start(nil)
+		}
 	}
 }
 

@@ -167,6 +167,13 @@ func TestMinSize(t *testing.T) {
 			_, err := c.Response().Write([]byte(strings.Repeat("y", 50)))
 			return err
 		})
+		app.GET("/png-with-length", func(c *graft.Ctx) error {
+			png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 1992)...)
+			c.Response().Header().Set("Content-Length", "2000")
+			c.Response().WriteHeader(200)
+			_, err := c.Response().Write(png)
+			return err
+		})
 		app.GET("/sniff", func(c *graft.Ctx) error {
 			_, err := c.Response().Write([]byte("<!DOCTYPE html><html>" + strings.Repeat("<p>hi</p>", 30)))
 			return err
@@ -191,7 +198,13 @@ func TestMinSize(t *testing.T) {
 			t.Errorf("%s: Content-Length %d, want 50 kept", tc.path, res.ContentLength)
 		}
 	}
-	res, b := do(t, "GET", srv.URL+"/sniff", "zstd")
+	// A Content-Length without a Content-Type used to decide at once,
+	// sniffing no bytes ("text/plain"), and compressed a PNG.
+	res, b := do(t, "GET", srv.URL+"/png-with-length", "gzip")
+	if res.Header.Get("Content-Encoding") != "" || res.Header.Get("Content-Type") != "image/png" || len(b) != 2000 || res.ContentLength != 2000 {
+		t.Errorf("PNG with a length: Content-Encoding %q Content-Type %q, %d bytes, Content-Length %d", res.Header.Get("Content-Encoding"), res.Header.Get("Content-Type"), len(b), res.ContentLength)
+	}
+	res, b = do(t, "GET", srv.URL+"/sniff", "zstd")
 	if res.Header.Get("Content-Encoding") != "zstd" || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("sniffed: %q %q (the type must come from the plain bytes)", res.Header.Get("Content-Encoding"), res.Header.Get("Content-Type"))
 	}
