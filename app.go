@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,11 @@ type core struct {
 	exts        extensionSet
 	codecs      *codecs // the app's mother codecs (JSON)
 	topCodecs   *codecs // the top scope's codecs (404, 405), set by build
+	groups      []*scope
+	// groupCodecs are the codecs of the groups with codecs of their own,
+	// longest prefix first: a 404 or 405 under a group's prefix answers
+	// with them (set by build).
+	groupCodecs []prefixCodecs
 
 	// extending is set while extensions' Extend runs: they may add
 	// routes then (Builder.Handle).
@@ -463,6 +469,13 @@ func (a *core) build() error {
 	a.mtrees = methodTrees(a.routes)
 	a.topHooks = a.top.hooks()
 	a.topCodecs = a.top.codecTable()
+	a.groupCodecs = a.groupCodecs[:0]
+	for _, sc := range a.groups {
+		if sc.codecs != nil {
+			a.groupCodecs = append(a.groupCodecs, prefixCodecs{sc.prefix, sc.codecTable()})
+		}
+	}
+	slices.SortStableFunc(a.groupCodecs, func(x, y prefixCodecs) int { return len(y.prefix) - len(x.prefix) })
 	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
 	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })
 	a.pool = pool.New(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)

@@ -255,11 +255,23 @@ func (c *Ctx) Bind(v any) error {
 	return nil
 }
 
+// prefixCodecs are the codecs in force under a group's path prefix.
+type prefixCodecs struct {
+	prefix string
+	cd     *codecs
+}
+
 // codecTable returns the codecs of the matched route, or, with no route
-// matched (404, 405), those of the app's top scope.
+// matched (404, 405), those of the innermost group with codecs of its own
+// whose prefix the path is under, else those of the app's top scope.
 func (c *Ctx) codecTable() *codecs {
 	if c.route != nil && c.route.codecs != nil {
 		return c.route.codecs
+	}
+	for _, g := range c.app.groupCodecs {
+		if rest, ok := strings.CutPrefix(c.path, g.prefix); ok && (rest == "" || rest[0] == '/') {
+			return g.cd
+		}
 	}
 	if c.app.topCodecs != nil {
 		return c.app.topCodecs

@@ -66,7 +66,8 @@ func envRoutes(r envRouter) {
 // TestScopeJSONEncoderReachesEveryAnswer: a wrapping JSON encoder in a
 // group's scope wraps Render, c.JSON, typed outputs, declared outcomes and
 // problem answers (keeping application/problem+json) of the group, and
-// nothing outside it; one on the app wraps the 404.
+// nothing outside it, 404 and 405 under its prefix included; one on the
+// app wraps every 404 and 405.
 func TestScopeJSONEncoderReachesEveryAnswer(t *testing.T) {
 	var rec recorder
 	app := graft.New(graft.Config{})
@@ -109,6 +110,19 @@ func TestScopeJSONEncoderReachesEveryAnswer(t *testing.T) {
 			if !json.Valid([]byte(body)) {
 				t.Errorf("%s: not JSON: %s", path, body)
 			}
+		}
+	}
+
+	// A 404 or 405 under the group's prefix is the group's; one beside it
+	// (a longer first segment) is not.
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		wrapped      bool
+	}{{"GET", "/v1/nope", 404, true}, {"GET", "/v1", 404, true}, {"POST", "/v1/json", 405, true}, {"GET", "/v1x/nope", 404, false}, {"POST", "/json", 405, false}} {
+		st, h, body := get(t, srv, tc.method, tc.path, nil)
+		if st != tc.status || h.Get("Content-Type") != "application/problem+json" || strings.HasPrefix(body, `{"data":{`) != tc.wrapped {
+			t.Errorf("%s %s: %d %q %s, want %d, wrapped %v", tc.method, tc.path, st, h.Get("Content-Type"), body, tc.status, tc.wrapped)
 		}
 	}
 

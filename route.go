@@ -179,6 +179,7 @@ func (g *Group[C]) Group(prefix string, opts ...Option) *Group[C] {
 	for _, o := range opts {
 		o(&sc.settings)
 	}
+	sc.core.groups = append(sc.core.groups, sc)
 	return &Group[C]{sc: sc}
 }
 
