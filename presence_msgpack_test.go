@@ -326,12 +326,12 @@ func BenchmarkPresenceScanMsgpack(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
+			e := new(errs)
 			for b.Loop() {
-				var e errs
-				pl.validateMsgpack(body, unsafe.Pointer(&v), &e)
-				if len(e.list) != 0 {
-					b.Fatal(e.list)
-				}
+				pl.validateMsgpack(body, unsafe.Pointer(&v), e)
+			}
+			if len(e.list) != 0 {
+				b.Fatal(e.list)
 			}
 		})
 	}
