@@ -130,7 +130,7 @@ func BenchmarkEndpoint(b *testing.B) {
 	})
 	b.Run("graft-msgpack", func(b *testing.B) {
 		// The same endpoint with the body and the answer in msgpack.
-		app := New(Config{})
+		app := withMsgpack(New(Config{})) // msgpack is opt-in: the codec is registered
 		Post(app, "/users/{id}", benchHandler)
 		if err := app.Start(context.Background()); err != nil {
 			b.Fatal(err)
