@@ -183,7 +183,12 @@ func (s *Stream[E]) start(ctx context.Context, c *Ctx, kind eventKind, every tim
 		s.enc = json.NewEncoder(&s.buf)
 	}
 	if every > 0 {
+		// Under the lock: keepAlive takes it first, so a timer that fires
+		// before AfterFunc returned (a short interval on a busy machine)
+		// still finds s.timer set.
+		s.mu.Lock()
 		s.timer = time.AfterFunc(every, s.keepAlive)
+		s.mu.Unlock()
 	}
 }
 

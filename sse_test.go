@@ -532,3 +532,28 @@ func TestSSEFlushesEachEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestSSEShortKeepAlive: a keep-alive timer that fires before the stream
+// stored it (a tiny interval on a busy machine) used to read a nil timer
+// in its own goroutine and crash the process.
+func TestSSEShortKeepAlive(t *testing.T) {
+	app := New(Config{})
+	SSE(app, "/tick", func(ctx context.Context, _ *struct{}, s *Stream[string]) error {
+		if err := s.Send("go"); err != nil {
+			return err
+		}
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	}, WithStreamKeepAlive(time.Nanosecond))
+	srv := epServer(t, app)
+	for range 50 {
+		c := dialSSE(t, srv.URL+"/tick")
+		if ev := c.next(); ev.data != "go" {
+			t.Fatalf("first event %+v", ev)
+		}
+		c.end()
+	}
+}
