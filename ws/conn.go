@@ -113,6 +113,8 @@ type Socket struct {
 	opened      int64        // unix nanoseconds
 	seen        atomic.Int64 // hub clock at the last received frame
 	pinged      atomic.Int64 // value of seen when the last automatic ping went out
+	tat         int64        // rate limiter's theoretical arrival time; read goroutine only
+	ntopics     int          // topics subscribed to, guarded by mu
 
 	rawFn  func(fd uintptr) bool // s.rawWriteFD, made once per pooled object
 	rawBuf []byte
@@ -232,6 +234,7 @@ func (s *Socket) open(nc net.Conn) {
 	s.opened = now
 	s.seen.Store(now)
 	s.pinged.Store(-1)
+	s.tat = 0
 }
 
 // reset clears a Socket for its pool.
@@ -248,6 +251,7 @@ func (s *Socket) reset() {
 	s.rawBuf, s.rawErr = nil, nil
 	s.rsv = rsvCheck{}
 	s.stats = Stats{}
+	s.ntopics = 0
 	s.mu.Unlock()
 	s.cbMu.Lock()
 	s.closedCB = false
@@ -296,31 +300,57 @@ func (s *Socket) callDrain() {
 
 // Subscribe subscribes the connection to topic and reports whether it was
 // not subscribed before. The first local subscriber of a topic subscribes
-// the node on the broker.
+// the node on the broker. Over Behavior.MaxTopics it reports false; use
+// TrySubscribe to tell that apart.
 func (s *Socket) Subscribe(topic string) bool {
+	ok, _ := s.TrySubscribe(topic)
+	return ok
+}
+
+// TrySubscribe is Subscribe returning ErrTooManyTopics when the connection
+// is already subscribed to Behavior.MaxTopics other topics (subscribing
+// again to one of them is not an error).
+func (s *Socket) TrySubscribe(topic string) (bool, error) {
 	s.mu.Lock()
 	if s.subClosed || s.gc == nil {
 		s.mu.Unlock()
-		return false
+		return false, nil
 	}
-	before, after := s.hub.reg.SubscribeCount(subKey{s, s.gen}, topic)
+	k := subKey{s, s.gen}
+	if m := s.set.maxTopics; m > 0 && s.ntopics >= m {
+		sub := s.hub.reg.IsSubscribed(k, topic)
+		s.mu.Unlock()
+		if sub {
+			return false, nil
+		}
+		return false, ErrTooManyTopics
+	}
+	before, after := s.hub.reg.SubscribeCount(k, topic)
+	if before != after {
+		s.ntopics++
+	}
 	s.mu.Unlock()
 	if before == after {
-		return false
+		return false, nil
 	}
 	if before == 0 {
 		s.hub.syncBus(topic)
 	}
 	s.subscriptionChanged(topic, after, before)
-	return true
+	return true, nil
 }
 
 // Unsubscribe unsubscribes the connection from topic and reports whether
 // it was subscribed. The last local subscriber of a topic leaving
 // unsubscribes the node on the broker.
 func (s *Socket) Unsubscribe(topic string) bool {
-	k, _ := s.key()
+	s.mu.Lock()
+	k := subKey{s, s.gen}
 	before, after := s.hub.reg.UnsubscribeCount(k, topic)
+	if before != after {
+		s.ntopics--
+	}
+	s.mu.Unlock()
 	if before == after {
 		return false
 	}
@@ -360,8 +390,12 @@ func (s *Socket) Topics() []string {
 // encoded once for all local subscribers. A subscriber over its
 // backpressure limit misses the message (see Send). When the broker could
 // not take the message the error is a *BusError (errors.Is(err,
-// ErrLocalOnly)): delivered on this node, not to the others.
+// ErrLocalOnly)): delivered on this node, not to the others. A message
+// over Behavior.MaxPublishLength is refused with ErrMessageTooLarge.
 func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
+	if m := s.set.maxPublish; m > 0 && len(data) > m {
+		return fmt.Errorf("publish on %q: %d bytes, limit %d: %w", topic, len(data), m, ErrMessageTooLarge)
+	}
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)
 	}
@@ -459,6 +493,20 @@ func (e *wsEvents[T]) OnPong(gc *gws.Conn, payload []byte) {
 func (e *wsEvents[T]) OnMessage(gc *gws.Conn, msg *gws.Message) {
 	s := sock(gc)
 	s.touch()
+	if !s.allowMessage() {
+		if h := e.r.b.RateLimited; h != nil {
+			s.cbMu.Lock()
+			func() {
+				defer s.recoverCallback(true)
+				h((*Conn[T])(s.self), msg.Bytes(), OpCode(msg.Opcode))
+			}()
+			s.cbMu.Unlock()
+		} else {
+			s.closeWith(StatusPolicyViolation, "rate limited")
+		}
+		_ = msg.Close()
+		return
+	}
 	if h := e.r.b.Message; h != nil {
 		s.cbMu.Lock()
 		func() {

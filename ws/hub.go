@@ -35,6 +35,7 @@ type Hub struct {
 	wg      sync.WaitGroup // one per open connection's goroutine
 
 	now    atomic.Int64 // coarse clock (unix ns), advanced by the sweeper
+	clock  func() int64 // the rate limiter's clock in tests; nil: monotonic
 	ctx    context.Context
 	cancel context.CancelFunc
 

@@ -3,6 +3,7 @@ package ws
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
@@ -90,6 +91,27 @@ type Behavior[T any] struct {
 	// one.
 	Subprotocols []string
 
+	// MaxTopics bounds the topics one connection may be subscribed to at
+	// once; beyond it TrySubscribe returns ErrTooManyTopics (and Subscribe
+	// false) and the connection stays open. 0: no limit.
+	MaxTopics int
+	// MessageRate bounds the messages a connection may send, per second,
+	// with a token bucket of MessageBurst messages (default: MessageRate
+	// rounded up, at least 1): a connection may send MessageBurst messages
+	// at once, then MessageRate per second. A message over the limit is
+	// not given to Message: it goes to RateLimited when set (the
+	// connection stays open), otherwise the connection is closed with
+	// 1008 (StatusPolicyViolation) and the reason "rate limited". Pings
+	// and pongs are not counted. 0: no limit.
+	MessageRate float64
+	// MessageBurst is the token bucket's size; see MessageRate.
+	MessageBurst int
+	// MaxPublishLength bounds the payload of a message the connection
+	// publishes (Socket.Publish); a longer one is refused with
+	// ErrMessageTooLarge and not published. 0: no limit. Hub.Publish and
+	// ws.Publish, the app's own publishes, are not limited.
+	MaxPublishLength int
+
 	// Upgrade runs before the handshake with the request context and
 	// returns the connection's user data. An error rejects the upgrade and
 	// is answered like a handler error (return an *HTTPError to choose the
@@ -113,6 +135,12 @@ type Behavior[T any] struct {
 	// CloseOnBackpressureLimit the connection is closed after it.
 	// Drops are also counted in Socket.Stats and Hub.Stats.
 	Dropped func(conn *Conn[T], data []byte, op OpCode)
+	// RateLimited runs, instead of Message, for each received message
+	// over MessageRate (data is only valid until it returns); the
+	// message is dropped and the connection stays open. It may reply, or
+	// close the connection with a code of its choice. Nil: a message over
+	// the rate closes the connection with 1008 "rate limited".
+	RateLimited func(conn *Conn[T], data []byte, op OpCode)
 	// Ping runs for each received ping; graft answers it with a pong.
 	Ping func(conn *Conn[T], payload []byte)
 	// Pong runs for each received pong.
@@ -142,6 +170,9 @@ type wsSettings struct {
 	pings           bool
 	lifetime        time.Duration
 	compression     bool
+	maxTopics       int       // <= 0: no limit
+	maxPublish      int       // <= 0: no limit
+	rate            rateLimit // zero: no limit
 
 	drain        func(s *Socket)
 	dropped      func(s *Socket, data []byte, op OpCode)
@@ -208,10 +239,30 @@ func Route[T any](r graft.Router, pattern string, b Behavior[T]) *graft.Route {
 		wr.origins = append(wr.origins, strings.ToLower(o))
 	}
 	wr.sameOnly = b.AllowedOrigins == nil
+	checkLimits(pattern, b.MaxTopics, b.MessageRate, b.MessageBurst, b.MaxPublishLength, b.RateLimited != nil)
 	ri := graft.AddRoute(r, http.MethodGet, pattern, wr.serve, "ws.Route "+reflect.TypeFor[T]().String())
 	wr.set.pattern = ri.Pattern()
 	h.addRoute(wr)
 	return ri
+}
+
+// checkLimits rejects limit settings that cannot be meant, at
+// registration.
+func checkLimits(pattern string, maxTopics int, rate float64, burst, maxPublish int, hook bool) {
+	switch {
+	case maxTopics < 0:
+		setupPanic("WebSocket route %s: Behavior.MaxTopics is %d; use 0 for no limit or a positive count", pattern, maxTopics)
+	case maxPublish < 0:
+		setupPanic("WebSocket route %s: Behavior.MaxPublishLength is %d; use 0 for no limit or a positive byte count", pattern, maxPublish)
+	case rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0):
+		setupPanic("WebSocket route %s: Behavior.MessageRate is %v; use 0 for no limit or a positive number of messages per second", pattern, rate)
+	case burst < 0:
+		setupPanic("WebSocket route %s: Behavior.MessageBurst is %d; use 0 for the default or a positive count", pattern, burst)
+	case rate == 0 && burst != 0:
+		setupPanic("WebSocket route %s: Behavior.MessageBurst is set without MessageRate; set MessageRate (messages per second) too", pattern)
+	case rate == 0 && hook:
+		setupPanic("WebSocket route %s: Behavior.RateLimited is set without MessageRate; set MessageRate (messages per second) too", pattern)
+	}
 }
 
 // prepare resolves the route's settings against the app's config and makes
@@ -227,6 +278,9 @@ func (r *wsRoute[T]) prepare(wc *Config) {
 	s.pings = !(b.DisablePings || wc.DisablePings)
 	s.lifetime = orDefault(b.MaxLifetime, wc.MaxLifetime)
 	s.compression = b.Compression || wc.PerMessageDeflate
+	s.maxTopics = b.MaxTopics
+	s.maxPublish = b.MaxPublishLength
+	s.rate = newRateLimit(b.MessageRate, b.MessageBurst)
 	if b.Drain != nil {
 		s.hasDrain = true
 		s.drain = func(sk *Socket) { b.Drain((*Conn[T])(sk.self)) }
