@@ -40,7 +40,7 @@ func newRateLimit(rate float64, burst int) rateLimit {
 	return rateLimit{interval: iv, tolerance: int64(burst-1) * iv}
 }
 
-// allow reports whether the connection may have one more message now, and
+// allowMessage reports whether the connection may have one more message now, and
 // takes it. It runs in the connection's read goroutine only, so the state
 // (s.tat, the theoretical arrival time) needs no lock; it does not allocate.
 func (s *Socket) allowMessage() bool {
