@@ -442,15 +442,17 @@ var _ gws.Event = (*wsEvents[struct{}])(nil)
 func sock(gc *gws.Conn) *Socket { return gc.NetConn().(*wireConn).s }
 
 func (e *wsEvents[T]) OnOpen(gc *gws.Conn) {
-	if e.r.b.Open == nil {
+	if e.r.b.Open == nil && len(e.r.set.openHooks) == 0 {
 		return
 	}
 	s := sock(gc)
 	s.cbMu.Lock()
-	func() {
-		defer s.recoverCallback(true)
-		e.r.b.Open((*Conn[T])(s.self))
-	}()
+	if s.runOpenHooks() && e.r.b.Open != nil {
+		func() {
+			defer s.recoverCallback(true)
+			e.r.b.Open((*Conn[T])(s.self))
+		}()
+	}
 	s.cbMu.Unlock()
 }
 

@@ -27,6 +27,7 @@ type Hub struct {
 	brkSet broker.Broker                 // set by SetBroker before start
 	brk    atomic.Pointer[broker.Broker] // the started broker, nil without one
 	routes []wsPreparer
+	hooks  []connHook // extensions' open and close hooks (OnOpen, OnClose)
 
 	mu      sync.Mutex
 	head    *Socket // open connections, a doubly linked list

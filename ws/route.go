@@ -178,6 +178,10 @@ type wsSettings struct {
 	dropped      func(s *Socket, data []byte, op OpCode)
 	subscription func(s *Socket, topic string, newCount, oldCount int)
 	hasDrain     bool
+
+	// openHooks and closeHooks are the extensions' hooks for this route
+	// (OnOpen, OnClose), fixed at start-up.
+	openHooks, closeHooks []connHook
 }
 
 // wsRoute is one registered WebSocket route.
@@ -291,6 +295,7 @@ func (r *wsRoute[T]) prepare(wc *Config) {
 	if b.Subscription != nil {
 		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }
 	}
+	s.openHooks, s.closeHooks = r.hub.routeHooks(s.pattern)
 	r.ups = map[string]*gws.Upgrader{"": r.newUpgrader(nil)}
 	for _, p := range b.Subprotocols {
 		r.ups[p] = r.newUpgrader([]string{p})
@@ -413,6 +418,7 @@ func (r *wsRoute[T]) run(conn *Conn[T]) {
 			r.b.Close(conn, code, reason)
 		}()
 	}
+	s.runCloseHooks(code, reason)
 	s.cbMu.Unlock()
 	r.hub.unsubscribeAll(s)
 	s.finishWrites(linger)

@@ -1,0 +1,127 @@
+package ws
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/graftgo/graft"
+)
+
+// connHook is one extension's open or close hook, for the WebSocket routes
+// of the extension's scope.
+type connHook struct {
+	ext   string // the extension that added it, for logs
+	scope string // the prefix of the extension's scope, "" for the app
+	open  func(s *Socket)
+	close func(s *Socket, code StatusCode, reason string)
+}
+
+// covers reports whether a hook of an extension registered on the scope
+// with prefix scope applies to the route with the full pattern pattern.
+func (h *connHook) covers(pattern string) bool {
+	return h.scope == "" || pattern == h.scope || strings.HasPrefix(pattern, h.scope+"/")
+}
+
+// OnOpen adds fn to run when a connection of any WebSocket route in the
+// scope of the extension that b was given to (the app, or its group and
+// the sub-groups) opens, before the route's own Open handler: how an
+// extension sets up per-connection state (a graft.Property on the Socket)
+// for every WebSocket route, as Builder.Use does for requests. Call it from
+// Extend. The extension must list ExtensionID ("graft.ws") in its
+// Requires, so that the WebSocket extension is found (graft.Require); an
+// error says so, as it does for a nil fn or a call after start-up.
+//
+// Open hooks run in the order the extensions were extended (dependencies
+// first), each under the connection's handler lock, so never concurrently
+// with the connection's other handlers. A panic in a hook is logged once,
+// naming the extension, and closes the connection with 1011; the later
+// open hooks and the Open handler then do not run, the close hooks and the
+// Close handler do. The hooks of a route are fixed at start-up.
+func OnOpen(b *graft.Builder, fn func(s *Socket)) error {
+	if fn == nil {
+		return fmt.Errorf("ws.OnOpen from extension %s: the hook is nil", b.ID())
+	}
+	return addHook(b, connHook{open: fn}, "ws.OnOpen")
+}
+
+// OnClose adds fn to run once when a connection of any WebSocket route in
+// the scope of the extension that b was given to has closed, after the
+// route's own Close handler, with the same code and reason (see
+// Behavior.Close): how an extension releases what its open hook set up.
+// Close hooks run in the reverse order of the extensions (dependencies
+// last), so an extension's close hook still sees what the ones it requires
+// set up. A panic in one is logged, naming the extension, and the next
+// hooks still run. The other rules are OnOpen's.
+func OnClose(b *graft.Builder, fn func(s *Socket, code StatusCode, reason string)) error {
+	if fn == nil {
+		return fmt.Errorf("ws.OnClose from extension %s: the hook is nil", b.ID())
+	}
+	return addHook(b, connHook{close: fn}, "ws.OnClose")
+}
+
+func addHook(b *graft.Builder, h connHook, what string) error {
+	hub, err := graft.Require[*Hub](b)
+	if err != nil {
+		return fmt.Errorf("%s: %w (list ws.ExtensionID in Requires)", what, err)
+	}
+	if hub.started.Load() {
+		return errors.New(what + " from extension " + b.ID() + " after the WebSocket extension started; call it from Extend")
+	}
+	h.ext, h.scope = b.ID(), b.Scope()
+	hub.hooks = append(hub.hooks, h)
+	return nil
+}
+
+// routeHooks returns the open hooks (extension order) and the close hooks
+// (reverse order) that apply to the route with the full pattern pattern.
+func (h *Hub) routeHooks(pattern string) (open, closing []connHook) {
+	for i := range h.hooks {
+		if hk := h.hooks[i]; hk.covers(pattern) && hk.open != nil {
+			open = append(open, hk)
+		}
+	}
+	for i := len(h.hooks) - 1; i >= 0; i-- {
+		if hk := h.hooks[i]; hk.covers(pattern) && hk.close != nil {
+			closing = append(closing, hk)
+		}
+	}
+	return open, closing
+}
+
+// runOpenHooks runs the route's open hooks and reports whether they all
+// returned; after a panic the connection is closing with 1011.
+func (s *Socket) runOpenHooks() (ok bool) {
+	for i := range s.set.openHooks {
+		hk := &s.set.openHooks[i]
+		if !s.callHook(hk.ext, func() { hk.open(s) }, true) {
+			return false
+		}
+	}
+	return true
+}
+
+// runCloseHooks runs the route's close hooks, each to its end.
+func (s *Socket) runCloseHooks(code StatusCode, reason string) {
+	for i := range s.set.closeHooks {
+		hk := &s.set.closeHooks[i]
+		s.callHook(hk.ext, func() { hk.close(s, code, reason) }, false)
+	}
+}
+
+// callHook runs one extension hook, turning a panic into one log line that
+// names the extension and, when close is set, a 1011 close.
+func (s *Socket) callHook(ext string, fn func(), close bool) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			s.hub.logger.Error("graft: panic in WebSocket extension hook", "extension", ext, "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if close {
+				s.closeWith(StatusInternalError, "internal error")
+			}
+		}
+	}()
+	fn()
+	return true
+}

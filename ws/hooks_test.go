@@ -1,0 +1,242 @@
+package ws
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/graftgo/graft"
+)
+
+// hookExt is a third-party extension written against the public API only:
+// it adds WebSocket open and close hooks with OnOpen and OnClose from its
+// Extend, and a connection property its open hook sets.
+type hookExt struct {
+	id       string
+	requires []string
+	open     func(s *Socket)
+	close    func(s *Socket, code StatusCode, reason string)
+	props    []graft.AnyProperty
+	nilClose bool // call OnClose with a nil hook
+}
+
+func (e *hookExt) ID() string         { return e.id }
+func (e *hookExt) Requires() []string { return e.requires }
+func (e *hookExt) Extend(b *graft.Builder) error {
+	b.Property(e.props...)
+	if e.open != nil {
+		if err := OnOpen(b, e.open); err != nil {
+			return err
+		}
+	}
+	if e.close != nil || e.nilClose {
+		return OnClose(b, e.close)
+	}
+	return nil
+}
+
+// eventLog records what ran, in order, from the connections' goroutines.
+type eventLog struct {
+	mu sync.Mutex
+	ev []string
+	ch chan string
+}
+
+func newEventLog() *eventLog { return &eventLog{ch: make(chan string, 64)} }
+
+func (l *eventLog) add(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	l.mu.Lock()
+	l.ev = append(l.ev, s)
+	l.mu.Unlock()
+	l.ch <- s
+}
+
+// take returns the events recorded so far and forgets them.
+func (l *eventLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ev := l.ev
+	l.ev = nil
+	return ev
+}
+
+// waitFor receives events until want arrives, within the channel's
+// deadline (wsRecv).
+func (l *eventLog) waitFor(t *testing.T, want string) {
+	t.Helper()
+	for {
+		if got := wsRecv(t, l.ch, "event "+want); got == want {
+			return
+		}
+	}
+}
+
+var hookTag = graft.NewProperty[string]("test.ws.tag", nil)
+
+// TestExtensionConnHooks: an extension's open hook runs before the
+// route's Open and its close hook after the route's Close, for every
+// WebSocket route of its scope only; the property its open hook sets is
+// what the route's Message handler reads, and the next connection of the
+// pooled object starts from the default again.
+func TestExtensionConnHooks(t *testing.T) {
+	log := newEventLog()
+	var seq atomic.Int64
+	tagger := &hookExt{
+		id: "test.tagger", requires: []string{ExtensionID}, props: []graft.AnyProperty{hookTag},
+		open: func(s *Socket) {
+			log.add("tagger open %s before=%q", s.set.pattern, hookTag.Get(s))
+			hookTag.Set(s, fmt.Sprintf("t%d", seq.Add(1)))
+		},
+		close: func(s *Socket, code StatusCode, reason string) {
+			log.add("tagger close %s %d %s tag=%s", s.set.pattern, code, reason, hookTag.Get(s))
+		},
+	}
+	chatOnly := &hookExt{
+		id: "test.chatonly", requires: []string{ExtensionID},
+		open:  func(s *Socket) { log.add("chat open %s", s.set.pattern) },
+		close: func(s *Socket, code StatusCode, _ string) { log.add("chat close %s %d", s.set.pattern, code) },
+	}
+	behaviour := func(name string) Behavior[struct{}] {
+		return Behavior[struct{}]{
+			Open: func(c *Conn[struct{}]) { log.add("%s open tag=%s", name, hookTag.Get(c)) },
+			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
+				c.Send([]byte("tag="+hookTag.Get(c)), OpText, false)
+			},
+			Close: func(c *Conn[struct{}], code StatusCode, reason string) {
+				log.add("%s close %d %s", name, code, reason)
+			},
+		}
+	}
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{PoolMaxItems: 1}), tagger)
+		chat := app.Group("/chat")
+		chat.Register(chatOnly)
+		Route(app, "/ws", behaviour("ws"))
+		Route(app, "/chatter", behaviour("chatter"))
+		Route(chat, "/room", behaviour("room"))
+	})
+
+	for i, want := range []string{"t1", "t2", "t3"} {
+		c := wsDial(t, app.Addr(), "/ws")
+		c.writeFrame(wsTextFrame("who"))
+		c.expectMessage(1, []byte("tag="+want))
+		c.writeFrame(wsCloseFrame(1000, "bye"))
+		log.waitFor(t, fmt.Sprintf("tagger close /ws 1000 bye tag=%s", want))
+		wsWaitFor(t, "the connection to be released", func() bool { return HubOf(app).NumConns() == 0 })
+		got := strings.Join(log.take(), "\n")
+		wantEv := strings.Join([]string{
+			`tagger open /ws before=""`,
+			"ws open tag=" + want,
+			"ws close 1000 bye",
+			"tagger close /ws 1000 bye tag=" + want,
+		}, "\n")
+		if got != wantEv {
+			t.Fatalf("connection %d: events\n%s\nwant\n%s", i+1, got, wantEv)
+		}
+	}
+
+	// The group's extension reaches the group's route only, not an app
+	// route whose path merely starts like the group's prefix; its close
+	// hook runs before the app-wide one (reverse of the open order).
+	c := wsDial(t, app.Addr(), "/chat/room")
+	c.writeFrame(wsTextFrame("who"))
+	c.expectMessage(1, []byte("tag=t4"))
+	c.writeFrame(wsCloseFrame(4000, "done"))
+	log.waitFor(t, "tagger close /chat/room 4000 done tag=t4")
+	c = wsDial(t, app.Addr(), "/chatter")
+	c.writeFrame(wsTextFrame("who"))
+	c.expectMessage(1, []byte("tag=t5"))
+	c.writeFrame(wsCloseFrame(1000, ""))
+	log.waitFor(t, "tagger close /chatter 1000  tag=t5")
+	got := strings.Join(log.take(), "\n")
+	want := strings.Join([]string{
+		`tagger open /chat/room before=""`,
+		"chat open /chat/room",
+		"room open tag=t4",
+		"room close 4000 done",
+		"chat close /chat/room 4000",
+		"tagger close /chat/room 4000 done tag=t4",
+		`tagger open /chatter before=""`,
+		"chatter open tag=t5",
+		"chatter close 1000 ",
+		"tagger close /chatter 1000  tag=t5",
+	}, "\n")
+	if got != want {
+		t.Fatalf("events\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestExtensionConnHookPanics: a panic in an open hook closes that
+// connection with 1011, logged once naming the extension; the later open
+// hooks and the route's Open are skipped, the Close handler and the close
+// hooks run. A panicking close hook does not stop the next one.
+func TestExtensionConnHookPanics(t *testing.T) {
+	log := newEventLog()
+	var logs syncBuffer
+	boom := &hookExt{
+		id: "test.boom", requires: []string{ExtensionID},
+		open:  func(s *Socket) { panic("open hook failed") },
+		close: func(s *Socket, code StatusCode, _ string) { log.add("boom close %d", code) },
+	}
+	after := &hookExt{
+		id: "test.after", requires: []string{ExtensionID, "test.boom"},
+		open:  func(s *Socket) { log.add("after open") },
+		close: func(s *Socket, code StatusCode, _ string) { panic("close hook failed") },
+	}
+	app := wsTestApp(t, graft.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(app *graft.App[graft.Ctx]) {
+		app.Register(boom, after)
+		Route(app, "/ws", Behavior[struct{}]{
+			Open:  func(c *Conn[struct{}]) { log.add("route open") },
+			Close: func(c *Conn[struct{}], code StatusCode, reason string) { log.add("route close %d %s", code, reason) },
+		})
+	})
+	c := wsDial(t, app.Addr(), "/ws")
+	c.expectClose(StatusInternalError)
+	log.waitFor(t, "boom close 1011")
+	if got, want := strings.Join(log.take(), "\n"), "route close 1011 internal error\nboom close 1011"; got != want {
+		t.Fatalf("events\n%s\nwant\n%s", got, want)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "panic in WebSocket"); n != 2 {
+		t.Fatalf("%d panic log lines, want 2 (open hook, close hook):\n%s", n, out)
+	}
+	for _, want := range []string{"extension=test.boom", "open hook failed", "extension=test.after", "close hook failed", "route=/ws"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestExtensionConnHookSetupErrors: hooks from an extension that does not
+// require the WebSocket extension, or nil hooks, stop start-up naming the
+// extension and the fix.
+func TestExtensionConnHookSetupErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		ext  *hookExt
+		want []string
+	}{
+		"no requires": {&hookExt{id: "test.norequire", open: func(*Socket) {}}, []string{"test.norequire", `"graft.ws"`, "Requires"}},
+		"nil close":   {&hookExt{id: "test.nilclose", requires: []string{ExtensionID}, nilClose: true}, []string{"test.nilclose", "nil"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := graft.New(graft.Config{Logger: wsQuietLogger()})
+			app.Register(tc.ext)
+			Route(app, "/ws", Behavior[struct{}]{})
+			err := app.Start(context.Background())
+			if err == nil {
+				_ = app.Shutdown(context.Background())
+				t.Fatal("start-up succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
