@@ -82,3 +82,12 @@ func (b *Builder) Graph() *di.Graph { return b.core.graph }
 func (b *Builder) note(what string) {
 	b.rec.contrib = append(b.rec.contrib, what)
 }
+
+// Covers reports whether route r is in the scope of the extension that b
+// was given to: registered on that scope (the app, or the group) or on one
+// of its sub-groups. An extension that attaches behaviour to routes at
+// start-up (WebSocket connection hooks, for one) uses it to find its
+// routes by scope, not by path prefix, so two sibling groups with the same
+// prefix stay apart.
+func (b *Builder) Covers(r *Route) bool { return encloses(b.sc, r.rt.sc) }
+

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"github.com/graftgo/graft"
 )
@@ -12,16 +11,10 @@ import (
 // connHook is one extension's open or close hook, for the WebSocket routes
 // of the extension's scope.
 type connHook struct {
-	ext   string // the extension that added it, for logs
-	scope string // the prefix of the extension's scope, "" for the app
-	open  func(s *Socket)
-	close func(s *Socket, code StatusCode, reason string)
-}
-
-// covers reports whether a hook of an extension registered on the scope
-// with prefix scope applies to the route with the full pattern pattern.
-func (h *connHook) covers(pattern string) bool {
-	return h.scope == "" || pattern == h.scope || strings.HasPrefix(pattern, h.scope+"/")
+	ext    string                  // the extension that added it, for logs
+	covers func(*graft.Route) bool // the extension's Builder.Covers: routes of its scope
+	open   func(s *Socket)
+	close  func(s *Socket, code StatusCode, reason string)
 }
 
 // OnOpen adds fn to run when a connection of any WebSocket route in the
@@ -69,21 +62,22 @@ func addHook(b *graft.Builder, h connHook, what string) error {
 	if hub.started.Load() {
 		return errors.New(what + " from extension " + b.ID() + " after the WebSocket extension started; call it from Extend")
 	}
-	h.ext, h.scope = b.ID(), b.Scope()
+	h.ext, h.covers = b.ID(), b.Covers
 	hub.hooks = append(hub.hooks, h)
 	return nil
 }
 
 // routeHooks returns the open hooks (extension order) and the close hooks
-// (reverse order) that apply to the route with the full pattern pattern.
-func (h *Hub) routeHooks(pattern string) (open, closing []connHook) {
+// (reverse order) that apply to route ri: those of the extensions whose
+// scope holds it.
+func (h *Hub) routeHooks(ri *graft.Route) (open, closing []connHook) {
 	for i := range h.hooks {
-		if hk := h.hooks[i]; hk.covers(pattern) && hk.open != nil {
+		if hk := h.hooks[i]; hk.covers(ri) && hk.open != nil {
 			open = append(open, hk)
 		}
 	}
 	for i := len(h.hooks) - 1; i >= 0; i-- {
-		if hk := h.hooks[i]; hk.covers(pattern) && hk.close != nil {
+		if hk := h.hooks[i]; hk.covers(ri) && hk.close != nil {
 			closing = append(closing, hk)
 		}
 	}

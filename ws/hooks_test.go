@@ -119,6 +119,9 @@ func TestExtensionConnHooks(t *testing.T) {
 		Route(app, "/ws", behaviour("ws"))
 		Route(app, "/chatter", behaviour("chatter"))
 		Route(chat, "/room", behaviour("room"))
+		// A sibling group with the same prefix is another scope: the
+		// chat group's hooks do not reach it.
+		Route(app.Group("/chat"), "/lobby", behaviour("lobby"))
 	})
 
 	for i, want := range []string{"t1", "t2", "t3"} {
@@ -168,6 +171,21 @@ func TestExtensionConnHooks(t *testing.T) {
 	}, "\n")
 	if got != want {
 		t.Fatalf("events\n%s\nwant\n%s", got, want)
+	}
+	c = wsDial(t, app.Addr(), "/chat/lobby")
+	c.writeFrame(wsTextFrame("who"))
+	c.expectMessage(1, []byte("tag=t6"))
+	c.writeFrame(wsCloseFrame(1000, ""))
+	log.waitFor(t, "tagger close /chat/lobby 1000  tag=t6")
+	got = strings.Join(log.take(), "\n")
+	want = strings.Join([]string{
+		`tagger open /chat/lobby before=""`,
+		"lobby open tag=t6",
+		"lobby close 1000 ",
+		"tagger close /chat/lobby 1000  tag=t6",
+	}, "\n")
+	if got != want {
+		t.Fatalf("sibling group with the same prefix: events\n%s\nwant\n%s", got, want)
 	}
 }
 

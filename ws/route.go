@@ -195,6 +195,7 @@ type wsRoute[T any] struct {
 	ev       wsEvents[T]
 	origins  []string
 	sameOnly bool
+	ri       *graft.Route // the route's handle, for the hooks of its scope
 }
 
 // connMixinType is the type connection mixins embed.
@@ -245,7 +246,7 @@ func Route[T any](r graft.Router, pattern string, b Behavior[T]) *graft.Route {
 	wr.sameOnly = b.AllowedOrigins == nil
 	checkLimits(pattern, b.MaxTopics, b.MessageRate, b.MessageBurst, b.MaxPublishLength, b.RateLimited != nil)
 	ri := graft.AddRoute(r, http.MethodGet, pattern, wr.serve, "ws.Route "+reflect.TypeFor[T]().String())
-	wr.set.pattern = ri.Pattern()
+	wr.set.pattern, wr.ri = ri.Pattern(), ri
 	h.addRoute(wr)
 	return ri
 }
@@ -295,7 +296,7 @@ func (r *wsRoute[T]) prepare(wc *Config) {
 	if b.Subscription != nil {
 		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }
 	}
-	s.openHooks, s.closeHooks = r.hub.routeHooks(s.pattern)
+	s.openHooks, s.closeHooks = r.hub.routeHooks(r.ri)
 	r.ups = map[string]*gws.Upgrader{"": r.newUpgrader(nil)}
 	for _, p := range b.Subprotocols {
 		r.ups[p] = r.newUpgrader([]string{p})
