@@ -90,4 +90,3 @@ func (b *Builder) note(what string) {
 // routes by scope, not by path prefix, so two sibling groups with the same
 // prefix stay apart.
 func (b *Builder) Covers(r *Route) bool { return encloses(b.sc, r.rt.sc) }
-
