@@ -90,11 +90,7 @@ func (r *ownerRef) find(c *Ctx) any {
 	if r.byScope == nil {
 		return r.single
 	}
-	sc := c.app.top
-	if c.route != nil {
-		sc = c.route.sc
-	}
-	for s := sc; s != nil; s = s.parent {
+	for s := c.scope(); s != nil; s = s.parent {
 		if v, ok := r.byScope[s]; ok {
 			return v
 		}

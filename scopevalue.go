@@ -68,11 +68,7 @@ func (k *ScopeValue[T]) Get(c *Ctx) T {
 
 // Lookup is Get that also reports whether a value was found.
 func (k *ScopeValue[T]) Lookup(c *Ctx) (T, bool) {
-	sc := c.app.top
-	if c.route != nil {
-		sc = c.route.sc
-	}
-	for ; sc != nil; sc = sc.parent {
+	for sc := c.scope(); sc != nil; sc = sc.parent {
 		if k.idx < len(sc.values) {
 			if v, ok := sc.values[k.idx].(T); ok {
 				return v, true
@@ -81,4 +77,13 @@ func (k *ScopeValue[T]) Lookup(c *Ctx) (T, bool) {
 	}
 	var zero T
 	return zero, false
+}
+
+// scope returns the innermost scope of the request: its route's, or the
+// app's for a request no route matched.
+func (c *Ctx) scope() *scope {
+	if c.route != nil {
+		return c.route.sc
+	}
+	return c.app.top
 }
