@@ -67,16 +67,9 @@ func compileFastDec(t reflect.Type) *fastDec {
 		if f.Anonymous {
 			return nil
 		}
-		if !f.IsExported() {
+		name, opts, use := jsonFieldName(f)
+		if !use {
 			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if !validJSONTagName(name) {
-			name = f.Name
 		}
 		for opts != "" {
 			var o string
@@ -91,28 +84,14 @@ func compileFastDec(t reflect.Type) *fastDec {
 		}
 		seen[folded] = true
 		ff := fastField{name: name, off: f.Offset}
-		ft := f.Type
-		if ft.Kind() != reflect.Struct && customJSONDecoding(ft) {
+		var ok bool
+		if ff.kind, ff.bits, ok = plainKind(f.Type, customJSONDecoding); !ok {
 			return nil
 		}
-		switch ft.Kind() {
-		case reflect.String:
-			ff.kind = fastString
-		case reflect.Bool:
-			ff.kind = fastBool
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			ff.kind, ff.bits = fastInt, ft.Bits()
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			ff.kind, ff.bits = fastUint, ft.Bits()
-		case reflect.Float32, reflect.Float64:
-			ff.kind, ff.bits = fastFloat, ft.Bits()
-		case reflect.Struct:
-			if ff.sub = compileFastDec(ft); ff.sub == nil {
+		if ff.kind == fastStruct {
+			if ff.sub = compileFastDec(f.Type); ff.sub == nil {
 				return nil
 			}
-			ff.kind = fastStruct
-		default:
-			return nil
 		}
 		d.fields = append(d.fields, ff)
 	}
@@ -128,6 +107,49 @@ func customJSONDecoding(t reflect.Type) bool {
 	pt := reflect.PointerTo(t)
 	return t.Implements(jsonUnmarshalerType) || pt.Implements(jsonUnmarshalerType) ||
 		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
+}
+
+// jsonFieldName returns the key and the tag options encoding/json uses for
+// struct field f (the tag's name when valid, else the field's), and false
+// for a field encoding/json leaves out (unexported, or tagged "-").
+func jsonFieldName(f reflect.StructField) (name, opts string, use bool) {
+	if !f.IsExported() {
+		return "", "", false
+	}
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return "", "", false
+	}
+	name, opts, _ = strings.Cut(tag, ",")
+	if !validJSONTagName(name) {
+		name = f.Name
+	}
+	return name, opts, true
+}
+
+// plainKind returns the plan kind of a field of type t and its bit size
+// (numbers only), or false when t is not plain or is not a struct and has
+// its own method (custom: customJSONDecoding or customJSONEncoding). A
+// struct's own plan, which checks its methods, is the caller's to compile.
+func plainKind(t reflect.Type, custom func(reflect.Type) bool) (fastKind, int, bool) {
+	if t.Kind() != reflect.Struct && custom(t) {
+		return 0, 0, false
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return fastString, 0, true
+	case reflect.Bool:
+		return fastBool, 0, true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return fastInt, t.Bits(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fastUint, t.Bits(), true
+	case reflect.Float32, reflect.Float64:
+		return fastFloat, t.Bits(), true
+	case reflect.Struct:
+		return fastStruct, 0, true
+	}
+	return 0, 0, false
 }
 
 // validJSONTagName is encoding/json's rule for a usable tag name.
@@ -474,16 +496,9 @@ func compileFastEnc(t reflect.Type) *fastEnc {
 		if f.Anonymous {
 			return nil
 		}
-		if !f.IsExported() {
+		name, opts, use := jsonFieldName(f)
+		if !use {
 			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if !validJSONTagName(name) {
-			name = f.Name
 		}
 		ef := fastEncField{off: f.Offset}
 		for opts != "" {
@@ -506,28 +521,14 @@ func compileFastEnc(t reflect.Type) *fastEnc {
 			return nil
 		}
 		ef.key = append(q, ':')
-		ft := f.Type
-		if ft.Kind() != reflect.Struct && customJSONEncoding(ft) {
+		var ok bool
+		if ef.kind, ef.bits, ok = plainKind(f.Type, customJSONEncoding); !ok {
 			return nil
 		}
-		switch ft.Kind() {
-		case reflect.String:
-			ef.kind = fastString
-		case reflect.Bool:
-			ef.kind = fastBool
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			ef.kind, ef.bits = fastInt, ft.Bits()
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			ef.kind, ef.bits = fastUint, ft.Bits()
-		case reflect.Float32, reflect.Float64:
-			ef.kind, ef.bits = fastFloat, ft.Bits()
-		case reflect.Struct:
-			if ef.sub = compileFastEnc(ft); ef.sub == nil {
+		if ef.kind == fastStruct {
+			if ef.sub = compileFastEnc(f.Type); ef.sub == nil {
 				return nil
 			}
-			ef.kind = fastStruct
-		default:
-			return nil
 		}
 		e.fields = append(e.fields, ef)
 	}
