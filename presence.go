@@ -11,6 +11,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // Presence: a field of a JSON body is sent when its key is in the
@@ -498,36 +500,71 @@ func (s *pscan) object(n *pnode, p unsafe.Pointer) {
 		if f == nil || f.bit < 0 {
 			s.skip()
 		} else {
-			seen, sent := s.word(base+f.bit/64), s.word(base+n.words+f.bit/64)
-			m := uint64(1) << (f.bit % 64)
-			switch {
-			case *seen&m != 0:
-				// encoding/json keeps the last value (and merges
-				// objects): which one was checked would be unclear.
-				s.e.add(f.loc, "is given more than once", nil)
-				s.skip()
-			case s.peek() == 'n':
-				*seen |= m
-				s.skip()
-			default:
-				*seen |= m
-				*sent |= m
-				fp := f.ptr(p)
-				if fp != nil && f.own != nil {
-					f.own(fp, s.e)
-				}
-				if fp != nil && f.child != nil {
-					s.value(f.child, fp)
-				} else {
-					s.skip()
-				}
-			}
+			s.field(n, f, p, base, s.peek() == 'n', false)
 		}
 		s.ws()
 		if s.peek() == ',' {
 			s.i++
 		}
 	}
+	s.endObject(n, base)
+}
+
+// visit checks the value at s.i, decoded at p, against n: with mpValue if
+// mp, else value. (A bool, not a func value: an indirect call would make s
+// escape and allocate the scanner.)
+func (s *pscan) visit(n *pnode, p unsafe.Pointer, mp bool) {
+	if mp {
+		s.mpValue(n, p)
+	} else {
+		s.value(n, p)
+	}
+}
+
+// skipValue moves s.i past the value at s.i, msgpack if mp, else JSON.
+func (s *pscan) skipValue(mp bool) {
+	if mp {
+		s.i = mpbody.Skip(s.b, s.i)
+	} else {
+		s.skip()
+	}
+}
+
+// field handles the value at s.i for the tracked field f of the struct at
+// p, for object and mpObject: base is the struct's frame of seen and sent
+// bits, null says the value is null/nil, mp says the body is msgpack (mpValue,
+// mpbody.Skip) rather than JSON (value, skip).
+func (s *pscan) field(n *pnode, f *pfield, p unsafe.Pointer, base int, null bool, mp bool) {
+	seen, sent := s.word(base+f.bit/64), s.word(base+n.words+f.bit/64)
+	m := uint64(1) << (f.bit % 64)
+	switch {
+	case *seen&m != 0:
+		// encoding/json keeps the last value (and merges objects), and
+		// mpbody.Check refuses such a body but an alias and its name
+		// reach the same field: which one was checked would be unclear.
+		s.e.add(f.loc, "is given more than once", nil)
+		s.skipValue(mp)
+	case null:
+		*seen |= m
+		s.skipValue(mp)
+	default:
+		*seen |= m
+		*sent |= m
+		fp := f.ptr(p)
+		if fp != nil && f.own != nil {
+			f.own(fp, s.e)
+		}
+		if fp != nil && f.child != nil {
+			s.visit(f.child, fp, mp)
+		} else {
+			s.skipValue(mp)
+		}
+	}
+}
+
+// endObject ends the struct frame at base for object and mpObject: it
+// reports each required field of n not sent and pops the frame.
+func (s *pscan) endObject(n *pnode, base int) {
 	for _, i := range n.required {
 		f := &n.fields[i]
 		if *s.word(base + n.words + f.bit/64)&(1<<(f.bit%64)) == 0 {
@@ -604,6 +641,15 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 			s.i++
 		}
 	}
+	s.mapEntries(n, m, ms, false)
+}
+
+// mapEntries is the second half of mapObject and mpMap: with ms.at
+// indexing where each key's value starts in the body, it checks each
+// decoded entry of m against its value (with mpValue if mp, else value),
+// sorts the entries' errors by location, leaves s.i at the end of the map
+// and returns ms to n's pool.
+func (s *pscan) mapEntries(n *pnode, m reflect.Value, ms *mapScan, mp bool) {
 	end := s.i
 	e := s.e
 	before := len(e.list)
@@ -620,7 +666,7 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 		ms.v.SetIterValue(&ms.it)
 		e.setKey(d, &ms.k)
 		s.i = at
-		s.value(n.elem, vp)
+		s.visit(n.elem, vp, mp)
 	}
 	e.n--
 	e.setKey(d, nil)

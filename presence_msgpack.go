@@ -1,7 +1,6 @@
 package graft
 
 import (
-	"cmp"
 	"reflect"
 	"slices"
 	"unsafe"
@@ -136,39 +135,10 @@ func (s *pscan) mpObject(n *pnode, p unsafe.Pointer, cnt, j int) {
 			continue
 		}
 		f := &n.fields[x]
-		seen, sent := s.word(base+f.bit/64), s.word(base+n.words+f.bit/64)
-		m := uint64(1) << (f.bit % 64)
 		vk, _, _, _ := mpbody.Head(s.b, s.i)
-		switch {
-		case *seen&m != 0:
-			// mpbody.Check refuses such a body; an alias and its name
-			// reach the same field.
-			s.e.add(f.loc, "is given more than once", nil)
-			s.i = mpbody.Skip(s.b, s.i)
-		case vk == mpbody.Nil:
-			*seen |= m
-			s.i = mpbody.Skip(s.b, s.i)
-		default:
-			*seen |= m
-			*sent |= m
-			fp := f.ptr(p)
-			if fp != nil && f.own != nil {
-				f.own(fp, s.e)
-			}
-			if fp != nil && f.child != nil {
-				s.mpValue(f.child, fp)
-			} else {
-				s.i = mpbody.Skip(s.b, s.i)
-			}
-		}
+		s.field(n, f, p, base, vk == mpbody.Nil, true)
 	}
-	for _, i := range n.required {
-		f := &n.fields[i]
-		if *s.word(base + n.words + f.bit/64)&(1<<(f.bit%64)) == 0 {
-			s.e.add(f.loc, "is required", nil)
-		}
-	}
-	s.nbits = base
+	s.endObject(n, base)
 }
 
 // mpArray checks a msgpack array of cnt items, starting at j, decoded into
@@ -213,37 +183,5 @@ func (s *pscan) mpMap(n *pnode, p unsafe.Pointer, cnt, j int) {
 		}
 		s.i = mpbody.Skip(s.b, s.i)
 	}
-	end := s.i
-	e := s.e
-	before := len(e.list)
-	d := e.n
-	e.n++
-	vp := ms.v.Addr().UnsafePointer()
-	ms.it.Reset(m)
-	for ms.it.Next() {
-		ms.k.SetIterKey(&ms.it)
-		at, ok := ms.at[ms.k.String()]
-		if !ok {
-			continue
-		}
-		ms.v.SetIterValue(&ms.it)
-		e.setKey(d, &ms.k)
-		s.i = at
-		s.mpValue(n.elem, vp)
-	}
-	e.n--
-	e.setKey(d, nil)
-	if len(e.list) > before+1 {
-		slices.SortStableFunc(e.list[before:], func(a, b FieldError) int { return cmp.Compare(a.Location, b.Location) })
-	}
-	s.i = end
-	ms.it.Reset(reflect.Value{})
-	ms.k.SetZero()
-	ms.v.SetZero()
-	if len(ms.at) > maxPooledMapKeys {
-		ms.at = map[string]int{}
-	} else {
-		clear(ms.at)
-	}
-	n.mpool.Put(ms)
+	s.mapEntries(n, m, ms, true)
 }
