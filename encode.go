@@ -364,15 +364,11 @@ func (e *errs) Report(loc, msg string, got any) { e.add(loc, msg, got) }
 // be dropped.
 func (e *errs) Full() bool { return e.truncated }
 
-// writeEncoded writes v (a pointer to the body) with status, in the codec
-// chosen from Accept. Encoding happens before anything is written, so an
-// encoding error can still become a 500.
-func writeEncoded(c *Ctx, status int, v any) error {
+// writeEncoded writes v (a pointer to the body) with status, in codec cd
+// (chosen by responseCodec). Encoding happens before anything is written,
+// so an encoding error can still become a 500.
+func writeEncoded(c *Ctx, status int, cd codec, v any) error {
 	h := c.rw.Header()
-	cd, err := responseCodec(c)
-	if err != nil {
-		return err
-	}
 	if cd == codecMsgpack {
 		enc, b, err := mpbody.Encode(v)
 		if err != nil {

@@ -272,27 +272,23 @@ func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
 		c.rw.WriteHeader(status)
 		return nil
 	}
-	if b.fast != nil {
-		ctype := b.ctype
-		if ctype == nil {
-			cd, err := responseCodec(c)
-			if err != nil {
-				return err
-			}
-			if cd == codecJSON {
-				ctype = hdrJSON
-			}
+	cd, ctype := codecJSON, b.ctype // a declared media type is JSON-family
+	if ctype == nil {
+		var err error
+		if cd, err = responseCodec(c); err != nil {
+			return err
 		}
-		if ctype != nil {
-			if done, err := writeFastJSON(c, status, b.fast, bp, ctype); done {
-				return err
-			}
+		ctype = hdrJSON
+	}
+	if cd == codecJSON && b.fast != nil {
+		if done, err := writeFastJSON(c, status, b.fast, bp, ctype); done {
+			return err
 		}
 	}
 	if b.ctype != nil {
 		return writeJSONAs(c, status, eface(b.ptrWord, bp), b.ctype)
 	}
-	return writeEncoded(c, status, eface(b.ptrWord, bp))
+	return writeEncoded(c, status, cd, eface(b.ptrWord, bp))
 }
 
 // copyReader streams an io.Reader body (a nil one writes the status
