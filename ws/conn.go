@@ -391,10 +391,12 @@ func (s *Socket) Topics() []string {
 // backpressure limit misses the message (see Send). When the broker could
 // not take the message the error is a *BusError (errors.Is(err,
 // ErrLocalOnly)): delivered on this node, not to the others. A message
-// over Behavior.MaxPublishLength is refused with ErrMessageTooLarge.
+// over Behavior.MaxPublishLength, or over the topic's
+// Behavior.PublishLimits rule, is refused with ErrMessageTooLarge (and,
+// with Behavior.CloseOnPublishLimit, the connection closed with 1009).
 func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
-	if m := s.set.maxPublish; m > 0 && len(data) > m {
-		return fmt.Errorf("publish on %q: %d bytes, limit %d: %w", topic, len(data), m, ErrMessageTooLarge)
+	if err := s.checkPublish(topic, len(data)); err != nil {
+		return err
 	}
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)

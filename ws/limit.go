@@ -2,17 +2,73 @@ package ws
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"time"
+
+	"github.com/graftgo/graft/broker"
 )
 
 // ErrTooManyTopics is returned by Socket.TrySubscribe when the connection is
 // already subscribed to Behavior.MaxTopics topics.
 var ErrTooManyTopics = errors.New("graft: too many topics for this WebSocket connection (Behavior.MaxTopics)")
 
-// ErrMessageTooLarge is returned by Socket.Publish for a message longer
-// than Behavior.MaxPublishLength; nothing is published.
-var ErrMessageTooLarge = errors.New("graft: published message is over Behavior.MaxPublishLength")
+// ErrMessageTooLarge is matched by the error of Socket.Publish for a
+// message longer than Behavior.MaxPublishLength or than the topic's
+// Behavior.PublishLimits rule; nothing is published.
+var ErrMessageTooLarge = errors.New("graft: published message is over the connection's publish limit (Behavior.MaxPublishLength, PublishLimits)")
+
+// PublishLimit bounds the payload of the messages a connection publishes
+// on the topics Pattern matches (Behavior.PublishLimits).
+type PublishLimit struct {
+	// Pattern is a glob where '*' matches any run of bytes (dots
+	// included) and every other byte itself, as in broker.HistoryRule:
+	// "chat.*" matches "chat.room1" and "chat.a.b".
+	Pattern string
+	// MaxLength is the largest payload, in bytes, that may be published
+	// on the matching topics; it must be positive.
+	MaxLength int
+}
+
+// checkPublishLimits rejects PublishLimits rules that cannot work, at
+// registration.
+func checkPublishLimits(pattern string, rules []PublishLimit) {
+	for i, r := range rules {
+		switch {
+		case r.Pattern == "":
+			setupPanic("WebSocket route %s: Behavior.PublishLimits[%d] has an empty Pattern; use \"*\" for every topic", pattern, i)
+		case r.MaxLength <= 0:
+			setupPanic("WebSocket route %s: Behavior.PublishLimits[%d] (%q) has MaxLength %d; it must be a positive byte count", pattern, i, r.Pattern, r.MaxLength)
+		}
+	}
+}
+
+// checkPublish applies the publish size limits to a payload of n bytes on
+// topic: nil, or an error matching ErrMessageTooLarge after closing the
+// connection when the route says so.
+func (s *Socket) checkPublish(topic string, n int) error {
+	set := s.set
+	if set.maxPublish <= 0 && len(set.publishLimits) == 0 {
+		return nil
+	}
+	limit, rule := set.maxPublish, -1
+	for i, r := range set.publishLimits {
+		if broker.MatchPattern(r.Pattern, topic) {
+			limit, rule = r.MaxLength, i
+			break
+		}
+	}
+	if limit <= 0 || n <= limit {
+		return nil
+	}
+	if set.closeOnPublish {
+		s.closeWith(StatusMessageTooBig, "publish too large")
+	}
+	if rule >= 0 {
+		return fmt.Errorf("publish on %q: %d bytes, limit %d (PublishLimits %q): %w", topic, n, limit, set.publishLimits[rule].Pattern, ErrMessageTooLarge)
+	}
+	return fmt.Errorf("publish on %q: %d bytes, limit %d: %w", topic, n, limit, ErrMessageTooLarge)
+}
 
 // monoBase anchors the limiter's monotonic clock.
 var monoBase = time.Now()

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -213,17 +214,90 @@ func TestWSMaxPublishLength(t *testing.T) {
 	sub.expectText("longer than five")
 }
 
+// TestWSPublishLimits: a topic's PublishLimits rule (the first that
+// matches) bounds what a connection publishes there, exactly at the limit
+// passes and one byte more is refused; other topics fall back to
+// MaxPublishLength.
+func TestWSPublishLimits(t *testing.T) {
+	app := limitApp(t, nil, Behavior[struct{}]{
+		MaxPublishLength: 8,
+		PublishLimits: []PublishLimit{
+			{Pattern: "chat.*", MaxLength: 4},
+			{Pattern: "chat*", MaxLength: 100}, // shadowed by the first for chat.x
+			{Pattern: "files", MaxLength: 16},
+		},
+	})
+	sub := wsDial(t, app.Addr(), "/ws")
+	for _, topic := range []string{"chat.a.b", "files", "other"} {
+		sub.writeFrame(wsTextFrame("sub " + topic))
+		sub.expectText("ok sub " + topic)
+	}
+	pub := wsDial(t, app.Addr(), "/ws")
+	for _, tc := range []struct {
+		topic, rule string
+		limit       int
+	}{{"chat.a.b", "chat.*", 4}, {"files", "files", 16}, {"other", "", 8}} {
+		at := strings.Repeat("x", tc.limit)
+		pub.writeFrame(wsTextFrame("pub " + tc.topic + " " + at))
+		pub.expectText("ok pub " + tc.topic + " " + at)
+		sub.expectText(at)
+		over := at + "y"
+		pub.writeFrame(wsTextFrame("pub " + tc.topic + " " + over))
+		want := fmt.Sprintf("toolarge publish on %q: %d bytes, limit %d (PublishLimits %q): %s", tc.topic, tc.limit+1, tc.limit, tc.rule, ErrMessageTooLarge)
+		if tc.rule == "" {
+			want = fmt.Sprintf("toolarge publish on %q: %d bytes, limit %d: %s", tc.topic, tc.limit+1, tc.limit, ErrMessageTooLarge)
+		}
+		pub.expectText(want)
+	}
+	// Nothing over a limit reached the subscriber: its next message is
+	// this one.
+	if err := HubOf(app).Publish("other", []byte("app publishes are not limited"), OpText); err != nil {
+		t.Fatal(err)
+	}
+	sub.expectText("app publishes are not limited")
+}
+
+// TestWSPublishLimitClose: with CloseOnPublishLimit a publish over the
+// topic's limit closes the connection with 1009 "publish too large";
+// one exactly at it does not.
+func TestWSPublishLimitClose(t *testing.T) {
+	closed := make(chan string, 1)
+	app := limitApp(t, nil, Behavior[struct{}]{
+		PublishLimits:       []PublishLimit{{Pattern: "t", MaxLength: 3}},
+		CloseOnPublishLimit: true,
+		Close: func(c *Conn[struct{}], code StatusCode, reason string) {
+			closed <- fmt.Sprint(uint16(code), " ", reason)
+		},
+	})
+	c := wsDial(t, app.Addr(), "/ws")
+	c.writeFrame(wsTextFrame("pub t abc"))
+	c.expectText("ok pub t abc")
+	c.writeFrame(wsTextFrame("pub u no limit on u"))
+	c.expectText("ok pub u no limit on u")
+	// The close frame is queued by Publish itself, so the handler's
+	// answer to the error is not sent after it.
+	c.writeFrame(wsTextFrame("pub t abcd"))
+	if _, reason := c.expectClose(StatusMessageTooBig); reason != "publish too large" {
+		t.Fatalf("close reason %q, want %q", reason, "publish too large")
+	}
+	if got := wsRecv(t, closed, "the Close handler"); got != "1009 publish too large" {
+		t.Fatalf("Close handler got %q, want 1009 publish too large", got)
+	}
+}
+
 func TestWSLimitSetupErrors(t *testing.T) {
 	for name, tc := range map[string]struct {
 		b    Behavior[struct{}]
 		want string
 	}{
-		"topics":     {Behavior[struct{}]{MaxTopics: -1}, "Behavior.MaxTopics is -1"},
-		"publish":    {Behavior[struct{}]{MaxPublishLength: -1}, "Behavior.MaxPublishLength is -1"},
-		"rate":       {Behavior[struct{}]{MessageRate: -1}, "Behavior.MessageRate is -1"},
-		"burst":      {Behavior[struct{}]{MessageRate: 1, MessageBurst: -2}, "Behavior.MessageBurst is -2"},
-		"burst only": {Behavior[struct{}]{MessageBurst: 3}, "MessageBurst is set without MessageRate"},
-		"hook only":  {Behavior[struct{}]{RateLimited: func(*Conn[struct{}], []byte, OpCode) {}}, "RateLimited is set without MessageRate"},
+		"topics":       {Behavior[struct{}]{MaxTopics: -1}, "Behavior.MaxTopics is -1"},
+		"publish":      {Behavior[struct{}]{MaxPublishLength: -1}, "Behavior.MaxPublishLength is -1"},
+		"rate":         {Behavior[struct{}]{MessageRate: -1}, "Behavior.MessageRate is -1"},
+		"burst":        {Behavior[struct{}]{MessageRate: 1, MessageBurst: -2}, "Behavior.MessageBurst is -2"},
+		"burst only":   {Behavior[struct{}]{MessageBurst: 3}, "MessageBurst is set without MessageRate"},
+		"hook only":    {Behavior[struct{}]{RateLimited: func(*Conn[struct{}], []byte, OpCode) {}}, "RateLimited is set without MessageRate"},
+		"rule pattern": {Behavior[struct{}]{PublishLimits: []PublishLimit{{MaxLength: 3}}}, "Behavior.PublishLimits[0] has an empty Pattern"},
+		"rule length":  {Behavior[struct{}]{PublishLimits: []PublishLimit{{Pattern: "a", MaxLength: 1}, {Pattern: "b*"}}}, `Behavior.PublishLimits[1] ("b*") has MaxLength 0`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			app := graft.New(graft.Config{Logger: wsQuietLogger()})

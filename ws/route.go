@@ -109,8 +109,22 @@ type Behavior[T any] struct {
 	// MaxPublishLength bounds the payload of a message the connection
 	// publishes (Socket.Publish); a longer one is refused with
 	// ErrMessageTooLarge and not published. 0: no limit. Hub.Publish and
-	// ws.Publish, the app's own publishes, are not limited.
+	// ws.Publish, the app's own publishes, are not limited. PublishLimits
+	// set other limits for some topics.
 	MaxPublishLength int
+	// PublishLimits bound the payload a connection may publish on the
+	// topics their patterns match: the first matching rule applies, and
+	// MaxPublishLength to topics no rule matches. A publish exactly at a
+	// rule's MaxLength passes; one byte more is refused like one over
+	// MaxPublishLength.
+	PublishLimits []PublishLimit
+	// CloseOnPublishLimit also closes a connection whose publish was
+	// refused by MaxPublishLength or PublishLimits, with 1009
+	// (StatusMessageTooBig) and the reason "publish too large", queued
+	// before Publish returns (what the handler sends after it is not
+	// sent). Without it the connection stays open and the app answers
+	// the error.
+	CloseOnPublishLimit bool
 
 	// Upgrade runs before the handshake with the request context and
 	// returns the connection's user data. An error rejects the upgrade and
@@ -170,8 +184,10 @@ type wsSettings struct {
 	pings           bool
 	lifetime        time.Duration
 	compression     bool
-	maxTopics       int       // <= 0: no limit
-	maxPublish      int       // <= 0: no limit
+	maxTopics       int // <= 0: no limit
+	maxPublish      int // <= 0: no limit
+	publishLimits   []PublishLimit
+	closeOnPublish  bool
 	rate            rateLimit // zero: no limit
 
 	drain        func(s *Socket)
@@ -245,6 +261,7 @@ func Route[T any](r graft.Router, pattern string, b Behavior[T]) *graft.Route {
 	}
 	wr.sameOnly = b.AllowedOrigins == nil
 	checkLimits(pattern, b.MaxTopics, b.MessageRate, b.MessageBurst, b.MaxPublishLength, b.RateLimited != nil)
+	checkPublishLimits(pattern, b.PublishLimits)
 	ri := graft.AddRoute(r, http.MethodGet, pattern, wr.serve, "ws.Route "+reflect.TypeFor[T]().String())
 	wr.set.pattern, wr.ri = ri.Pattern(), ri
 	h.addRoute(wr)
@@ -285,6 +302,8 @@ func (r *wsRoute[T]) prepare(wc *Config) {
 	s.compression = b.Compression || wc.PerMessageDeflate
 	s.maxTopics = b.MaxTopics
 	s.maxPublish = b.MaxPublishLength
+	s.publishLimits = b.PublishLimits
+	s.closeOnPublish = b.CloseOnPublishLimit
 	s.rate = newRateLimit(b.MessageRate, b.MessageBurst)
 	if b.Drain != nil {
 		s.hasDrain = true
