@@ -169,6 +169,10 @@ func (s *Socket) RemoteAddr() net.Addr {
 	return s.nc.RemoteAddr()
 }
 
+// Route returns the pattern of the connection's route, e.g. "/chat/{room}",
+// for logs, metrics and spans of extension hooks.
+func (s *Socket) Route() string { return s.set.pattern }
+
 // Subprotocol returns the negotiated subprotocol, or "".
 func (s *Socket) Subprotocol() string { return s.subprotocol }
 
@@ -511,11 +515,11 @@ func (e *wsEvents[T]) OnMessage(gc *gws.Conn, msg *gws.Message) {
 		_ = msg.Close()
 		return
 	}
-	if h := e.r.b.Message; h != nil {
+	if h := e.r.set.message; h != nil {
 		s.cbMu.Lock()
 		func() {
 			defer s.recoverCallback(true)
-			h((*Conn[T])(s.self), msg.Bytes(), OpCode(msg.Opcode))
+			h(s, msg.Bytes(), OpCode(msg.Opcode))
 		}()
 		s.cbMu.Unlock()
 	}

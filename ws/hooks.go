@@ -15,7 +15,13 @@ type connHook struct {
 	covers func(*graft.Route) bool // the extension's Builder.Covers: routes of its scope
 	open   func(s *Socket)
 	close  func(s *Socket, code StatusCode, reason string)
+	wrap   func(next MessageHandler) MessageHandler
 }
+
+// MessageHandler handles one message a connection received: the route's
+// Message handler as extensions see it (see WrapMessage). data is valid
+// only until it returns.
+type MessageHandler func(s *Socket, data []byte, op OpCode)
 
 // OnOpen adds fn to run when a connection of any WebSocket route in the
 // scope of the extension that b was given to (the app, or its group and
@@ -54,6 +60,25 @@ func OnClose(b *graft.Builder, fn func(s *Socket, code StatusCode, reason string
 	return addHook(b, connHook{close: fn}, "ws.OnClose")
 }
 
+// WrapMessage adds mw around the handling of every message received on
+// the WebSocket routes in the scope of the extension that b was given to:
+// mw gets the handler it wraps (the route's Message handler, or one that
+// does nothing when the route has none) and returns the one to call, so
+// it runs code before and after each message, as Builder.Use does for
+// requests (a message counter, a span per message). The wrappers of a
+// route are composed once at start-up, the first extension's outermost;
+// messages refused by the route's rate limit reach none of them.
+//
+// The handler runs under the connection's handler lock, like Message; a
+// panic in a wrapper or in the handler is logged naming the route and
+// closes the connection with 1011. The other rules are OnOpen's.
+func WrapMessage(b *graft.Builder, mw func(next MessageHandler) MessageHandler) error {
+	if mw == nil {
+		return fmt.Errorf("ws.WrapMessage from extension %s: the wrapper is nil", b.ID())
+	}
+	return addHook(b, connHook{wrap: mw}, "ws.WrapMessage")
+}
+
 func addHook(b *graft.Builder, h connHook, what string) error {
 	hub, err := graft.Require[*Hub](b)
 	if err != nil {
@@ -71,6 +96,18 @@ func addHook(b *graft.Builder, h connHook, what string) error {
 // (reverse order) that apply to route ri: those of the extensions whose
 // scope holds it.
 func (h *Hub) routeHooks(ri *graft.Route) (open, closing []connHook) {
+	open, closing, _ = h.routeHookSets(ri)
+	return open, closing
+}
+
+// routeHookSets returns routeHooks' lists and the message wrappers of
+// route ri, in extension order.
+func (h *Hub) routeHookSets(ri *graft.Route) (open, closing, wraps []connHook) {
+	for i := range h.hooks {
+		if hk := h.hooks[i]; hk.covers(ri) && hk.wrap != nil {
+			wraps = append(wraps, hk)
+		}
+	}
 	for i := range h.hooks {
 		if hk := h.hooks[i]; hk.covers(ri) && hk.open != nil {
 			open = append(open, hk)
@@ -81,7 +118,24 @@ func (h *Hub) routeHooks(ri *graft.Route) (open, closing []connHook) {
 			closing = append(closing, hk)
 		}
 	}
-	return open, closing
+	return open, closing, wraps
+}
+
+// messageChain composes the route's message handler inside the wrappers,
+// the first outermost; nil when there is neither.
+func messageChain(pattern string, inner MessageHandler, wraps []connHook) (MessageHandler, error) {
+	if len(wraps) == 0 {
+		return inner, nil
+	}
+	if inner == nil {
+		inner = func(*Socket, []byte, OpCode) {}
+	}
+	for i := len(wraps) - 1; i >= 0; i-- {
+		if inner = wraps[i].wrap(inner); inner == nil {
+			return nil, fmt.Errorf("graft: WebSocket route %s: the ws.WrapMessage wrapper of extension %s returned a nil handler; return next or a handler that calls it", pattern, wraps[i].ext)
+		}
+	}
+	return inner, nil
 }
 
 // runOpenHooks runs the route's open hooks and reports whether they all

@@ -258,3 +258,128 @@ func TestExtensionConnHookSetupErrors(t *testing.T) {
 		})
 	}
 }
+
+// wrapExt adds a message wrapper with WrapMessage from its Extend.
+type wrapExt struct {
+	id string
+	mw func(next MessageHandler) MessageHandler
+}
+
+func (e *wrapExt) ID() string                    { return e.id }
+func (e *wrapExt) Requires() []string            { return []string{ExtensionID} }
+func (e *wrapExt) Extend(b *graft.Builder) error { return WrapMessage(b, e.mw) }
+
+// tracer is a wrapper that logs around every message it sees.
+func tracer(log *eventLog, name string) func(next MessageHandler) MessageHandler {
+	return func(next MessageHandler) MessageHandler {
+		return func(s *Socket, data []byte, op OpCode) {
+			log.add("%s before %s %s %q", name, s.Route(), op, data)
+			next(s, data, op)
+			log.add("%s after %s", name, s.Route())
+		}
+	}
+}
+
+// TestWrapMessage: extensions' message wrappers run around the route's
+// Message handler, the first extension outermost, on the routes of their
+// scope only; a route without a Message handler still reaches them; a
+// rate-limited message reaches none.
+func TestWrapMessage(t *testing.T) {
+	log := newEventLog()
+	outer := &wrapExt{id: "test.outer", mw: tracer(log, "outer")}
+	inner := &wrapExt{id: "test.inner", mw: tracer(log, "inner")}
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(outer)
+		room := app.Group("/room")
+		room.Register(inner)
+		Route(app, "/ws", Behavior[struct{}]{
+			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
+				log.add("message %s", data)
+				c.Send(data, op, false)
+			},
+		})
+		Route(room, "/{id}", Behavior[struct{}]{}) // no Message handler
+		Route(app, "/limited", Behavior[struct{}]{MessageRate: 0.001, MessageBurst: 1,
+			RateLimited: func(c *Conn[struct{}], data []byte, op OpCode) { log.add("limited %s", data) }})
+	})
+
+	c := wsDial(t, app.Addr(), "/ws")
+	c.writeFrame(wsTextFrame("hi"))
+	c.expectMessage(1, []byte("hi"))
+	log.waitFor(t, "outer after /ws")
+	if got, want := strings.Join(log.take(), "\n"), "outer before /ws text \"hi\"\nmessage hi\nouter after /ws"; got != want {
+		t.Fatalf("app route: events\n%s\nwant\n%s", got, want)
+	}
+
+	r := wsDial(t, app.Addr(), "/room/7")
+	r.writeFrame(wsBinFrame([]byte{1, 2}))
+	log.waitFor(t, "outer after /room/{id}")
+	want := strings.Join([]string{
+		`outer before /room/{id} binary "\x01\x02"`,
+		`inner before /room/{id} binary "\x01\x02"`,
+		"inner after /room/{id}",
+		"outer after /room/{id}",
+	}, "\n")
+	if got := strings.Join(log.take(), "\n"); got != want {
+		t.Fatalf("group route without Message: events\n%s\nwant\n%s", got, want)
+	}
+
+	l := wsDial(t, app.Addr(), "/limited")
+	l.writeFrame(wsTextFrame("one"))
+	log.waitFor(t, "outer after /limited")
+	l.writeFrame(wsTextFrame("two"))
+	log.waitFor(t, "limited two")
+	if got, want := strings.Join(log.take(), "\n"), "outer before /limited text \"one\"\nouter after /limited\nlimited two"; got != want {
+		t.Fatalf("rate-limited route: events\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestWrapMessagePanic: a panic in a wrapper closes that connection with
+// 1011 and is logged with the route.
+func TestWrapMessagePanic(t *testing.T) {
+	var logs syncBuffer
+	boom := &wrapExt{id: "test.boom", mw: func(next MessageHandler) MessageHandler {
+		return func(s *Socket, data []byte, op OpCode) { panic("wrapper failed") }
+	}}
+	app := wsTestApp(t, graft.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(app *graft.App[graft.Ctx]) {
+		app.Register(boom)
+		Route(app, "/ws", Behavior[struct{}]{})
+	})
+	c := wsDial(t, app.Addr(), "/ws")
+	c.writeFrame(wsTextFrame("x"))
+	c.expectClose(StatusInternalError)
+	for _, want := range []string{"wrapper failed", "route=/ws"} {
+		if out := logs.String(); !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestWrapMessageSetupErrors: a nil wrapper, or one returning a nil
+// handler, stops start-up naming the extension (and the route).
+func TestWrapMessageSetupErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		ext  *wrapExt
+		want []string
+	}{
+		"nil wrapper": {&wrapExt{id: "test.nilwrap"}, []string{"ws.WrapMessage", "test.nilwrap", "nil"}},
+		"nil handler": {&wrapExt{id: "test.nilnext", mw: func(MessageHandler) MessageHandler { return nil }}, []string{"route /ws", "test.nilnext", "nil handler"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := graft.New(graft.Config{Logger: wsQuietLogger()})
+			app.Register(tc.ext)
+			Route(app, "/ws", Behavior[struct{}]{})
+			err := app.Start(context.Background())
+			if err == nil {
+				_ = app.Shutdown(context.Background())
+				t.Fatal("start-up succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			_ = app.Shutdown(context.Background())
+		})
+	}
+}

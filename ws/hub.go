@@ -59,7 +59,7 @@ type subKey struct {
 
 // wsPreparer is a route, as the hub sees it.
 type wsPreparer interface {
-	prepare(wc *Config)
+	prepare(wc *Config) error
 	settings() *wsSettings
 }
 
@@ -205,7 +205,9 @@ func (h *Hub) start(ctx context.Context) error {
 		h.started.Store(true)
 		cfg := &h.cfg
 		for _, r := range h.routes {
-			r.prepare(cfg)
+			if h.startErr = r.prepare(cfg); h.startErr != nil {
+				return
+			}
 		}
 		b := h.brkSet
 		if b == nil {

@@ -198,6 +198,9 @@ type wsSettings struct {
 	// openHooks and closeHooks are the extensions' hooks for this route
 	// (OnOpen, OnClose), fixed at start-up.
 	openHooks, closeHooks []connHook
+	// message is the route's Message handler inside the extensions'
+	// wrappers (WrapMessage); nil when there is neither.
+	message MessageHandler
 }
 
 // wsRoute is one registered WebSocket route.
@@ -289,7 +292,7 @@ func checkLimits(pattern string, maxTopics int, rate float64, burst, maxPublish 
 
 // prepare resolves the route's settings against the app's config and makes
 // its upgraders and connection pool. It runs at start-up.
-func (r *wsRoute[T]) prepare(wc *Config) {
+func (r *wsRoute[T]) prepare(wc *Config) error {
 	b := &r.b
 	s := &r.set
 	s.maxPayload = orDefault(b.MaxPayloadLength, orDefault(wc.MaxPayloadLength, DefaultMaxPayloadLength))
@@ -315,12 +318,22 @@ func (r *wsRoute[T]) prepare(wc *Config) {
 	if b.Subscription != nil {
 		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }
 	}
-	s.openHooks, s.closeHooks = r.hub.routeHooks(r.ri)
+	var wraps []connHook
+	s.openHooks, s.closeHooks, wraps = r.hub.routeHookSets(r.ri)
+	var inner MessageHandler
+	if h := b.Message; h != nil {
+		inner = func(sk *Socket, data []byte, op OpCode) { h((*Conn[T])(sk.self), data, op) }
+	}
+	var err error
+	if s.message, err = messageChain(s.pattern, inner, wraps); err != nil {
+		return err
+	}
 	r.ups = map[string]*gws.Upgrader{"": r.newUpgrader(nil)}
 	for _, p := range b.Subprotocols {
 		r.ups[p] = r.newUpgrader([]string{p})
 	}
 	r.pool = pool.New(poolSize(wc.PoolMaxItems), r.newConn)
+	return nil
 }
 
 func (r *wsRoute[T]) newUpgrader(subprotocols []string) *gws.Upgrader {
