@@ -1,0 +1,93 @@
+package logging_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/plugins/logging"
+)
+
+// build returns a started app serving /users/{id}, with the access log
+// writing JSON to io.Discard at minLevel when log is set.
+func build(tb testing.TB, log bool, minLevel slog.Level) *graft.App[graft.Ctx] {
+	app := graft.New(graft.Config{Logger: slog.New(slog.DiscardHandler)})
+	if log {
+		h := slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: minLevel})
+		app.Register(logging.New(logging.Config{Logger: slog.New(h)}))
+	}
+	app.GET("/users/{id}", func(c *graft.Ctx) error { return c.Text(200, "user") })
+	if err := app.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { app.Stop(context.Background()) })
+	return app
+}
+
+// BenchmarkLogging serves a plain handler without the access log (bare),
+// with it writing JSON records to io.Discard, and with a logger whose
+// level leaves the records out.
+func BenchmarkLogging(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		app  *graft.App[graft.Ctx]
+	}{
+		{"bare", build(b, false, 0)},
+		{"json", build(b, true, slog.LevelInfo)},
+		{"disabled", build(b, true, slog.LevelError)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/users/7", nil)
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			for range b.N {
+				clear(w.h)
+				w.status = 0
+				bc.app.ServeHTTP(w, req)
+				if w.status != 200 {
+					b.Fatalf("status %d", w.status)
+				}
+			}
+		})
+	}
+}
+
+// TestAllocs: a record written (JSON to io.Discard) costs one allocation
+// beyond the bare request's: slog.Record keeps five attributes inline and
+// the record has six or seven. One left out by the level costs none.
+func TestAllocs(t *testing.T) {
+	allocs := func(app *graft.App[graft.Ctx]) float64 {
+		req := httptest.NewRequest("GET", "/users/7", nil)
+		w := &discard{h: http.Header{}}
+		return testing.AllocsPerRun(200, func() { clear(w.h); w.status = 0; app.ServeHTTP(w, req) })
+	}
+	base := allocs(build(t, false, 0))
+	if got := allocs(build(t, true, slog.LevelInfo)); got != base+1 {
+		t.Errorf("with a JSON record: %v allocs, want bare %v + 1", got, base)
+	}
+	if got := allocs(build(t, true, slog.LevelError)); got != base {
+		t.Errorf("with the record's level disabled: %v allocs, want %v as bare", got, base)
+	}
+}
+
+type discard struct {
+	h      http.Header
+	status int
+}
+
+func (d *discard) Header() http.Header { return d.h }
+func (d *discard) WriteHeader(s int) {
+	if d.status == 0 {
+		d.status = s
+	}
+}
+func (d *discard) Write(p []byte) (int, error) {
+	if d.status == 0 {
+		d.status = 200
+	}
+	return len(p), nil
+}
