@@ -1,0 +1,5 @@
+//go:build !race
+
+package etag_test
+
+const raceEnabled = false
