@@ -46,12 +46,13 @@ type builder struct {
 }
 
 // build makes the 3.1 document of the typed endpoints among routes whose
-// pattern is under prefix.
-func build(info Info, prefix string, routes []*graft.Route) (*obj, error) {
+// pattern is under prefix, with its schemas in reg; finish completes it
+// once every document sharing reg is built.
+func build(reg *registry, info Info, prefix string, routes []*graft.Route) (*obj, error) {
 	if info.Title == "" || info.Version == "" {
 		return nil, errors.New("openapi: Info needs a Title and a Version (the document is invalid without them)")
 	}
-	b := &builder{reg: newRegistry(), schemes: map[string]graft.SecurityScheme{}, ids: map[string]string{}}
+	b := &builder{reg: reg, schemes: map[string]graft.SecurityScheme{}, ids: map[string]string{}}
 	paths := map[string]*obj{}
 	for _, ri := range routes {
 		sig := graft.SignatureOf(ri)
@@ -68,7 +69,6 @@ func build(info Info, prefix string, routes []*graft.Route) (*obj, error) {
 		}
 		paths[p].set(strings.ToLower(sig.Method), op)
 	}
-	b.reg.nameTypes()
 
 	doc := (&obj{}).set("openapi", "3.1.0")
 	in := (&obj{}).set("title", info.Title)
@@ -100,29 +100,66 @@ func build(info Info, prefix string, routes []*graft.Route) (*obj, error) {
 		po.set(p, sorted)
 	}
 	doc.set("paths", po)
-	comps := &obj{}
-	if len(b.reg.defs) > 0 {
-		byName := map[string]*obj{}
-		for t, s := range b.reg.defs {
-			byName[b.reg.names[t]] = s
-		}
-		so := &obj{}
-		for _, n := range sortedKeys(byName) {
-			so.set(n, byName[n])
-		}
-		comps.set("schemas", so)
-	}
 	if len(b.schemes) > 0 {
 		so := &obj{}
 		for _, n := range sortedKeys(b.schemes) {
 			so.set(n, schemeObject(b.schemes[n]))
 		}
-		comps.set("securitySchemes", so)
+		doc.set("components", (&obj{}).set("securitySchemes", so))
 	}
-	if len(comps.keys) > 0 {
+	return doc, nil
+}
+
+// finish completes a document built with reg once reg holds the schemas
+// of every document that shares it and named them (nameTypes): the
+// components the document refers to, directly or through other
+// components, go first in its components, and its refs become "$ref"s.
+func finish(doc *obj, reg *registry) *obj {
+	used := map[reflect.Type]bool{}
+	var visit func(v any)
+	visit = func(v any) {
+		switch v := v.(type) {
+		case ref:
+			if !used[v.t] {
+				used[v.t] = true
+				visit(reg.defs[v.t])
+			}
+		case *obj:
+			if v == nil {
+				return
+			}
+			for _, x := range v.vals {
+				visit(x)
+			}
+		case []any:
+			for _, x := range v {
+				visit(x)
+			}
+		}
+	}
+	visit(doc)
+	if len(used) > 0 {
+		byName := map[string]*obj{}
+		for t := range used {
+			byName[reg.names[t]] = clone(reg.defs[t]).(*obj)
+		}
+		so := &obj{}
+		for _, n := range sortedKeys(byName) {
+			so.set(n, byName[n])
+		}
+		comps := &obj{}
+		if c, ok := doc.get("components"); ok {
+			comps = c.(*obj)
+		}
+		rest := *comps
+		*comps = obj{}
+		comps.set("schemas", so)
+		for i, k := range rest.keys {
+			comps.set(k, rest.vals[i])
+		}
 		doc.set("components", comps)
 	}
-	return resolveRefs(doc, b.reg.names).(*obj), nil
+	return resolveRefs(doc, reg.names).(*obj)
 }
 
 // under reports whether route is in the scope of prefix.

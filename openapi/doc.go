@@ -27,6 +27,14 @@
 // different security schemes with one name) stops start-up with a message
 // naming the endpoint.
 //
+// It also serves /asyncapi.json (and /asyncapi.yaml), the AsyncAPI 3.0
+// document of the scope's WebSocket routes: each ws.Route is a channel
+// with its ws binding (the upgrade's query params and headers, from
+// Behavior.Handshake), a receive operation for Behavior.Receives and a
+// send operation for Behavior.Sends; each Behavior.Topics pattern is a
+// channel of its own. Message payloads are Go types whose schemas come
+// from the same generator, components shared with the OpenAPI document.
+//
 // See docs/openapi.md for how to describe operations, outcomes, security
-// and examples, and how plugins contribute.
+// and examples, how plugins contribute, and the AsyncAPI declarations.
 package openapi

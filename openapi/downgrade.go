@@ -95,6 +95,13 @@ func schema30(o *obj) {
 		o.del("const")
 		o.set("enum", []any{c})
 	}
+	refToAllOf(o)
+}
+
+// refToAllOf moves the keywords beside a $ref into an allOf with it, for
+// the schema dialects (OpenAPI 3.0, JSON Schema draft 07) that ignore
+// them.
+func refToAllOf(o *obj) {
 	if r, ok := o.get("$ref"); ok && len(o.keys) > 1 {
 		rest := &obj{}
 		for i, k := range o.keys {

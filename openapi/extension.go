@@ -15,6 +15,8 @@ import (
 //	/openapi.json      the OpenAPI 3.1 document
 //	/openapi.yaml      the same document in YAML
 //	/openapi-3.0.json  the document rendered as OpenAPI 3.0.3
+//	/asyncapi.json     the AsyncAPI 3.0 document of the WebSocket routes
+//	/asyncapi.yaml     the same in YAML
 //	/docs              Swagger UI on the 3.1 document, from embedded files
 //
 // The documents describe the typed endpoints of the scope; they are built
@@ -27,6 +29,7 @@ type Ext struct {
 	docs bool
 
 	json31, yaml31, json30 served
+	async, asyncYAML       served
 	page                   served
 	built                  bool
 }
@@ -74,16 +77,36 @@ func (e *Ext) Extend(b *graft.Builder) error {
 	b.Handle(http.MethodGet, "/openapi.json", e.json31.write)
 	b.Handle(http.MethodGet, "/openapi.yaml", e.yaml31.write)
 	b.Handle(http.MethodGet, "/openapi-3.0.json", e.json30.write)
+	b.Handle(http.MethodGet, "/asyncapi.json", e.async.write)
+	b.Handle(http.MethodGet, "/asyncapi.yaml", e.asyncYAML.write)
 	if e.docs {
 		e.page = newServed(docsPage(e.info.Title, prefix), "text/html; charset=utf-8")
 		b.Handle(http.MethodGet, "/docs", e.page.write)
 		b.Handle(http.MethodGet, "/docs/{file}", serveAsset)
 	}
 	b.OnAssembled(func(routes []*graft.Route) error {
-		doc, err := build(e.info, prefix, routes)
+		reg := newRegistry()
+		doc, err := build(reg, e.info, prefix, routes)
 		if err != nil {
 			return err
 		}
+		adoc, err := buildAsync(reg, e.info, prefix, routes)
+		if err != nil {
+			return err
+		}
+		reg.nameTypes()
+		doc, adoc = finish(doc, reg), finish(adoc, reg)
+		asyncSchemas(adoc)
+		aj, err := writeJSON(adoc)
+		if err != nil {
+			return err
+		}
+		ay, err := writeYAML(adoc)
+		if err != nil {
+			return err
+		}
+		e.async = newServed(aj, "application/json")
+		e.asyncYAML = newServed(ay, "application/yaml")
 		j, err := writeJSON(doc)
 		if err != nil {
 			return err
@@ -115,6 +138,14 @@ func (e *Ext) YAML() []byte { return e.yaml31.body }
 // JSON30 returns the document rendered as OpenAPI 3.0.3, nil before the
 // app started.
 func (e *Ext) JSON30() []byte { return e.json30.body }
+
+// AsyncAPI returns the AsyncAPI 3.0 document of the scope's WebSocket
+// routes, nil before the app started.
+func (e *Ext) AsyncAPI() []byte { return e.async.body }
+
+// AsyncAPIYAML returns the AsyncAPI document in YAML, nil before the app
+// started.
+func (e *Ext) AsyncAPIYAML() []byte { return e.asyncYAML.body }
 
 // docsPage is the HTML of the docs page. Its script is a file of its own,
 // so that a Content-Security-Policy of script-src 'self' allows it.

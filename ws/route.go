@@ -126,6 +126,19 @@ type Behavior[T any] struct {
 	// the error.
 	CloseOnPublishLimit bool
 
+	// Receives and Sends declare the messages the route receives from
+	// clients and sends to them, Topics the topics its connections
+	// subscribe to, Handshake a struct type whose query:, header: and
+	// path: tagged fields (doc, validation and example tags as on typed
+	// endpoints) are the upgrade request's params, and Description what
+	// the route is for: the AsyncAPI document (the openapi extension's
+	// /asyncapi.json) is made of them. They change nothing at run time.
+	Receives    []Message
+	Sends       []Message
+	Topics      []Topic
+	Handshake   reflect.Type
+	Description string
+
 	// Upgrade runs before the handshake with the request context and
 	// returns the connection's user data. An error rejects the upgrade and
 	// is answered like a handler error (return an *HTTPError to choose the
@@ -267,6 +280,7 @@ func Route[T any](r graft.Router, pattern string, b Behavior[T]) *graft.Route {
 	checkPublishLimits(pattern, b.PublishLimits)
 	ri := graft.AddRoute(r, http.MethodGet, pattern, wr.serve, "ws.Route "+reflect.TypeFor[T]().String())
 	wr.set.pattern, wr.ri = ri.Pattern(), ri
+	declareAPI(ri, &wr.b)
 	h.addRoute(wr)
 	return ri
 }

@@ -10,6 +10,7 @@
 //	curl 'localhost:8080/cart?add=a&add=b'                         # ["a","b"]
 //	websocat 'ws://localhost:8080/ws?username=alice'               # {"to":"bob","message":"hi"}
 //	websocat 'ws://localhost:8080/ws?username=bob'                 # {"join":"alice"}, {"to":"alice","message":"hey"}
+//	curl localhost:8080/asyncapi.json                              # the protocol below, as AsyncAPI 3.0
 //
 // The WebSocket protocol: a client sends {"to":"NAME","message":"TEXT"}
 // to message a user and receives {"type":"pm","username":"FROM","message":
@@ -24,10 +25,12 @@ import (
 	"errors"
 	"log"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/msgpack"
+	"github.com/graftgo/graft/openapi"
 	"github.com/graftgo/graft/ws"
 )
 
@@ -128,9 +131,9 @@ func (m *PMSender) Join(other string) string {
 
 // PM is the signal a recipient gets.
 type PM struct {
-	Type     string `json:"type"`
-	Username string `json:"username"`
-	Message  string `json:"message"`
+	Type     string `json:"type" doc:"always pm"`
+	Username string `json:"username" required:"true" doc:"who sent it" example:"alice"`
+	Message  string `json:"message" doc:"the text" example:"hi"`
 }
 
 // Session is the typed user data of a WebSocket connection; it embeds the
@@ -140,12 +143,39 @@ type Session struct {
 	Username string
 }
 
-// incoming is what a client sends: a message to a user, or a join.
-type incoming struct {
-	To      string `json:"to"`
-	Message string `json:"message"`
-	Join    string `json:"join"`
+// PMRequest is what a client sends to message a user.
+type PMRequest struct {
+	To      string `json:"to" required:"true" minLength:"1" pattern:"^[^+#]+$" doc:"the user to message" example:"bob"`
+	Message string `json:"message" doc:"the text" example:"hi"`
 }
+
+// JoinRequest is what a client sends to join its conversation with the
+// user whose first message reached it on its signal topic.
+type JoinRequest struct {
+	Join string `json:"join" required:"true" minLength:"1" pattern:"^[^+#]+$" doc:"the user who wrote" example:"alice"`
+}
+
+// incoming is what a client sends, decoded once: a PMRequest or a
+// JoinRequest.
+type incoming struct {
+	PMRequest
+	JoinRequest
+}
+
+// handshake is the upgrade request of /ws, for the AsyncAPI document.
+type handshake struct {
+	Username string `query:"username" required:"true" minLength:"1" pattern:"^[^+#]+$" doc:"the user's name, without + or #" example:"alice"`
+}
+
+// The messages of /ws, declared for its AsyncAPI document
+// (/asyncapi.json).
+var (
+	pmRequest = ws.Message{Name: "pmRequest", Payload: reflect.TypeFor[PMRequest](), Summary: "Send a private message",
+		Description: "The message reaches every connection of the user named `to`. A message that is neither this nor a join closes the connection with 1003."}
+	joinRequest = ws.Message{Name: "joinRequest", Payload: reflect.TypeFor[JoinRequest](), Summary: "Join a conversation",
+		Description: "Subscribes the connection to the conversation topic it shares with `join`, so that the rest of that user's messages come through it."}
+	pmMessage = ws.Message{Name: "pm", Payload: reflect.TypeFor[PM](), Summary: "A private message to this user", Discriminator: "type"}
+)
 
 // validName reports whether name can be a user name: not empty, and
 // without the separators of the conversation topics.
@@ -155,7 +185,11 @@ func newApp(cfg graft.Config, wcfg ws.Config) *graft.App[Ctx] {
 	app := graft.NewWithContext[Ctx](cfg)
 	// Extensions are registered before routes, as in socketify; the
 	// WebSocket settings (--ws-* flags) come with ws.Extension.
-	app.Register(msgpack.Extension(), users{}, ws.Extension(wcfg))
+	// openapi serves /asyncapi.json, the WebSocket route's messages and
+	// topics (and /openapi.json, which has no typed endpoint here).
+	app.Register(msgpack.Extension(), users{}, ws.Extension(wcfg),
+		openapi.Extension(openapi.Info{Title: "socketify example", Version: "1.0.0",
+			Description: "Private messages between users over topics, socketify's send_pm."}))
 
 	app.GET("/user", func(c *Ctx) error {
 		user := c.GetUser()
@@ -173,6 +207,15 @@ func newApp(cfg graft.Config, wcfg ws.Config) *graft.App[Ctx] {
 		return c.JSON(http.StatusOK, Cart.Get(c))
 	})
 	ws.Route(app, "/ws", ws.Behavior[Session]{
+		Description: "Private messages. Connect as `?username=NAME`; messages to NAME arrive on this connection.",
+		Handshake:   reflect.TypeFor[handshake](),
+		Receives:    []ws.Message{pmRequest, joinRequest},
+		Sends:       []ws.Message{pmMessage},
+		Topics: []ws.Topic{
+			{Pattern: "signal-{username}", Description: "Every connection of a user subscribes to it; the first messages to the user arrive here."},
+			{Pattern: "pm-{user1}+{user2}", Description: "The conversation of two users (names in byte order), which both join; the messages after the first arrive here."},
+			{Pattern: "pm-{user1}+{user2}#{member}", Description: "Marks that `member` joined the conversation; nothing is published to it.", Messages: []ws.Message{}},
+		},
 		Upgrade: func(c *graft.Ctx) (Session, error) {
 			name := c.Query("username")
 			if !validName(name) {

@@ -64,7 +64,7 @@ func (c *client) send(t *testing.T, v any) {
 
 func (c *client) pm(t *testing.T, to, message string) {
 	t.Helper()
-	c.send(t, incoming{To: to, Message: message})
+	c.send(t, PMRequest{To: to, Message: message})
 }
 
 func (c *client) expect(t *testing.T, want string) {
@@ -149,7 +149,7 @@ func TestWebSocketPrivateMessages(t *testing.T) {
 	alice.pm(t, "bob", "a1")
 	bob.expect(t, pmJSON("alice", "a1"))
 	// bob joins on the signal while alice and he keep writing.
-	bob.send(t, incoming{Join: "alice"})
+	bob.send(t, JoinRequest{Join: "alice"})
 	for i := 2; i <= 20; i++ {
 		alice.pm(t, "bob", fmt.Sprintf("a%d", i))
 		bob.pm(t, "alice", fmt.Sprintf("b%d", i-1))
@@ -249,7 +249,7 @@ func TestWebSocketPrivateMessagesAcrossNodes(t *testing.T) {
 		alice.pm(t, "bob", fmt.Sprintf("a%d", i))
 		if i == 1 {
 			bob.expect(t, pmJSON("alice", "a1"))
-			bob.send(t, incoming{Join: "alice"})
+			bob.send(t, JoinRequest{Join: "alice"})
 		}
 		bob.pm(t, "alice", fmt.Sprintf("b%d", i))
 	}
