@@ -20,6 +20,18 @@ func (r Route) ParamNames() []string {
 	return names
 }
 
+// NumberParam returns the index among ParamNames of the parameter named
+// "number" (GitHubParam3's issue number, which handlers parse as an
+// integer), or -1.
+func (r Route) NumberParam() int {
+	for i, n := range r.ParamNames() {
+		if n == "number" {
+			return i
+		}
+	}
+	return -1
+}
+
 // GraftPath returns the route's path in the "{param}" form of graft and of
 // Go 1.22's http.ServeMux.
 func (r Route) GraftPath() string {
@@ -50,7 +62,13 @@ func (r Route) RequestPath() string {
 
 // ParamValue is the value RequestPath puts in the segment of parameter name.
 // It differs per name so that a router that mixes up parameters is caught.
-func ParamValue(name string) string { return "v-" + name }
+// The "number" parameter gets an integer, which handlers parse.
+func ParamValue(name string) string {
+	if name == "number" {
+		return "1347"
+	}
+	return "v-" + name
+}
 
 // GitHubAPI is the GitHub API v3 route set of the classic
 // go-http-routing-benchmark (julienschmidt/go-http-routing-benchmark,

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 )
 
 // benchRequests serves every request once per op through a discarding
@@ -35,10 +37,14 @@ func BenchmarkGitHubAll(b *testing.B) {
 			benchRequests(b, rt.load(b, GitHubAPI, &probe{}), reqs)
 		})
 	}
+	b.Run("fiber", func(b *testing.B) {
+		benchFiber(b, loadFiber(b, GitHubAPI, &probe{}), fiberCtxs(GitHubAPI))
+	})
 }
 
 // BenchmarkGitHubParam3 routes one request of a 3-parameter route per op,
-// with the whole GitHub API set loaded.
+// with the whole GitHub API set loaded; the handler reads the three
+// parameters and parses the number, in every router.
 func BenchmarkGitHubParam3(b *testing.B) {
 	reqs := requests([]Route{GitHubParam3})
 	for _, rt := range routers {
@@ -46,6 +52,9 @@ func BenchmarkGitHubParam3(b *testing.B) {
 			benchRequests(b, rt.load(b, GitHubAPI, &probe{}), reqs)
 		})
 	}
+	b.Run("fiber", func(b *testing.B) {
+		benchFiber(b, loadFiber(b, GitHubAPI, &probe{}), fiberCtxs([]Route{GitHubParam3}))
+	})
 }
 
 // BenchmarkPlaintext answers GET / with "Hello, World!" as text/plain.
@@ -65,4 +74,7 @@ func benchHello(b *testing.B, path string) {
 			benchRequests(b, a.load(b), reqs)
 		})
 	}
+	b.Run("fiber", func(b *testing.B) {
+		benchFiber(b, loadFiberHello(b), []*fasthttp.RequestCtx{fiberCtx(http.MethodGet, path)})
+	})
 }

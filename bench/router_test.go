@@ -45,20 +45,7 @@ func TestGitHubRoutes(t *testing.T) {
 				p.route = -1
 				w := newDiscardWriter()
 				h.ServeHTTP(w, reqs[i])
-				if p.route != i {
-					t.Errorf("%s %s: served by route %d, want %d (status %d)", r.Method, reqs[i].URL.Path, p.route, i, w.status)
-					continue
-				}
-				names := r.ParamNames()
-				if p.n != len(names) {
-					t.Errorf("%s %s: %d params read, want %d", r.Method, r.Path, p.n, len(names))
-					continue
-				}
-				for j, n := range names {
-					if got, want := p.params[j], ParamValue(n); got != want {
-						t.Errorf("%s %s: param %s = %q, want %q", r.Method, r.Path, n, got, want)
-					}
-				}
+				checkProbe(t, p, i, r, w.status)
 			}
 			for _, path := range []string{"/nope", "/repos/a/b/nope", "/user/repos/extra"} {
 				p.route = -1
@@ -70,6 +57,30 @@ func TestGitHubRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkProbe checks that request i of the set was served by route r with
+// the right parameter values, the "number" parameter parsed.
+func checkProbe(t *testing.T, p *probe, i int, r Route, status int) {
+	t.Helper()
+	if p.route != i {
+		t.Errorf("%s %s: served by route %d, want %d (status %d)", r.Method, r.RequestPath(), p.route, i, status)
+		return
+	}
+	names := r.ParamNames()
+	if p.n != len(names) {
+		t.Errorf("%s %s: %d params read, want %d", r.Method, r.Path, p.n, len(names))
+		return
+	}
+	for j, n := range names {
+		if got, want := p.params[j], ParamValue(n); got != want {
+			t.Errorf("%s %s: param %s = %q, want %q", r.Method, r.Path, n, got, want)
+		}
+	}
+	if r.NumberParam() >= 0 && p.num != 1347 {
+		t.Errorf("%s %s: number parsed as %d, want 1347", r.Method, r.Path, p.num)
+	}
+	p.num = 0
 }
 
 // TestHello checks that every framework answers the plaintext and JSON
