@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,7 +14,10 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/gin-gonic/gin"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-playground/validator/v10"
 	"github.com/graftgo/graft"
+	"github.com/labstack/echo/v4"
 )
 
 // The typed endpoint of issue 5, the same in every framework:
@@ -77,9 +81,13 @@ type netHTTPUserBody struct {
 	Age  int    `json:"age"`
 }
 
-func netHTTPUser(w http.ResponseWriter, r *http.Request) {
+func netHTTPUser(w http.ResponseWriter, r *http.Request) { handUser(w, r, r.PathValue("id")) }
+
+// handUser is the by-hand endpoint of the routers without binding (net/http,
+// chi), given the id path parameter as the router reads it.
+func handUser(w http.ResponseWriter, r *http.Request, idParam string) {
 	var errs []fieldProblem
-	id, err := strconv.Atoi(r.PathValue("id"))
+	id, err := strconv.Atoi(idParam)
 	if err != nil || id < 1 {
 		errs = append(errs, fieldProblem{"path.id", "must be an integer >= 1"})
 	}
@@ -141,17 +149,28 @@ func ginUser(c *gin.Context) {
 		uri   ginUserURI
 		query ginUserQuery
 		body  ginUserBody
+		errs  []string
 	)
+	// Every source is bound and checked before answering, so that a 422
+	// lists each failing field as the other peers' answers do.
 	if err := c.ShouldBindUri(&uri); err != nil {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": err.Error()})
-		return
+		errs = append(errs, err.Error())
 	}
 	if err := c.ShouldBindQuery(&query); err != nil {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": err.Error()})
-		return
+		errs = append(errs, err.Error())
 	}
 	if err := c.ShouldBindJSON(&body); err != nil {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": err.Error()})
+		var ve validator.ValidationErrors
+		if !errors.As(err, &ve) {
+			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+			return
+		}
+		for _, fe := range ve {
+			errs = append(errs, fe.Error())
+		}
+	}
+	if len(errs) > 0 {
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"status": 422, "errors": errs})
 		return
 	}
 	c.JSON(http.StatusOK, endpointOut{ID: uri.ID, Name: body.Name, Age: body.Age, Limit: query.Limit})
@@ -201,10 +220,67 @@ func loadHuma(schemaLinks bool) func(testing.TB) http.Handler {
 	}
 }
 
+// chi: the by-hand endpoint with chi's parameter.
+func loadChiEndpoint(testing.TB) http.Handler {
+	rt := chi.NewRouter()
+	rt.Post("/users/{id}", func(w http.ResponseWriter, r *http.Request) { handUser(w, r, chi.URLParam(r, "id")) })
+	return rt
+}
+
+// echo: its fluent binders for the path and query params (so that a bad
+// value is a field error, not c.Bind's 400), DefaultBinder.BindBody for the
+// JSON body, and go-playground/validator as echo's guide sets it up
+// (e.Validator).
+
+type echoUserIn struct {
+	Name string `json:"name" validate:"required,min=1,max=50"`
+	Age  int    `json:"age" validate:"min=0,max=150"`
+}
+
+type echoValidator struct{ v *validator.Validate }
+
+func (ev echoValidator) Validate(i any) error { return ev.v.Struct(i) }
+
+func loadEchoEndpoint(testing.TB) http.Handler {
+	e := echo.New()
+	e.Validator = echoValidator{validator.New()}
+	e.POST("/users/:id", func(c echo.Context) error {
+		var in echoUserIn
+		if err := (&echo.DefaultBinder{}).BindBody(c, &in); err != nil {
+			return c.JSON(http.StatusBadRequest, map[string]any{"status": 400, "detail": err.Error()})
+		}
+		var errs []string
+		var id int
+		if err := echo.PathParamsBinder(c).MustInt("id", &id).BindError(); err != nil || id < 1 {
+			errs = append(errs, "path.id must be an integer >= 1")
+		}
+		limit := 10
+		if err := echo.QueryParamsBinder(c).Int("limit", &limit).BindError(); err != nil || limit < 1 || limit > 100 {
+			errs = append(errs, "query.limit must be an integer in 1..100")
+		}
+		if err := c.Validate(&in); err != nil {
+			var ve validator.ValidationErrors
+			if !errors.As(err, &ve) {
+				return err
+			}
+			for _, fe := range ve {
+				errs = append(errs, fe.Error())
+			}
+		}
+		if len(errs) > 0 {
+			return c.JSON(http.StatusUnprocessableEntity, map[string]any{"status": 422, "errors": errs})
+		}
+		return c.JSON(http.StatusOK, endpointOut{ID: id, Name: in.Name, Age: in.Age, Limit: limit})
+	})
+	return e
+}
+
 var endpointPeers = []app{
 	{"graft", loadGraftEndpoint},
 	{"nethttp", loadNetHTTPEndpoint},
+	{"chi", loadChiEndpoint},
 	{"gin", loadGinEndpoint},
+	{"echo", loadEchoEndpoint},
 	{"huma", loadHuma(false)},
 	{"huma-default", loadHuma(true)},
 }
@@ -281,6 +357,65 @@ func TestEndpointPeersAgree(t *testing.T) {
 	}
 }
 
+// The 422 case: three fields from three sources fail (path id 0, query
+// limit 500, body age 200), and every peer answers 422 listing all three.
+const (
+	endpoint422Target = "/users/0?limit=500"
+	endpoint422Body   = `{"name":"Ada Lovelace","age":200}`
+)
+
+var endpoint422Payload = []byte(endpoint422Body)
+
+// TestEndpointPeers422 checks that every peer answers the three-field case
+// with 422 and an "errors" list of three, so that none wins
+// BenchmarkEndpoint422 by stopping at the first failure.
+func TestEndpointPeers422(t *testing.T) {
+	for _, p := range endpointPeers {
+		t.Run(p.name, func(t *testing.T) {
+			code, got := serveEndpoint(p.load(t), endpoint422Target, endpoint422Body)
+			var m struct {
+				Errors []json.RawMessage `json:"errors"`
+			}
+			if err := json.Unmarshal([]byte(got), &m); err != nil || code != http.StatusUnprocessableEntity || len(m.Errors) != 3 {
+				t.Errorf("%d %s (%v), want 422 listing 3 errors", code, got, err)
+			}
+		})
+	}
+}
+
+// BenchmarkEndpoint422 serves the three-field 422 per op.
+func BenchmarkEndpoint422(b *testing.B) {
+	for _, p := range endpointPeers {
+		b.Run(p.name, func(b *testing.B) {
+			benchEndpoint(b, p.load(b), endpoint422Target, endpoint422Payload, http.StatusUnprocessableEntity)
+		})
+	}
+}
+
+// benchEndpoint serves one POST per op through the discarding writer,
+// with the body rewound each time; like benchRequests it also reports
+// cpu-ns/op.
+func benchEndpoint(b *testing.B, h http.Handler, target string, payload []byte, want int) {
+	w := newDiscardWriter()
+	body := &reusableBody{}
+	r := endpointRequest(target, string(payload))
+	b.ReportAllocs()
+	cpu0, ok := cpuTime()
+	n := 0
+	for b.Loop() {
+		body.Reset(payload)
+		r.Body = body
+		h.ServeHTTP(w, r)
+		n++
+	}
+	if cpu1, ok1 := cpuTime(); ok && ok1 && n > 0 {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
+	}
+	if w.status != 0 && w.status != want {
+		b.Fatalf("status %d, want %d", w.status, want)
+	}
+}
+
 // BenchmarkEndpointPeers serves the valid request per op through the
 // discarding writer, with the body rewound each time; like benchRequests it
 // also reports cpu-ns/op.
@@ -291,24 +426,7 @@ func BenchmarkEndpointPeers(b *testing.B) {
 			if code, got := serveEndpoint(h, endpointTarget, endpointBody); code != http.StatusOK || got != endpointWant {
 				b.Fatalf("%d %s", code, got)
 			}
-			w := newDiscardWriter()
-			body := &reusableBody{}
-			r := endpointRequest(endpointTarget, endpointBody)
-			b.ReportAllocs()
-			cpu0, ok := cpuTime()
-			n := 0
-			for b.Loop() {
-				body.Reset(endpointPayload)
-				r.Body = body
-				h.ServeHTTP(w, r)
-				n++
-			}
-			if cpu1, ok1 := cpuTime(); ok && ok1 && n > 0 {
-				b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
-			}
-			if w.status != 0 && w.status != http.StatusOK {
-				b.Fatalf("status %d", w.status)
-			}
+			benchEndpoint(b, h, endpointTarget, endpointPayload, http.StatusOK)
 		})
 	}
 }
