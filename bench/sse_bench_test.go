@@ -278,4 +278,3 @@ func BenchmarkSSE(b *testing.B) {
 		}
 	})
 }
-
