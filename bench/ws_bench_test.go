@@ -25,11 +25,13 @@ import (
 )
 
 // WebSocket benchmarks, graft against raw gws (the engine graft is built
-// on) in the same run, with the same minimal client:
+// on), gorilla/websocket and coder/websocket (ws_peers_test.go) in the same
+// run, with the same minimal client:
 //
-//   - BenchmarkWSEcho: round trips/s, 50 clients, 32-byte messages;
-//   - BenchmarkWSBroadcast: deliveries/s of a message published to 1,000
-//     subscribers;
+//   - BenchmarkWSEcho/c50, /c1000: round trips/s, 50 or 1,000 clients,
+//     32-byte messages;
+//   - BenchmarkWSBroadcast/s50, /s1000: deliveries/s of a message published
+//     to 50 or 1,000 subscribers;
 //   - BenchmarkWSIdleMemory: heap and stack per idle connection, 9,000
 //     connections (10,000 need 20,000+ descriptors with the clients in
 //     the same process; this machine's hard limit is 20,000).
@@ -157,6 +159,8 @@ var wsServers = []struct {
 }{
 	{"graft", startGraftWS},
 	{"gws", startRawGWS},
+	{"gorilla", startGorillaWS},
+	{"coder", startCoderWS},
 }
 
 // benchClient is a minimal client: masked binary frames out, frames in.
@@ -206,7 +210,12 @@ func (c *benchClient) readFrame() (int, error) {
 }
 
 func BenchmarkWSEcho(b *testing.B) {
-	const clients = 50
+	for _, clients := range []int{50, 1000} {
+		b.Run(fmt.Sprintf("c%d", clients), func(b *testing.B) { benchWSEcho(b, clients) })
+	}
+}
+
+func benchWSEcho(b *testing.B, clients int) {
 	msg := []byte("0123456789abcdef0123456789abcdef") // 32 bytes
 	frame := maskedFrame(msg)
 	for _, srv := range wsServers {
@@ -248,7 +257,12 @@ func BenchmarkWSEcho(b *testing.B) {
 }
 
 func BenchmarkWSBroadcast(b *testing.B) {
-	const subscribers = 1000
+	for _, subscribers := range []int{50, 1000} {
+		b.Run(fmt.Sprintf("s%d", subscribers), func(b *testing.B) { benchWSBroadcast(b, subscribers) })
+	}
+}
+
+func benchWSBroadcast(b *testing.B, subscribers int) {
 	const window = 32 // messages in flight, well under the backpressure limit
 	msg := []byte("0123456789abcdef0123456789abcdef")
 	for _, srv := range wsServers {
@@ -261,7 +275,7 @@ func BenchmarkWSBroadcast(b *testing.B) {
 			for i := range cs {
 				cs[i] = dialBench(b, s.addr, "/sub")
 			}
-			for atomic.LoadInt64(&s.subscribe) < subscribers {
+			for atomic.LoadInt64(&s.subscribe) < int64(subscribers) {
 				time.Sleep(time.Millisecond)
 			}
 			for _, c := range cs {
@@ -283,7 +297,7 @@ func BenchmarkWSBroadcast(b *testing.B) {
 					s.publish(msg)
 				}
 				sent += n
-				want := int64(sent) * subscribers
+				want := int64(sent) * int64(subscribers)
 				for got.Load() < want {
 					runtime.Gosched()
 				}

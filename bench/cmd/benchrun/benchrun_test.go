@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const round1 = `goos: linux
+BenchmarkGitHubAll/graft-2      1000   20000 ns/op   19000 cpu-ns/op   0 B/op   0 allocs/op
+BenchmarkGitHubAll/gin-2        1000   25000 ns/op   25000 cpu-ns/op   0 B/op   0 allocs/op
+BenchmarkWSEcho/c50/graft-2      200   23013 ns/op   43470 roundtrips/s
+PASS
+`
+
+const round2 = `BenchmarkGitHubAll/graft-2      1000   30000 ns/op   30000 cpu-ns/op   0 B/op   0 allocs/op
+BenchmarkGitHubAll/gin-2        1000   30000 ns/op   30000 cpu-ns/op   0 B/op   0 allocs/op
+`
+
+func TestParseBench(t *testing.T) {
+	ss := parseBench(round1, 1)
+	if len(ss) != 3 {
+		t.Fatalf("%d samples, want 3: %+v", len(ss), ss)
+	}
+	if ss[0].Name != "GitHubAll/graft" || ss[0].Metrics["cpu-ns/op"] != 19000 || ss[0].Metrics["allocs/op"] != 0 {
+		t.Errorf("first sample %+v", ss[0])
+	}
+	if ss[2].Name != "WSEcho/c50/graft" || ss[2].Metrics["roundtrips/s"] != 43470 {
+		t.Errorf("ws sample %+v", ss[2])
+	}
+}
+
+// TestRatioWithinRounds checks that a ratio is taken round by round: the
+// median of 0.76 and 1.0, not the ratio of medians.
+func TestRatioWithinRounds(t *testing.T) {
+	r := &results{Samples: append(parseBench(round1, 1), parseBench(round2, 2)...)}
+	st := r.ratio("GitHubAll/graft", "GitHubAll/gin", "cpu-ns/op")
+	if st.N != 2 || st.Min != 0.76 || st.Max != 1 || st.Median != 0.88 {
+		t.Errorf("ratio %+v, want min 0.76 max 1 median 0.88 over 2 rounds", st)
+	}
+	if u := r.timeUnit("GitHubAll/graft", "GitHubAll/gin"); u != "cpu-ns/op" {
+		t.Errorf("time unit %q", u)
+	}
+}
+
+// TestWritePage checks the targets verdicts and that every chart is well-
+// formed XML.
+func TestWritePage(t *testing.T) {
+	r := &results{Samples: append(parseBench(round1, 1), parseBench(round2, 2)...)}
+	r.Meta.Rounds = 2
+	dir := t.TempDir()
+	out := filepath.Join(dir, "benchmarks.md")
+	if err := writePage(r, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	// graft/gin median 0.88 ≤ 0.9 with 0 allocs: met.
+	if !strings.Contains(page, "| Routing, all GitHub routes: graft/gin time, 0 allocs | **0.880** [0.760 … 1.000], 0 allocs | ≤ 0.90 | met |") {
+		t.Errorf("routing target row missing or wrong:\n%s", page)
+	}
+	if !strings.Contains(page, "| JSON response: graft/Fiber time | not measured |") {
+		t.Errorf("an unmeasured target must say so")
+	}
+	if !strings.Contains(page, "![Routing: all 203 GitHub API routes](bench/github-all.svg)") {
+		t.Errorf("chart not embedded")
+	}
+	charts, _ := filepath.Glob(filepath.Join(dir, "bench", "*.svg"))
+	if len(charts) == 0 {
+		t.Fatal("no chart written")
+	}
+	for _, c := range charts {
+		f, err := os.Open(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := xml.NewDecoder(f)
+		for {
+			if _, err := d.Token(); err != nil {
+				if err.Error() != "EOF" {
+					t.Errorf("%s: %v", filepath.Base(c), err)
+				}
+				break
+			}
+		}
+		f.Close()
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	out := `Running 5s test @ http://127.0.0.1:1/
+  Latency Distribution
+     50%  1.00ms
+     99%  850.00us
+Requests/sec:  27160.12
+`
+	m, err := parseWrk(out)
+	if err != nil || m["req/s"] != 27160.12 || m["p99-ms"] != 0.85 {
+		t.Errorf("%v %v", m, err)
+	}
+	if _, err := parseWrk(out + "  Non-2xx or 3xx responses: 12\n"); err == nil {
+		t.Error("error answers must fail the run")
+	}
+}

@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// runner runs the steps of one benchrun.
+type runner struct {
+	opts     options
+	benchDir string
+	raw      string // raw outputs
+	tmp      string // binaries
+	res      results
+}
+
+// suite is one test binary's benchmarks measured in the micro step.
+type suite struct {
+	name  string // binary and raw file name
+	pkg   string // import path
+	bench string // -test.bench pattern
+	quick bool   // also in --quick runs
+}
+
+// microSuites: the peers (bench module) and graft's own costs (core, di,
+// ws and the batteries' packages; a suite whose package does not exist is
+// skipped).
+var microSuites = []suite{
+	{"peers", "github.com/graftgo/graft/bench",
+		`^Benchmark(GitHubAll|GitHubParam3|Plaintext|JSON|EchoUser|IssueParams|EndpointPeers|Endpoint422|SSE)$`, true},
+	{"core", "github.com/graftgo/graft",
+		`^Benchmark(ExtensionOverhead|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true},
+	{"di", "github.com/graftgo/graft/di", `^Benchmark(ScopedChain3|Singleton|Transient)$`, false},
+	{"ws", "github.com/graftgo/graft/ws", `^Benchmark(Publish|Recover)`, false},
+	{"observe", "github.com/graftgo/graft/plugins/observe", `^Benchmark`, false},
+	{"nats", "github.com/graftgo/graft/broker/nats", `^Benchmark(CrossNode|Publish)`, false},
+	{"redis", "github.com/graftgo/graft/broker/redis", `^Benchmark(CrossNode|Publish)`, false},
+}
+
+func (r *runner) all() (*results, error) {
+	if err := os.MkdirAll(r.tmp, 0o755); err != nil {
+		return nil, err
+	}
+	r.res.Meta = collectMeta(r.benchDir, r.opts)
+	steps := map[string]bool{}
+	for s := range strings.SplitSeq(r.opts.only, ",") {
+		steps[strings.TrimSpace(s)] = true
+	}
+	if steps["micro"] {
+		if err := r.micro(); err != nil {
+			return nil, err
+		}
+	}
+	if steps["ws"] {
+		if err := r.ws(); err != nil {
+			return nil, err
+		}
+	}
+	if steps["mem"] {
+		if r.opts.quick {
+			r.skip("idle memory per WebSocket connection: not run with --quick (it takes about a minute per server)")
+		} else if err := r.mem(); err != nil {
+			return nil, err
+		}
+	}
+	if steps["e2e"] {
+		if err := r.e2e(); err != nil {
+			return nil, err
+		}
+	}
+	r.res.Meta.LoadAfter = loadAvg()
+	return &r.res, nil
+}
+
+func (r *runner) skip(why string) {
+	fmt.Println("benchrun: skipped:", why)
+	r.res.Skipped = append(r.res.Skipped, why)
+}
+
+func (r *runner) logf(format string, args ...any) {
+	fmt.Printf("benchrun: "+format+"\n", args...)
+}
+
+// build compiles pkg's test binary; ok is false when the package does
+// not exist in this checkout.
+func (r *runner) build(name, pkg string) (string, bool, error) {
+	bin := filepath.Join(r.tmp, name+".test")
+	cmd := exec.Command("go", "test", "-c", "-o", bin, pkg)
+	cmd.Dir = r.benchDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if bytes.Contains(out, []byte("no required module provides package")) ||
+			bytes.Contains(out, []byte("cannot find package")) ||
+			bytes.Contains(out, []byte("is not in std")) ||
+			bytes.Contains(out, []byte("matched no packages")) ||
+			bytes.Contains(out, []byte("directory not found")) {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("go test -c %s: %v\n%s", pkg, err, out)
+	}
+	if _, err := os.Stat(bin); err != nil { // a package without tests
+		return "", false, nil
+	}
+	return bin, true, nil
+}
+
+// runBench runs a test binary's benchmarks and records the samples.
+func (r *runner) runBench(bin, pattern, benchtime string, round int, rawName string) error {
+	args := []string{"-test.run", "^$", "-test.bench", pattern, "-test.benchmem", "-test.benchtime", benchtime}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = filepath.Dir(bin)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if f, ferr := os.OpenFile(filepath.Join(r.raw, rawName+".txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); ferr == nil {
+		fmt.Fprintf(f, "# round %d: %s %s\n", round, filepath.Base(bin), strings.Join(args, " "))
+		f.Write(out.Bytes())
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), pattern, err, tail(out.String(), 2000))
+	}
+	r.res.Samples = append(r.res.Samples, parseBench(out.String(), round)...)
+	return nil
+}
+
+func (r *runner) micro() error {
+	bt := "300ms"
+	if r.opts.quick {
+		bt = "50ms"
+	}
+	type built struct {
+		suite
+		bin string
+	}
+	var bins []built
+	for _, s := range microSuites {
+		if r.opts.quick && !s.quick {
+			continue
+		}
+		bin, ok, err := r.build(s.name, s.pkg)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			r.skip(fmt.Sprintf("micro suite %s: package %s is not in this checkout", s.name, s.pkg))
+			continue
+		}
+		bins = append(bins, built{s, bin})
+	}
+	for round := 1; round <= r.opts.rounds; round++ {
+		for _, b := range bins {
+			r.logf("micro round %d/%d: %s", round, r.opts.rounds, b.name)
+			if err := r.runBench(b.bin, b.bench, bt, round, "micro-"+b.name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// wsServers are the sub-benchmark names of the WebSocket benchmarks.
+var wsServers = []string{"graft", "gws", "gorilla", "coder"}
+
+func (r *runner) ws() error {
+	bin, ok, err := r.build("peers", "github.com/graftgo/graft/bench")
+	if err != nil || !ok {
+		return fmt.Errorf("building the bench module's test binary: %v", err)
+	}
+	bt := "1s"
+	if r.opts.quick {
+		bt = "200ms"
+	}
+	for round := 1; round <= r.opts.rounds; round++ {
+		// Rotate the order every round: the first server of a run warms
+		// the machine for the next.
+		for i := range wsServers {
+			srv := wsServers[(i+round)%len(wsServers)]
+			r.logf("ws round %d/%d: %s", round, r.opts.rounds, srv)
+			pat := fmt.Sprintf("^BenchmarkWS(Echo|Broadcast)$/.*/^%s$", srv)
+			if err := r.runBench(bin, pat, bt, round, "ws"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mem measures the RSS an idle WebSocket connection costs each server:
+// cmd/wsidle serves, a second wsidle process dials n connections, and the
+// server's VmRSS after a forced GC, less its RSS before the clients, over n.
+func (r *runner) mem() error {
+	bin := filepath.Join(r.tmp, "wsidle")
+	if out, err := r.goBuild(bin, "./cmd/wsidle"); err != nil {
+		return fmt.Errorf("building cmd/wsidle: %v\n%s", err, out)
+	}
+	n := noFileTarget()
+	if n < 1000 {
+		r.skip(fmt.Sprintf("idle memory: the descriptor limit allows only %d connections (raise it with ulimit -n)", n))
+		return nil
+	}
+	r.res.Meta.NoFile = fmt.Sprintf("%d connections (descriptor limit %d per process; server and clients are separate processes)", n, noFileLimit())
+	rounds := min(r.opts.rounds, 3)
+	for round := 1; round <= rounds; round++ {
+		for i := range wsServers {
+			srv := wsServers[(i+round)%len(wsServers)]
+			r.logf("mem round %d/%d: %s, %d connections", round, rounds, srv, n)
+			kib, err := idleRSS(bin, srv, n)
+			if err != nil {
+				return fmt.Errorf("idle memory of %s: %v", srv, err)
+			}
+			r.res.Samples = append(r.res.Samples, sample{Name: "WSIdleRSS/" + srv, Round: round,
+				Metrics: map[string]float64{"KiB/conn": kib, "conns": float64(n)}})
+		}
+	}
+	return nil
+}
+
+func (r *runner) goBuild(bin, pkg string) ([]byte, error) {
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = r.benchDir
+	return cmd.CombinedOutput()
+}
+
+// e2e runs wrk (and h2load) against cmd/plaintext's servers.
+func (r *runner) e2e() error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		r.skip("end to end (wrk): wrk is not installed; bench/run installs it with apt-get when it runs as root (apt-get install -y wrk)")
+		return nil
+	}
+	bin := filepath.Join(r.tmp, "plaintext")
+	if out, err := r.goBuild(bin, "./cmd/plaintext"); err != nil {
+		return fmt.Errorf("building cmd/plaintext: %v\n%s", err, out)
+	}
+	pin := runtime.NumCPU() >= 2
+	if _, err := exec.LookPath("taskset"); err != nil {
+		pin = false
+	}
+	dur := "5s"
+	if r.opts.quick {
+		dur = "1s"
+	}
+	servers := []string{"graft", "nethttp", "fiber"}
+	_, h2err := exec.LookPath("h2load")
+	if h2err != nil {
+		r.skip("HTTP/2 end to end (h2load): h2load is not installed (apt-get install -y nghttp2-client)")
+	}
+	for round := 1; round <= r.opts.rounds; round++ {
+		for i := range servers {
+			srv := servers[(i+round)%len(servers)]
+			r.logf("e2e round %d/%d: %s", round, r.opts.rounds, srv)
+			url, stop, err := startServer(bin, pin, "-server", srv, "-addr", "127.0.0.1:0")
+			if err != nil {
+				return fmt.Errorf("starting %s: %v", srv, err)
+			}
+			for _, path := range []string{"/", "/json"} {
+				work := map[string]string{"/": "plaintext", "/json": "json"}[path]
+				if _, err := loadTool(pin, "wrk", "-t1", "-c64", "-d1s", url+path); err != nil {
+					stop()
+					return err
+				}
+				out, err := loadTool(pin, "wrk", "-t1", "-c64", "-d"+dur, "--latency", url+path)
+				if err != nil {
+					stop()
+					return err
+				}
+				r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s\n%s", round, srv, path, out))
+				m, err := parseWrk(out)
+				if err != nil {
+					stop()
+					return fmt.Errorf("wrk against %s%s: %v\n%s", srv, path, err, out)
+				}
+				r.res.Samples = append(r.res.Samples, sample{Name: "E2E/" + work + "/" + srv, Round: round, Metrics: m})
+				if h2err == nil && srv != "fiber" {
+					n := "200000"
+					if r.opts.quick {
+						n = "20000"
+					}
+					out, err := loadTool(pin, "h2load", "-n", n, "-c", "16", "-m", "16", url+path)
+					if err != nil {
+						stop()
+						return err
+					}
+					r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s h2load\n%s", round, srv, path, out))
+					if m, err := parseH2load(out); err == nil {
+						r.res.Samples = append(r.res.Samples, sample{Name: "E2EH2/" + work + "/" + srv, Round: round, Metrics: m})
+					} else {
+						stop()
+						return fmt.Errorf("h2load against %s%s: %v\n%s", srv, path, err, out)
+					}
+				}
+			}
+			stop()
+		}
+	}
+	return nil
+}
+
+func (r *runner) appendRaw(name, s string) {
+	if f, err := os.OpenFile(filepath.Join(r.raw, name+".txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		f.WriteString(s)
+		f.Close()
+	}
+}
+
+// startServer starts a server binary (on CPU 0 when pinned) and waits for
+// its "listening on URL" line.
+func startServer(bin string, pin bool, args ...string) (string, func(), error) {
+	name, argv := bin, args
+	if pin {
+		name, argv = "taskset", append([]string{"-c", "0", bin}, args...)
+	}
+	cmd := exec.Command(name, argv...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				lines <- u
+			}
+		}
+	}()
+	select {
+	case u := <-lines:
+		return u, stop, nil
+	case <-time.After(30 * time.Second):
+		stop()
+		return "", nil, errors.New("no \"listening on\" line within 30 s")
+	}
+}
+
+// loadTool runs a load generator (on CPU 1 when pinned).
+func loadTool(pin bool, tool string, args ...string) (string, error) {
+	name, argv := tool, args
+	if pin {
+		name, argv = "taskset", append([]string{"-c", "1", tool}, args...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, argv...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+var (
+	wrkRPS = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
+	wrkP99 = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)`)
+	wrkErr = regexp.MustCompile(`(?m)^\s+Non-2xx or 3xx responses:\s+(\d+)`)
+	h2RPS  = regexp.MustCompile(`finished in [0-9.]+\w+, ([0-9.]+) req/s`)
+	h2OK   = regexp.MustCompile(`requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed`)
+)
+
+func parseWrk(out string) (map[string]float64, error) {
+	if m := wrkErr.FindStringSubmatch(out); m != nil {
+		return nil, fmt.Errorf("%s answers were errors", m[1])
+	}
+	rps := wrkRPS.FindStringSubmatch(out)
+	p99 := wrkP99.FindStringSubmatch(out)
+	if rps == nil || p99 == nil {
+		return nil, errors.New("no Requests/sec or 99% latency line")
+	}
+	v, _ := strconv.ParseFloat(rps[1], 64)
+	l, _ := strconv.ParseFloat(p99[1], 64)
+	switch p99[2] {
+	case "us":
+		l /= 1000
+	case "s":
+		l *= 1000
+	}
+	return map[string]float64{"req/s": v, "p99-ms": l}, nil
+}
+
+func parseH2load(out string) (map[string]float64, error) {
+	m := h2RPS.FindStringSubmatch(out)
+	ok := h2OK.FindStringSubmatch(out)
+	if m == nil || ok == nil {
+		return nil, errors.New("no req/s or requests line")
+	}
+	if ok[2] != "0" {
+		return nil, fmt.Errorf("%s requests failed", ok[2])
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return map[string]float64{"req/s": v}, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
