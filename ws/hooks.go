@@ -15,7 +15,7 @@ type connHook struct {
 	covers func(*graft.Route) bool // the extension's Builder.Covers: routes of its scope
 	open   func(s *Socket)
 	close  func(s *Socket, code StatusCode, reason string)
-	wrap   func(next MessageHandler) MessageHandler
+	wrap   func(pattern string, next MessageHandler) MessageHandler
 }
 
 // MessageHandler handles one message a connection received: the route's
@@ -65,14 +65,17 @@ func OnClose(b *graft.Builder, fn func(s *Socket, code StatusCode, reason string
 // mw gets the handler it wraps (the route's Message handler, or one that
 // does nothing when the route has none) and returns the one to call, so
 // it runs code before and after each message, as Builder.Use does for
-// requests (a message counter, a span per message). The wrappers of a
-// route are composed once at start-up, the first extension's outermost;
-// messages refused by the route's rate limit reach none of them.
+// requests (a message counter, a span per message). mw is called once
+// per route at start-up with the route's pattern, so it can resolve what
+// it needs for the route then (a counter with the route's label) rather
+// than per message. The wrappers of a route are composed the first
+// extension's outermost; messages refused by the route's rate limit
+// reach none of them.
 //
 // The handler runs under the connection's handler lock, like Message; a
 // panic in a wrapper or in the handler is logged naming the route and
 // closes the connection with 1011. The other rules are OnOpen's.
-func WrapMessage(b *graft.Builder, mw func(next MessageHandler) MessageHandler) error {
+func WrapMessage(b *graft.Builder, mw func(pattern string, next MessageHandler) MessageHandler) error {
 	if mw == nil {
 		return fmt.Errorf("ws.WrapMessage from extension %s: the wrapper is nil", b.ID())
 	}
@@ -131,7 +134,7 @@ func messageChain(pattern string, inner MessageHandler, wraps []connHook) (Messa
 		inner = func(*Socket, []byte, OpCode) {}
 	}
 	for i := len(wraps) - 1; i >= 0; i-- {
-		if inner = wraps[i].wrap(inner); inner == nil {
+		if inner = wraps[i].wrap(pattern, inner); inner == nil {
 			return nil, fmt.Errorf("graft: WebSocket route %s: the ws.WrapMessage wrapper of extension %s returned a nil handler; return next or a handler that calls it", pattern, wraps[i].ext)
 		}
 	}

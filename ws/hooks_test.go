@@ -262,7 +262,7 @@ func TestExtensionConnHookSetupErrors(t *testing.T) {
 // wrapExt adds a message wrapper with WrapMessage from its Extend.
 type wrapExt struct {
 	id string
-	mw func(next MessageHandler) MessageHandler
+	mw func(pattern string, next MessageHandler) MessageHandler
 }
 
 func (e *wrapExt) ID() string                    { return e.id }
@@ -270,10 +270,13 @@ func (e *wrapExt) Requires() []string            { return []string{ExtensionID} 
 func (e *wrapExt) Extend(b *graft.Builder) error { return WrapMessage(b, e.mw) }
 
 // tracer is a wrapper that logs around every message it sees.
-func tracer(log *eventLog, name string) func(next MessageHandler) MessageHandler {
-	return func(next MessageHandler) MessageHandler {
+func tracer(log *eventLog, name string) func(pattern string, next MessageHandler) MessageHandler {
+	return func(pattern string, next MessageHandler) MessageHandler {
+		if pattern == "" {
+			panic("no pattern")
+		}
 		return func(s *Socket, data []byte, op OpCode) {
-			log.add("%s before %s %s %q", name, s.Route(), op, data)
+			log.add("%s before %s %s %q", name, pattern, op, data)
 			next(s, data, op)
 			log.add("%s after %s", name, s.Route())
 		}
@@ -338,7 +341,7 @@ func TestWrapMessage(t *testing.T) {
 // 1011 and is logged with the route.
 func TestWrapMessagePanic(t *testing.T) {
 	var logs syncBuffer
-	boom := &wrapExt{id: "test.boom", mw: func(next MessageHandler) MessageHandler {
+	boom := &wrapExt{id: "test.boom", mw: func(_ string, next MessageHandler) MessageHandler {
 		return func(s *Socket, data []byte, op OpCode) { panic("wrapper failed") }
 	}}
 	app := wsTestApp(t, graft.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, func(app *graft.App[graft.Ctx]) {
@@ -363,7 +366,7 @@ func TestWrapMessageSetupErrors(t *testing.T) {
 		want []string
 	}{
 		"nil wrapper": {&wrapExt{id: "test.nilwrap"}, []string{"ws.WrapMessage", "test.nilwrap", "nil"}},
-		"nil handler": {&wrapExt{id: "test.nilnext", mw: func(MessageHandler) MessageHandler { return nil }}, []string{"route /ws", "test.nilnext", "nil handler"}},
+		"nil handler": {&wrapExt{id: "test.nilnext", mw: func(string, MessageHandler) MessageHandler { return nil }}, []string{"route /ws", "test.nilnext", "nil handler"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			app := graft.New(graft.Config{Logger: wsQuietLogger()})
