@@ -41,12 +41,13 @@ var microSuites = []suite{
 	{"peers", "github.com/graftgo/graft/bench",
 		`^Benchmark(GitHubAll|GitHubParam3|Plaintext|JSON|EchoUser|IssueParams|EndpointPeers|Endpoint422|SSE)$`, true},
 	{"core", "github.com/graftgo/graft",
-		`^Benchmark(ExtensionOverhead|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true},
+		`^Benchmark(ExtensionOverhead|ExtensionOne|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true},
 	{"di", "github.com/graftgo/graft/di", `^Benchmark(ScopedChain3|Singleton|Transient)$`, false},
 	{"ws", "github.com/graftgo/graft/ws", `^Benchmark(Publish|Recover)`, false},
 	{"observe", "github.com/graftgo/graft/plugins/observe", `^Benchmark`, false},
-	{"nats", "github.com/graftgo/graft/broker/nats", `^Benchmark(CrossNode|Publish)`, false},
-	{"redis", "github.com/graftgo/graft/broker/redis", `^Benchmark(CrossNode|Publish)`, false},
+	{"broker", "github.com/graftgo/graft/broker/brokertest", `^Benchmark`, false},
+	{"nats", "github.com/graftgo/graft/broker/nats", `^Benchmark(CrossNode|History)`, false},
+	{"redis", "github.com/graftgo/graft/broker/redis", `^Benchmark(CrossNode|History)`, false},
 }
 
 func (r *runner) all() (*results, error) {
@@ -117,6 +118,10 @@ func (r *runner) build(name, pkg string) (string, bool, error) {
 }
 
 // runBench runs a test binary's benchmarks and records the samples.
+//
+// Samples of a suite other than the peers' are named suite/benchmark, so
+// that same-named benchmarks of two packages (broker/nats and
+// broker/redis) stay apart.
 func (r *runner) runBench(bin, pattern, benchtime string, round int, rawName string) error {
 	args := []string{"-test.run", "^$", "-test.bench", pattern, "-test.benchmem", "-test.benchtime", benchtime}
 	cmd := exec.Command(bin, args...)
@@ -133,7 +138,13 @@ func (r *runner) runBench(bin, pattern, benchtime string, round int, rawName str
 	if err != nil {
 		return fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), pattern, err, tail(out.String(), 2000))
 	}
-	r.res.Samples = append(r.res.Samples, parseBench(out.String(), round)...)
+	ss := parseBench(out.String(), round)
+	if suite, ok := strings.CutPrefix(rawName, "micro-"); ok && suite != "peers" {
+		for i := range ss {
+			ss[i].Name = suite + "/" + ss[i].Name
+		}
+	}
+	r.res.Samples = append(r.res.Samples, ss...)
 	return nil
 }
 
