@@ -47,14 +47,17 @@ func (e *Error) Error() string {
 
 // field is one config key.
 type field struct {
-	key     string   // dotted: "ws.idle-timeout"
-	flags   []string // primary flag name, then aliases
-	env     string
-	help    string
-	def     string // default tag
-	v       reflect.Value
-	initial string // the value before loading, formatted
-	source  string // "default", "file.toml:3", "env X", "flag --x"
+	key   string   // dotted: "ws.idle-timeout"
+	flags []string // primary flag name, then aliases
+	// inverted holds the aliases that set the negation of a boolean
+	// (tagged "!name": --ws-auto-ping=false sets DisablePings).
+	inverted map[string]bool
+	env      string
+	help     string
+	def      string // default tag
+	v        reflect.Value
+	initial  string // the value before loading, formatted
+	source   string // "default", "file.toml:3", "env X", "flag --x"
 }
 
 // Loader loads registered structs from a TOML file, the environment and
@@ -79,6 +82,7 @@ type flagSet struct {
 	f    *field
 	name string
 	val  string
+	neg  bool // an inverted alias: the key gets the negation of val
 }
 
 // New returns a Loader whose environment variables start with prefix and
@@ -198,6 +202,20 @@ func (l *Loader) addStruct(section string, sv reflect.Value) error {
 			f.flags = strings.Split(t, ",")
 		} else {
 			f.flags = []string{full}
+		}
+		for i, n := range f.flags {
+			if !strings.HasPrefix(n, "!") {
+				continue
+			}
+			if i == 0 || sf.Type.Kind() != reflect.Bool {
+				return fmt.Errorf("config: %s: flag %q: only an alias of a bool key may be inverted (flag:\"name,!alias\")", where, n)
+			}
+			n = n[1:]
+			f.flags[i] = n
+			if f.inverted == nil {
+				f.inverted = map[string]bool{}
+			}
+			f.inverted[n] = true
 		}
 		f.env = sf.Tag.Get("env")
 		if f.env == "" {
@@ -382,17 +400,24 @@ type flagValue struct {
 	l    *Loader
 	f    *field
 	name string
+	neg  bool // an inverted alias of a bool key
 }
 
 func (fv *flagValue) String() string {
 	if fv == nil || fv.f == nil {
 		return ""
 	}
-	return fv.f.shownDefault()
+	d := fv.f.shownDefault()
+	if fv.neg {
+		if b, err := strconv.ParseBool(d); err == nil {
+			return strconv.FormatBool(!b)
+		}
+	}
+	return d
 }
 
 func (fv *flagValue) Set(s string) error {
-	fv.l.pending = append(fv.l.pending, flagSet{fv.f, fv.name, s})
+	fv.l.pending = append(fv.l.pending, flagSet{fv.f, fv.name, s, fv.neg})
 	return nil
 }
 
@@ -447,7 +472,7 @@ func (l *Loader) DefineFlags(fs *flag.FlagSet) {
 
 func (l *Loader) defineFlags(fs *flag.FlagSet, f *field) {
 	for _, n := range f.flags {
-		fs.Var(&flagValue{l, f, n}, n, f.help)
+		fs.Var(&flagValue{l, f, n, f.inverted[n]}, n, f.help)
 	}
 }
 
@@ -543,7 +568,13 @@ func (l *Loader) apply() error {
 		f.source = "env " + name
 	}
 	for _, p := range l.pending {
-		if msg := parseInto(p.f.v, p.val); msg != "" {
+		val := p.val
+		if p.neg {
+			if b, err := strconv.ParseBool(val); err == nil {
+				val = strconv.FormatBool(!b)
+			}
+		}
+		if msg := parseInto(p.f.v, val); msg != "" {
 			return &Error{Source: "flag --" + p.name, Key: p.f.key, Value: p.val, Problem: msg}
 		}
 		p.f.source = "flag --" + p.name

@@ -341,3 +341,65 @@ func TestAddAfterLoad(t *testing.T) {
 		t.Fatalf("Add after Load: %v", err)
 	}
 }
+
+// TestInvertedAlias: a bool key's alias tagged "!name" sets the key's
+// negation, so an old flag that says what it turns on (--auto-ping=false)
+// keeps working for a key that says what it turns off (disable-pings),
+// which the file and the environment set too.
+func TestInvertedAlias(t *testing.T) {
+	type pings struct {
+		DisablePings bool `flag:"disable-pings,!auto-ping" help:"stop the pings"`
+	}
+	load := func(env []string, args ...string) (*Loader, *pings, *flag.FlagSet, error) {
+		cfg := &pings{}
+		l := New("GRAFT")
+		l.SetEnviron(func() []string { return env })
+		if err := l.Add("ws", cfg); err != nil {
+			t.Fatal(err)
+		}
+		fs := flag.NewFlagSet("app", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		l.DefineFlags(fs)
+		return l, cfg, fs, l.Load(fs, append([]string{}, args...))
+	}
+	for _, tc := range []struct {
+		env    []string
+		args   []string
+		want   bool
+		source string
+	}{
+		{nil, []string{"--auto-ping=false"}, true, "flag --auto-ping"},
+		{nil, []string{"--auto-ping"}, false, "flag --auto-ping"},
+		{[]string{"GRAFT_WS_DISABLE_PINGS=true"}, nil, true, "env GRAFT_WS_DISABLE_PINGS"},
+		{[]string{"GRAFT_WS_DISABLE_PINGS=true"}, []string{"--auto-ping=true"}, false, "flag --auto-ping"},
+		{nil, []string{"--disable-pings"}, true, "flag --disable-pings"},
+	} {
+		l, cfg, _, err := load(tc.env, tc.args...)
+		if err != nil || cfg.DisablePings != tc.want || l.Source("ws.disable-pings") != tc.source {
+			t.Errorf("env %v args %v: err %v, DisablePings %v from %q; want %v from %q", tc.env, tc.args, err, cfg.DisablePings, l.Source("ws.disable-pings"), tc.want, tc.source)
+		}
+	}
+	_, _, _, err := load(nil, "--auto-ping=sometimes")
+	if err == nil || err.Error() != `config: flag --auto-ping: key "ws.disable-pings" = "sometimes": expected true or false` {
+		t.Errorf("bad value: %v", err)
+	}
+	l, _, fs, _ := load(nil)
+	var out bytes.Buffer
+	l.WriteHelp(&out, fs)
+	if want := "  --disable-pings, --auto-ping=false\n      stop the pings (default false; env GRAFT_WS_DISABLE_PINGS)\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("--help lacks %q:\n%s", want, out.String())
+	}
+	for _, target := range []any{
+		&struct {
+			N int `flag:"n,!m"`
+		}{},
+		&struct {
+			B bool `flag:"!b"`
+		}{},
+	} {
+		err := New("GRAFT").Add("s", target)
+		if err == nil || !strings.Contains(err.Error(), `only an alias of a bool key may be inverted (flag:"name,!alias")`) {
+			t.Errorf("Add(%T): %v", target, err)
+		}
+	}
+}

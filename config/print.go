@@ -39,7 +39,14 @@ func (l *Loader) WriteHelp(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "  --config file\n      TOML file to load settings from (env %s)\n", l.ConfigEnv())
 	fmt.Fprintf(w, "  --print-config\n      print the merged config as TOML, with where each value came from, and exit\n")
 	for _, f := range l.fields {
-		names := "--" + strings.Join(f.flags, ", --")
+		shown := make([]string, len(f.flags))
+		for i, n := range f.flags {
+			shown[i] = "--" + n
+			if f.inverted[n] {
+				shown[i] += "=false" // sets the key to true
+			}
+		}
+		names := strings.Join(shown, ", ")
 		if tn := typeName(f.v.Type()); tn != "" {
 			names += " " + tn
 		}
@@ -47,12 +54,16 @@ func (l *Loader) WriteHelp(w io.Writer, fs *flag.FlagSet) {
 		if help == "" {
 			help = "config key " + f.key
 		}
+		// Every key shows its default, the zero value's too: "none"
+		// for an empty string or list.
 		var extra []string
-		if d := f.shownDefault(); d != "" && d != format(reflect.New(f.v.Type()).Elem()) {
+		switch d := f.shownDefault(); {
+		case d == "" || d == "[]":
+			extra = append(extra, "default none")
+		case f.v.Kind() == reflect.String || f.v.Kind() == reflect.Slice:
 			extra = append(extra, "default "+strconv.Quote(d))
-			if f.v.Kind() != reflect.String && f.v.Kind() != reflect.Slice {
-				extra[0] = "default " + d
-			}
+		default:
+			extra = append(extra, "default "+d)
 		}
 		extra = append(extra, "env "+f.env)
 		fmt.Fprintf(w, "  %s\n      %s (%s)\n", names, help, strings.Join(extra, "; "))

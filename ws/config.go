@@ -2,9 +2,7 @@ package ws
 
 import (
 	"context"
-	"flag"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/graftgo/graft"
@@ -13,7 +11,7 @@ import (
 
 // Config holds the app-wide WebSocket settings, the WebSocket extension's
 // config section [ws] (see Extension and docs/config.md): every field but
-// Broker and DisablePings is a key loaded from the TOML file, GRAFT_WS_…
+// Broker is a key loaded from the TOML file, GRAFT_WS_…
 // variables and --ws.… flags (the older --ws-… and --broker-… spellings
 // still work). A Behavior field left at its zero value
 // takes the value here; a zero value here means the documented default,
@@ -31,9 +29,9 @@ type Config struct {
 	// limit. Flag --ws-max-backpressure.
 	MaxBackpressure int `flag:"ws.max-backpressure,ws-max-backpressure" help:"bytes a WebSocket may have unsent before Send drops (-1: no limit)" default:"65536"`
 	// DisablePings stops the automatic pings sent to idle connections
-	// (uWebSockets' sendPingsAutomatically, on by default). Flag
-	// --ws-auto-ping=false.
-	DisablePings bool `toml:"-"`
+	// (uWebSockets' sendPingsAutomatically, on by default). Key
+	// ws.disable-pings; the older flag --ws-auto-ping=false sets it too.
+	DisablePings bool `flag:"ws.disable-pings,!ws-auto-ping" help:"stop the automatic pings to idle WebSockets (--ws-auto-ping=false, the older spelling, does the same)"`
 	// PerMessageDeflate negotiates permessage-deflate on every WebSocket
 	// route. Flag --ws-per-message-deflate.
 	PerMessageDeflate bool `flag:"ws.per-message-deflate,ws-per-message-deflate" help:"negotiate permessage-deflate compression on WebSockets"`
@@ -86,36 +84,6 @@ func poolSize(n int) int {
 	return n
 }
 
-// registerFlags defines --ws-auto-ping on fs: DisablePings's flag, which
-// says what it turns on and so cannot be generated from the field. The
-// other settings' flags come from the config section.
-func (c *Config) registerFlags(fs *flag.FlagSet) {
-	fs.Var((*invertedBool)(&c.DisablePings), "ws-auto-ping", "ping idle WebSockets automatically (default true; --ws-auto-ping=false turns pings off)")
-}
-
-// invertedBool is a boolean flag stored as its negation, so that a field
-// whose zero value means "on" (DisablePings) can have a flag that says
-// what it turns on (--ws-auto-ping, default true).
-type invertedBool bool
-
-func (b *invertedBool) String() string {
-	if b == nil {
-		return "true"
-	}
-	return strconv.FormatBool(!bool(*b))
-}
-
-func (b *invertedBool) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	*b = invertedBool(!v)
-	return nil
-}
-
-func (b *invertedBool) IsBoolFlag() bool { return true }
-
 // ExtensionID is the ID of the WebSocket extension.
 const ExtensionID = "graft.ws"
 
@@ -140,10 +108,6 @@ func Extension(cfg Config) *Hub {
 
 // ID returns ExtensionID.
 func (h *Hub) ID() string { return ExtensionID }
-
-// DefineFlags defines --ws-auto-ping, the one setting that is not a
-// config key.
-func (h *Hub) DefineFlags(fs *flag.FlagSet) { h.cfg.registerFlags(fs) }
 
 // ConfigSection makes Config the app's [ws] config section
 // (graft.ConfigSectioner): the loader fills it from the file, the
@@ -172,7 +136,6 @@ func (h *Hub) LifecycleTimeout() time.Duration { return hubHookTimeout }
 
 var (
 	_ graft.Extension        = (*Hub)(nil)
-	_ graft.FlagDefiner      = (*Hub)(nil)
 	_ graft.Starter          = (*Hub)(nil)
 	_ graft.Stopper          = (*Hub)(nil)
 	_ graft.LifecycleTimeout = (*Hub)(nil)

@@ -157,3 +157,52 @@ func TestExtensionConfigSection(t *testing.T) {
 		t.Fatalf("typo: %v\nwant %s", err, want)
 	}
 }
+
+// DisablePings is a config key like the others (issue 13: --help lists
+// every flag with its env name): the file's ws.disable-pings and
+// GRAFT_WS_DISABLE_PINGS set it, --ws-auto-ping=false still does, and
+// --help lists both spellings with the env name. It used to be a plain
+// flag with neither a file key nor an env name.
+func TestDisablePingsIsAKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "app.toml")
+	if err := os.WriteFile(file, []byte("[ws]\ndisable-pings = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		env, args []string
+		want      bool
+		source    string
+	}{
+		{args: []string{"--config", file}, want: true, source: file + ":2"},
+		{env: []string{"GRAFT_WS_DISABLE_PINGS", "true"}, want: true, source: "env GRAFT_WS_DISABLE_PINGS"},
+		{args: []string{"--ws-auto-ping=false"}, want: true, source: "flag --ws-auto-ping"},
+		{args: []string{"--config", file, "--ws-auto-ping"}, want: false, source: "flag --ws-auto-ping"},
+		{args: []string{"--ws.disable-pings"}, want: true, source: "flag --ws.disable-pings"},
+	}
+	for _, tc := range cases {
+		if tc.env != nil {
+			t.Setenv(tc.env[0], tc.env[1])
+		}
+		app := graft.New(graft.Config{Logger: wsQuietLogger()})
+		h := Extension(Config{})
+		app.Register(h)
+		if err := app.ParseFlags(append([]string{}, tc.args...)); err != nil {
+			t.Fatalf("%v %v: %v", tc.env, tc.args, err)
+		}
+		if h.cfg.DisablePings != tc.want || app.ConfigLoader().Source("ws.disable-pings") != tc.source {
+			t.Errorf("%v %v: DisablePings %v from %q, want %v from %q", tc.env, tc.args, h.cfg.DisablePings, app.ConfigLoader().Source("ws.disable-pings"), tc.want, tc.source)
+		}
+		if tc.env != nil {
+			os.Unsetenv(tc.env[0])
+		}
+	}
+	app := graft.New(graft.Config{Logger: wsQuietLogger()})
+	app.Register(Extension(Config{}))
+	var out strings.Builder
+	app.Flags().SetOutput(&out)
+	_ = app.ParseFlags([]string{"--help"})
+	want := "  --ws.disable-pings, --ws-auto-ping=false\n      stop the automatic pings to idle WebSockets (--ws-auto-ping=false, the older spelling, does the same) (default false; env GRAFT_WS_DISABLE_PINGS)\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("--help lacks %q:\n%s", want, out.String())
+	}
+}
