@@ -17,6 +17,11 @@ type Message struct {
 	Payload []byte
 	// Binary is true for a binary WebSocket frame, false for a text frame.
 	Binary bool
+	// Position is the message's place in its topic's history (see
+	// History) when the topic keeps one, so that every node delivers it
+	// with the offset and epoch the publishing node got from Append; the
+	// zero Position otherwise.
+	Position Position
 }
 
 // DeliverFunc receives the messages that other nodes published on topics

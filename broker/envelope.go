@@ -29,20 +29,26 @@ func (id NodeID) String() string { return hex.EncodeToString(id[:]) }
 //	offset  size  field
 //	0       1     magic 'G'
 //	1       1     version (1)
-//	2       1     flags: bit 0 = binary frame; other bits must be 0
+//	2       1     flags: bit 0 = binary frame; bit 1 = position follows
+//	              the topic; other bits must be 0
 //	3       16    origin NodeID
 //	19      1-10  topic length, unsigned varint
 //	...     n     topic bytes
+//	...     1-10  (bit 1) offset, unsigned varint
+//	...     1-10  (bit 1) epoch length, unsigned varint
+//	...     n     (bit 1) epoch bytes
 //	...     rest  payload
 const (
 	envelopeMagic   = 'G'
 	envelopeVersion = 1
 	flagBinary      = 1 << 0
+	flagPosition    = 1 << 1
 	headerLen       = 3 + len(NodeID{})
 )
 
-// MaxEnvelopeOverhead is the most bytes an envelope adds to a message's topic
-// and payload.
+// MaxEnvelopeOverhead is the most bytes an envelope adds to a message's
+// topic and payload when the message carries no Position (one with a
+// Position adds at most 2*binary.MaxVarintLen64 and the epoch's length).
 const MaxEnvelopeOverhead = headerLen + binary.MaxVarintLen64
 
 // ErrMalformedEnvelope is wrapped by every error DecodeEnvelope returns.
@@ -56,16 +62,29 @@ func AppendEnvelope(dst []byte, origin NodeID, m Message) []byte {
 	if m.Binary {
 		flags |= flagBinary
 	}
+	positioned := m.Position != (Position{})
+	if positioned {
+		flags |= flagPosition
+	}
 	dst = append(dst, envelopeMagic, envelopeVersion, flags)
 	dst = append(dst, origin[:]...)
 	dst = binary.AppendUvarint(dst, uint64(len(m.Topic)))
 	dst = append(dst, m.Topic...)
+	if positioned {
+		dst = binary.AppendUvarint(dst, m.Position.Offset)
+		dst = binary.AppendUvarint(dst, uint64(len(m.Position.Epoch)))
+		dst = append(dst, m.Position.Epoch...)
+	}
 	return append(dst, m.Payload...)
 }
 
 // EnvelopeSize returns the length of m's envelope.
 func EnvelopeSize(m Message) int {
-	return headerLen + uvarintLen(uint64(len(m.Topic))) + len(m.Topic) + len(m.Payload)
+	n := headerLen + uvarintLen(uint64(len(m.Topic))) + len(m.Topic) + len(m.Payload)
+	if m.Position != (Position{}) {
+		n += uvarintLen(m.Position.Offset) + uvarintLen(uint64(len(m.Position.Epoch))) + len(m.Position.Epoch)
+	}
+	return n
 }
 
 func uvarintLen(x uint64) int {
@@ -91,7 +110,7 @@ func DecodeEnvelope(b []byte) (origin NodeID, m Message, err error) {
 	if b[1] != envelopeVersion {
 		return origin, m, fmt.Errorf("%w: unsupported version %d", ErrMalformedEnvelope, b[1])
 	}
-	if b[2]&^flagBinary != 0 {
+	if b[2]&^(flagBinary|flagPosition) != 0 {
 		return origin, m, fmt.Errorf("%w: unknown flags %#x", ErrMalformedEnvelope, b[2])
 	}
 	copy(origin[:], b[3:headerLen])
@@ -105,7 +124,25 @@ func DecodeEnvelope(b []byte) (origin NodeID, m Message, err error) {
 		return origin, m, fmt.Errorf("%w: topic length %d exceeds the %d bytes left", ErrMalformedEnvelope, n, len(rest))
 	}
 	m.Topic = string(rest[:n])
-	m.Payload = rest[n:]
+	rest = rest[n:]
+	if b[2]&flagPosition != 0 {
+		off, k := binary.Uvarint(rest)
+		if k <= 0 {
+			return origin, m, fmt.Errorf("%w: bad offset", ErrMalformedEnvelope)
+		}
+		rest = rest[k:]
+		n, k := binary.Uvarint(rest)
+		if k <= 0 {
+			return origin, m, fmt.Errorf("%w: bad epoch length", ErrMalformedEnvelope)
+		}
+		rest = rest[k:]
+		if n > uint64(len(rest)) {
+			return origin, m, fmt.Errorf("%w: epoch length %d exceeds the %d bytes left", ErrMalformedEnvelope, n, len(rest))
+		}
+		m.Position = Position{Offset: off, Epoch: string(rest[:n])}
+		rest = rest[n:]
+	}
+	m.Payload = rest
 	m.Binary = b[2]&flagBinary != 0
 	return origin, m, nil
 }

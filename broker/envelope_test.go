@@ -14,6 +14,8 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		{Topic: "chat", Payload: []byte("hello")},
 		{Topic: "a b.*.>\x00\xff", Payload: []byte{0, 1, 2}, Binary: true},
 		{Topic: strings.Repeat("t", 300), Payload: bytes.Repeat([]byte{7}, 70000)},
+		{Topic: "chat.lobby", Payload: []byte("positioned"), Position: Position{Offset: 1 << 40, Epoch: "9f3c01"}},
+		{Topic: "b", Payload: []byte{1}, Binary: true, Position: Position{Offset: 1, Epoch: "e"}},
 	} {
 		env := AppendEnvelope([]byte("prefix"), id, m)
 		if !bytes.HasPrefix(env, []byte("prefix")) {
@@ -23,14 +25,14 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		if len(env) != EnvelopeSize(m) {
 			t.Errorf("EnvelopeSize = %d, envelope is %d bytes", EnvelopeSize(m), len(env))
 		}
-		if len(env)-len(m.Topic)-len(m.Payload) > MaxEnvelopeOverhead {
+		if m.Position == (Position{}) && len(env)-len(m.Topic)-len(m.Payload) > MaxEnvelopeOverhead {
 			t.Errorf("overhead above MaxEnvelopeOverhead")
 		}
 		origin, got, err := DecodeEnvelope(env)
 		if err != nil {
 			t.Fatalf("decode %q: %v", m.Topic, err)
 		}
-		if origin != id || got.Topic != m.Topic || !bytes.Equal(got.Payload, m.Payload) || got.Binary != m.Binary {
+		if origin != id || got.Topic != m.Topic || !bytes.Equal(got.Payload, m.Payload) || got.Binary != m.Binary || got.Position != m.Position {
 			t.Errorf("round trip of %+v gave %v %+v", m, origin, got)
 		}
 	}
@@ -39,6 +41,9 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 func TestDecodeMalformedEnvelope(t *testing.T) {
 	good := AppendEnvelope(nil, NewNodeID(), Message{Topic: "chat", Payload: []byte("hi")})
 	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	// "chat" at headerLen+1, then the position: offset 5, epoch "ab".
+	pos := AppendEnvelope(nil, NewNodeID(), Message{Topic: "chat", Position: Position{Offset: 5, Epoch: "ab"}})
+	at := headerLen + 1 + len("chat")
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -53,6 +58,9 @@ func TestDecodeMalformedEnvelope(t *testing.T) {
 		{"topic longer than rest", mutate(func(b []byte) []byte { b[headerLen] = 100; return b }), "exceeds"},
 		{"topic cut", good[:headerLen+3], "exceeds"},
 		{"varint overflow", append(bytes.Clone(good[:headerLen]), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), "bad topic length"},
+		{"position flag, no offset", pos[:at], "bad offset"},
+		{"position flag, no epoch length", pos[:at+1], "bad epoch length"},
+		{"epoch cut", pos[:at+3], "epoch length 2 exceeds"},
 		{"huge topic length", append(bytes.Clone(good[:headerLen]), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), "exceeds"},
 	} {
 		_, _, err := DecodeEnvelope(tc.in)

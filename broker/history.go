@@ -213,3 +213,15 @@ func MatchPattern(pattern, topic string) bool {
 func NoHistory(topic string) error {
 	return fmt.Errorf("%w %q: add a HistoryRule whose Pattern matches it", ErrNoHistory, topic)
 }
+
+// HistoryProvider is implemented by brokers whose server can also keep the
+// topic histories, shared by every node on it (graft/broker/redis: Redis
+// Streams; graft/broker/nats: JetStream). The WebSocket hub uses it when
+// it has a broker and history rules but no History of its own: several
+// nodes need one shared history, or their offsets would disagree.
+type HistoryProvider interface {
+	// NewHistory returns a History for policies on the broker's server,
+	// over the broker's own connection. It may be called once Start has
+	// succeeded; the History stops working when the broker is closed.
+	NewHistory(policies HistoryPolicies) (History, error)
+}

@@ -175,7 +175,7 @@ func (n *MemoryNode) Publish(ctx context.Context, m Message) error {
 	if len(nodes) == 0 || len(nodes) == 1 && nodes[0] == n {
 		return nil
 	}
-	q := queued{origin: n.ID(), m: Message{Topic: m.Topic, Payload: slices.Clone(m.Payload), Binary: m.Binary}}
+	q := queued{origin: n.ID(), m: Message{Topic: m.Topic, Payload: slices.Clone(m.Payload), Binary: m.Binary, Position: m.Position}}
 	for _, to := range nodes {
 		if to == n {
 			continue

@@ -61,6 +61,25 @@ type Config struct {
 	// reaches this node only (ErrLocalOnly). Flag --broker-optional.
 	BrokerOptional bool `flag:"ws.broker-optional,broker-optional" help:"start without the WebSocket broker if it does not connect within --broker-wait, and keep connecting in the background"`
 
+	// History lists the topics that keep a bounded history, so that a
+	// client that reconnects gets what it missed (SubscribeFrom, the
+	// client protocol of docs/websocket.md): the first rule whose Pattern
+	// (a glob where '*' matches any run of bytes, dots included) matches
+	// a topic gives its Size and TTL. Each publication on such a topic
+	// gets an offset from the history and reaches subscribers with it.
+	// Empty: no topic keeps one. Set in code (not a config key).
+	History broker.HistoryPolicies `toml:"-"`
+	// HistoryStore keeps the histories; nil means the broker's (Redis
+	// Streams, JetStream: a broker.HistoryProvider) when Broker is set,
+	// else one in memory, for this node only. It must cover every topic
+	// History does.
+	HistoryStore broker.History `toml:"-"`
+	// HistoryCheck is how often a node compares the top of each history
+	// topic it has subscribers for with what it delivered, and reads what
+	// the bus lost (a publication during a broker outage with none after
+	// it) from the history; default 5s. Flag --ws.history-check.
+	HistoryCheck time.Duration `flag:"ws.history-check" help:"how often a node checks its WebSocket history topics for publications the bus lost" default:"5s"`
+
 	// PoolMaxItems is the number of connection objects each route makes
 	// up front and keeps for reuse; default 1024 (graft's
 	// DefaultPoolMaxItems), -1 disables pooling. Flag

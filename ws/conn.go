@@ -361,6 +361,7 @@ func (s *Socket) Unsubscribe(topic string) bool {
 	if after == 0 {
 		s.hub.syncBus(topic)
 	}
+	s.hub.forgetStream(topic, k)
 	s.subscriptionChanged(topic, after, before)
 	return true
 }
@@ -390,7 +391,9 @@ func (s *Socket) Topics() []string {
 }
 
 // Publish sends data to every subscriber of topic except this connection,
-// on this node and, through the broker, on the others. The frame is
+// on this node and, through the broker, on the others. On a topic with a
+// history (Config.History) it reaches this connection too, if subscribed,
+// so that the offsets it receives have no holes (see Hub.Publish). The frame is
 // encoded once for all local subscribers. A subscriber over its
 // backpressure limit misses the message (see Send). When the broker could
 // not take the message the error is a *BusError (errors.Is(err,
@@ -404,6 +407,9 @@ func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
 	}
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)
+	}
+	if s.hub.hasHistory(topic) {
+		return s.hub.publishHistory(topic, data, op)
 	}
 	s.hub.publishLocal(topic, data, op, s)
 	return s.hub.publishBus(topic, data, op)
@@ -514,6 +520,15 @@ func (e *wsEvents[T]) OnMessage(gc *gws.Conn, msg *gws.Message) {
 		}
 		_ = msg.Close()
 		return
+	}
+	if s.set.clientSub != nil {
+		s.cbMu.Lock()
+		handled := s.clientControl(msg.Bytes(), OpCode(msg.Opcode))
+		s.cbMu.Unlock()
+		if handled {
+			_ = msg.Close()
+			return
+		}
 	}
 	if h := e.r.set.message; h != nil {
 		s.cbMu.Lock()

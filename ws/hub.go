@@ -47,6 +47,10 @@ type Hub struct {
 	retries             sync.WaitGroup // goroutines retrying bus subscriptions
 
 	bus [busStripes]busStripe
+
+	hist      atomic.Pointer[broker.History] // nil without Config.History
+	streamsMu sync.Mutex
+	streams   map[string]*stream // history topics with local subscribers
 }
 
 // subKey is a subscription: the connection and its generation, so that a
@@ -149,6 +153,10 @@ func (h *Hub) SetBroker(b broker.Broker) {
 // over its backpressure limit misses the message); when the broker could
 // not take the message the error is a *BusError, which matches
 // ErrLocalOnly: the local subscribers got it, the other nodes did not.
+// On a topic with a history (Config.History) the publication is first
+// appended to it, and delivered with its epoch and offset in a "pub"
+// message (docs/websocket.md); when the history fails nothing is
+// delivered and the error says so.
 // On a nil Hub (an app without WebSocket support) it does nothing.
 func (h *Hub) Publish(topic string, data []byte, op OpCode) error {
 	if op != OpText && op != OpBinary {
@@ -156,6 +164,9 @@ func (h *Hub) Publish(topic string, data []byte, op OpCode) error {
 	}
 	if h == nil {
 		return nil
+	}
+	if h.hasHistory(topic) {
+		return h.publishHistory(topic, data, op)
 	}
 	h.publishLocal(topic, data, op, nil)
 	return h.publishBus(topic, data, op)
@@ -213,6 +224,9 @@ func (h *Hub) start(ctx context.Context) error {
 		if b == nil {
 			b = cfg.Broker
 		}
+		if h.startErr = h.checkHistory(b); h.startErr != nil {
+			return
+		}
 		if wait := orDefault(cfg.BrokerWait, DefaultBrokerWait); b != nil && cfg.BrokerOptional {
 			// Subscribe before Start records the topic (see
 			// broker.Broker), and Publish fails until Start connected, so
@@ -224,6 +238,12 @@ func (h *Hub) start(ctx context.Context) error {
 				return
 			}
 			h.brk.Store(&b)
+		}
+		if h.startErr = h.startHistory(b); h.startErr != nil {
+			if b != nil {
+				b.Close()
+			}
+			return
 		}
 		if tick := h.tick(); tick > 0 {
 			h.sweepStop, h.sweepEnd = make(chan struct{}), make(chan struct{})
@@ -268,6 +288,11 @@ func (h *Hub) startBrokerOptional(b broker.Broker, wait time.Duration) {
 		for attempt := 1; ; attempt++ {
 			err := b.Start(h.ctx, h.deliver)
 			if err == nil {
+				if _, ok := b.(broker.HistoryProvider); ok && len(h.cfg.History) > 0 && h.cfg.HistoryStore == nil {
+					if err := h.brokerHistory(b); err != nil {
+						log.Error("graft: WebSocket history unavailable", "broker", name, "err", err)
+					}
+				}
 				close(connected)
 				log.Info("graft: WebSocket broker connected", "broker", name, "after", time.Since(start).Round(time.Millisecond))
 				return
@@ -465,14 +490,22 @@ func (h *Hub) unsubscribeAll(s *Socket) {
 			if after == 0 && before == 1 {
 				h.syncBus(t)
 			}
+			h.forgetStream(t, k)
 			if before != after {
 				s.subscriptionChanged(t, after, before)
 			}
 		}
 		return
 	}
+	var kept []string // history topics, whose stream state may hold k
+	if len(h.cfg.History) > 0 {
+		kept = h.reg.Topics(k)
+	}
 	for _, t := range h.reg.UnsubscribeAll(k) {
 		h.syncBus(t)
+	}
+	for _, t := range kept {
+		h.forgetStream(t, k)
 	}
 }
 
@@ -638,6 +671,10 @@ func (h *Hub) deliver(m broker.Message) {
 	op := OpText
 	if m.Binary {
 		op = OpBinary
+	}
+	if m.Position != (broker.Position{}) {
+		h.deliverPositioned(m.Topic, m.Position, m.Payload, op, true)
+		return
 	}
 	h.publishLocal(m.Topic, m.Payload, op, nil)
 }

@@ -182,6 +182,16 @@ type Behavior[T any] struct {
 	// from a topic (also when closing unsubscribes it), with the topic's
 	// local number of subscribers after and before.
 	Subscription func(conn *Conn[T], topic string, newCount, oldCount int)
+	// ClientSubscribe, when set, lets clients subscribe and unsubscribe
+	// themselves with the protocol of docs/websocket.md ("History and
+	// recovery"; graft-ws.js, ClientScript, speaks it): graft handles
+	// their {"type":"subscribe",…} and {"type":"unsubscribe",…} messages
+	// before Message sees them, recovering from the epoch and offset the
+	// client sends on topics with a history (SubscribeFrom). It decides
+	// whether conn may subscribe to topic: nil allows, an error refuses
+	// with an "error" message carrying its text. Other messages go to
+	// Message.
+	ClientSubscribe func(conn *Conn[T], topic string) error
 }
 
 // wsSettings are a route's effective settings, resolved at start-up from
@@ -206,6 +216,7 @@ type wsSettings struct {
 	drain        func(s *Socket)
 	dropped      func(s *Socket, data []byte, op OpCode)
 	subscription func(s *Socket, topic string, newCount, oldCount int)
+	clientSub    func(s *Socket, topic string) error // nil: no client protocol
 	hasDrain     bool
 
 	// openHooks and closeHooks are the extensions' hooks for this route
@@ -331,6 +342,9 @@ func (r *wsRoute[T]) prepare(wc *Config) error {
 	}
 	if b.Subscription != nil {
 		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }
+	}
+	if b.ClientSubscribe != nil {
+		s.clientSub = func(sk *Socket, topic string) error { return b.ClientSubscribe((*Conn[T])(sk.self), topic) }
 	}
 	var wraps []connHook
 	s.openHooks, s.closeHooks, wraps = r.hub.routeHookSets(r.ri)

@@ -34,6 +34,7 @@ const (
 	frameData         frameKind = iota // Send: backpressure rules
 	framePublish                       // a shared published frame: backpressure rules, generation check
 	framePublishAsync                  // the same, always written by the writer goroutine
+	frameRecovery                      // SubscribeFrom's batch: generation check, accepted over the backpressure limit
 	frameControl                       // engine writes, pings, pongs: only refused once the write side is shut
 )
 
@@ -102,13 +103,13 @@ const sendOverLimit SendStatus = 255
 func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) SendStatus {
 	size := len(b)
 	s.mu.Lock()
-	if s.wshut || (kind != frameControl && s.sendClosed) || (kind >= framePublish && kind <= framePublishAsync && s.gen != gen) || s.nc == nil {
+	if s.wshut || (kind != frameControl && s.sendClosed) || (kind >= framePublish && kind <= frameRecovery && s.gen != gen) || s.nc == nil {
 		s.mu.Unlock()
 		putFrameBuf(buf)
 		return SendDropped
 	}
 	limit := s.set.maxBackpressure
-	if kind != frameControl && limit > 0 && s.buffered > limit {
+	if kind != frameControl && kind != frameRecovery && limit > 0 && s.buffered > limit {
 		s.needDrain = true
 		s.stats.DroppedMessages++
 		s.stats.DroppedBytes += uint64(size)

@@ -65,8 +65,9 @@ type Broker struct {
 }
 
 var (
-	_ broker.Broker        = (*Broker)(nil)
-	_ broker.StatsReporter = (*Broker)(nil)
+	_ broker.Broker          = (*Broker)(nil)
+	_ broker.StatsReporter   = (*Broker)(nil)
+	_ broker.HistoryProvider = (*Broker)(nil)
 )
 
 // New returns a Broker configured by opts. It does not connect: Start does.
@@ -141,6 +142,18 @@ func (b *Broker) Conn() *natsgo.Conn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.nc
+}
+
+// NewHistory implements broker.HistoryProvider: a History in JetStream
+// (file storage) on the broker's connection, its subjects and streams
+// under the broker's Prefix followed by "h" ("graft.wsh" by default). It
+// needs a started broker and a server with JetStream enabled.
+func (b *Broker) NewHistory(policies broker.HistoryPolicies) (broker.History, error) {
+	nc := b.Conn()
+	if nc == nil {
+		return nil, errors.New("graft/broker/nats: NewHistory before Start: the history uses the broker's connection")
+	}
+	return NewHistory(nc, HistoryOptions{Policies: policies, Prefix: b.prefix + "h"})
 }
 
 // backoff returns the delay before reconnect attempt n (n ≥ 1); see

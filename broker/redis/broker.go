@@ -69,8 +69,9 @@ type Broker struct {
 }
 
 var (
-	_ broker.Broker        = (*Broker)(nil)
-	_ broker.StatsReporter = (*Broker)(nil)
+	_ broker.Broker          = (*Broker)(nil)
+	_ broker.StatsReporter   = (*Broker)(nil)
+	_ broker.HistoryProvider = (*Broker)(nil)
 )
 
 // New returns a Broker configured by opts. It does not connect: Start does.
@@ -126,6 +127,19 @@ func (b *Broker) ID() broker.NodeID { return b.inbox.Self() }
 // not shown.
 func (b *Broker) String() string {
 	return "redis://" + strings.Join(b.opts.Client.InitAddress, ",")
+}
+
+// NewHistory implements broker.HistoryProvider: a History in Redis
+// Streams on the broker's connection, its keys under the broker's Prefix
+// followed by "h:" ("graft:ws:h:" by default). It needs a started broker.
+func (b *Broker) NewHistory(policies broker.HistoryPolicies) (broker.History, error) {
+	b.mu.Lock()
+	c := b.client
+	b.mu.Unlock()
+	if c == nil {
+		return nil, errors.New("graft/broker/redis: NewHistory before Start: the history uses the broker's connection")
+	}
+	return NewHistory(c, HistoryOptions{Policies: policies, Prefix: b.opts.Prefix + "h:"})
 }
 
 // Channel returns the Redis channel topic maps to.

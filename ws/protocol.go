@@ -1,0 +1,218 @@
+package ws
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The client protocol of topics with a history (docs/websocket.md,
+// "History and recovery"). Every message is a JSON text frame with a
+// "type":
+//
+//	server → client
+//	{"type":"pub","topic":"chat","epoch":"9f3c…","offset":42,"data":{…}}       a text publication that is JSON
+//	{"type":"pub","topic":"chat","epoch":"9f3c…","offset":42,"text":"hi"}      one that is not
+//	{"type":"pub","topic":"chat","epoch":"9f3c…","offset":42,"binary":"AAE="}  a binary one, base64
+//	{"type":"subscribed","topic":"chat","epoch":"9f3c…","offset":41,"recovered":true,"missed":3}
+//	{"type":"subscribed","topic":"chat","epoch":"77aa…","offset":7,"recovered":false,"reason":"epoch changed"}
+//	{"type":"unsubscribed","topic":"chat"}
+//	{"type":"error","request":"subscribe","topic":"chat","error":"…"}
+//
+//	client → server (with Behavior.ClientSubscribe)
+//	{"type":"subscribe","topic":"chat"}                               fresh
+//	{"type":"subscribe","topic":"chat","epoch":"9f3c…","offset":41}  resume after offset 41
+//	{"type":"unsubscribe","topic":"chat"}
+
+// pubMessageSize is a capacity hint for appendPub's message.
+func pubMessageSize(topic, epoch string, data []byte, op OpCode) int {
+	n := 64 + 2*len(topic) + len(epoch) + len(data)
+	if op == OpBinary {
+		n += len(data)/3 + 4
+	} else {
+		n += len(data) / 8 // room for a few escapes
+	}
+	return n
+}
+
+// appendPub appends the "pub" message of a publication to dst: text that
+// is JSON goes in "data" as it is, other text in "text" as a JSON
+// string, binary in "binary" as base64.
+func appendPub(dst []byte, topic string, pos Position, data []byte, op OpCode) []byte {
+	dst = append(dst, `{"type":"pub","topic":`...)
+	dst = appendJSONString(dst, topic)
+	dst = append(dst, `,"epoch":`...)
+	dst = appendJSONString(dst, pos.Epoch)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendUint(dst, pos.Offset, 10)
+	switch {
+	case op == OpBinary:
+		dst = append(dst, `,"binary":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, data)
+		dst = append(dst, '"')
+	case json.Valid(data):
+		dst = append(dst, `,"data":`...)
+		dst = append(dst, data...)
+	default:
+		dst = append(dst, `,"text":`...)
+		dst = appendJSONString(dst, string(data))
+	}
+	return append(dst, '}')
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// clientRequest is a protocol message from a client.
+type clientRequest struct {
+	Type   string  `json:"type"`
+	Topic  string  `json:"topic"`
+	Epoch  string  `json:"epoch"`
+	Offset *uint64 `json:"offset"`
+}
+
+var (
+	subscribeMark   = []byte(`"subscribe"`)
+	unsubscribeMark = []byte(`"unsubscribe"`)
+)
+
+// clientControl handles a protocol request (subscribe, unsubscribe) from
+// the client, for routes with Behavior.ClientSubscribe; it reports false
+// for any other message, which goes to the Message handler. It runs in the
+// connection's read goroutine, holding the handler lock.
+func (s *Socket) clientControl(data []byte, op OpCode) bool {
+	if op != OpText || len(data) == 0 || data[0] != '{' ||
+		!bytes.Contains(data, subscribeMark) && !bytes.Contains(data, unsubscribeMark) {
+		return false
+	}
+	var req clientRequest
+	if json.Unmarshal(data, &req) != nil || req.Type != "subscribe" && req.Type != "unsubscribe" {
+		return false
+	}
+	if req.Topic == "" {
+		s.sendJSON(appendError(nil, req.Type, "", "no topic"))
+		return true
+	}
+	if req.Type == "unsubscribe" {
+		s.Unsubscribe(req.Topic)
+		s.sendJSON(appendSimple(nil, "unsubscribed", req.Topic))
+		return true
+	}
+	if err := s.allowSubscribe(req.Topic); err != nil {
+		s.sendJSON(appendError(nil, "subscribe", req.Topic, err.Error()))
+		return true
+	}
+	if !s.hub.hasHistory(req.Topic) {
+		if _, err := s.TrySubscribe(req.Topic); err != nil {
+			s.sendJSON(appendError(nil, "subscribe", req.Topic, err.Error()))
+		} else {
+			s.sendJSON(appendSimple(nil, "subscribed", req.Topic))
+		}
+		return true
+	}
+	var from Position
+	if req.Offset != nil && req.Epoch != "" {
+		from = Position{Offset: *req.Offset, Epoch: req.Epoch}
+	}
+	asked := from != (Position{})
+	if _, err := s.subscribeFrom(req.Topic, from, func(r Recovery) []byte {
+		return appendSubscribed(nil, req.Topic, r, asked)
+	}); err != nil {
+		s.sendJSON(appendError(nil, "subscribe", req.Topic, err.Error()))
+	}
+	return true
+}
+
+// allowSubscribe runs the route's ClientSubscribe check; a panic in it
+// refuses the subscription and closes the connection with 1011.
+func (s *Socket) allowSubscribe(topic string) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = errClosing
+			s.hub.logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", v)
+			s.closeWith(StatusInternalError, "internal error")
+		}
+	}()
+	return s.set.clientSub(s, topic)
+}
+
+func (s *Socket) sendJSON(b []byte) { s.Send(b, OpText, false) }
+
+func appendSimple(dst []byte, typ, topic string) []byte {
+	dst = append(dst, `{"type":"`...)
+	dst = append(dst, typ...)
+	dst = append(dst, `","topic":`...)
+	dst = appendJSONString(dst, topic)
+	return append(dst, '}')
+}
+
+func appendError(dst []byte, request, topic, msg string) []byte {
+	dst = append(dst, `{"type":"error","request":`...)
+	dst = appendJSONString(dst, request)
+	dst = append(dst, `,"topic":`...)
+	dst = appendJSONString(dst, topic)
+	dst = append(dst, `,"error":`...)
+	dst = appendJSONString(dst, msg)
+	return append(dst, '}')
+}
+
+func appendSubscribed(dst []byte, topic string, r Recovery, asked bool) []byte {
+	dst = append(dst, `{"type":"subscribed","topic":`...)
+	dst = appendJSONString(dst, topic)
+	dst = append(dst, `,"epoch":`...)
+	dst = appendJSONString(dst, r.Position.Epoch)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendUint(dst, r.Position.Offset, 10)
+	if asked {
+		dst = strconv.AppendBool(append(dst, `,"recovered":`...), r.Recovered)
+		if r.Recovered {
+			dst = strconv.AppendInt(append(dst, `,"missed":`...), int64(r.Missed), 10)
+		} else {
+			dst = appendJSONString(append(dst, `,"reason":`...), r.Reason)
+		}
+	}
+	return append(dst, '}')
+}
