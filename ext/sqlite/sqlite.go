@@ -56,6 +56,8 @@ type SQLite struct {
 	cfg  Config
 	b    *graft.Builder
 	db   *sql.DB
+
+	sessions *SessionStore // made by SessionStore; its tables are created at Start
 }
 
 // DB is the scope value the extension publishes its database in, at Start:
@@ -150,6 +152,11 @@ func (s *SQLite) Start(ctx context.Context) error {
 	if s.opts.Migrations != nil {
 		if _, err := Migrate(ctx, db, s.opts.Migrations); err != nil {
 			return fail(fmt.Errorf("%s: %w", s.cfg.File, err))
+		}
+	}
+	if s.sessions != nil {
+		if _, err := db.ExecContext(ctx, sessionsSchema); err != nil {
+			return fail(fmt.Errorf("%s: creating the session store's tables: %w", s.cfg.File, err))
 		}
 	}
 	s.db = db
