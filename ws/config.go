@@ -79,6 +79,16 @@ type Config struct {
 	// the bus lost (a publication during a broker outage with none after
 	// it) from the history; default 5s. Flag --ws.history-check.
 	HistoryCheck time.Duration `flag:"ws.history-check" help:"how often a node checks its WebSocket history topics for publications the bus lost" default:"5s"`
+	// Presence lists the patterns of the topics whose subscribers are
+	// tracked on every node of the cluster (Hub.Presence,
+	// NumClusterSubscribers, Socket.SubscribePresence): globs where '*'
+	// matches any run of bytes, as in broker.HistoryRule. Empty: none.
+	Presence []string `help:"patterns of the WebSocket topics whose subscribers are tracked cluster-wide (presence), comma-separated globs ('*' matches anything)"`
+	// PresenceTTL is how long a node that stopped sending presence
+	// heartbeats (one every quarter of it) keeps its subscribers in the
+	// other nodes' presence, when it went away without saying so.
+	// Default 10s.
+	PresenceTTL time.Duration `help:"how long a silent node's WebSocket subscribers stay in the other nodes' presence" default:"10s"`
 
 	// PoolMaxItems is the number of connection objects each route makes
 	// up front and keeps for reuse; default 1024 (graft's

@@ -115,6 +115,8 @@ type Socket struct {
 	pinged      atomic.Int64 // value of seen when the last automatic ping went out
 	tat         int64        // rate limiter's theoretical arrival time; read goroutine only
 	ntopics     int          // topics subscribed to, guarded by mu
+	presInfo    string       // SetPresenceInfo's, guarded by mu
+	presTopics  []string     // topics the presence knows it on, guarded by mu
 
 	rawFn  func(fd uintptr) bool // s.rawWriteFD, made once per pooled object
 	rawBuf []byte
@@ -256,6 +258,7 @@ func (s *Socket) reset() {
 	s.rsv = rsvCheck{}
 	s.stats = Stats{}
 	s.ntopics = 0
+	s.presInfo, s.presTopics = "", s.presTopics[:0]
 	s.mu.Unlock()
 	s.cbMu.Lock()
 	s.closedCB = false
@@ -313,8 +316,18 @@ func (s *Socket) Subscribe(topic string) bool {
 
 // TrySubscribe is Subscribe returning ErrTooManyTopics when the connection
 // is already subscribed to Behavior.MaxTopics other topics (subscribing
-// again to one of them is not an error).
+// again to one of them is not an error), and ErrReservedTopic for a topic
+// graft uses itself.
 func (s *Socket) TrySubscribe(topic string) (bool, error) {
+	return s.subscribe(topic, nil)
+}
+
+// subscribe is TrySubscribe; with members set it also watches the
+// topic's presence and stores its members there.
+func (s *Socket) subscribe(topic string, members *[]Presence) (bool, error) {
+	if reserved(topic) {
+		return false, ErrReservedTopic
+	}
 	s.mu.Lock()
 	if s.subClosed || s.gc == nil {
 		s.mu.Unlock()
@@ -323,6 +336,9 @@ func (s *Socket) TrySubscribe(topic string) (bool, error) {
 	k := subKey{s, s.gen}
 	if m := s.set.maxTopics; m > 0 && s.ntopics >= m {
 		sub := s.hub.reg.IsSubscribed(k, topic)
+		if sub && members != nil {
+			s.presenceJoined(topic, k, false, members)
+		}
 		s.mu.Unlock()
 		if sub {
 			return false, nil
@@ -332,6 +348,9 @@ func (s *Socket) TrySubscribe(topic string) (bool, error) {
 	before, after := s.hub.reg.SubscribeCount(k, topic)
 	if before != after {
 		s.ntopics++
+	}
+	if before != after || members != nil {
+		s.presenceJoined(topic, k, before != after, members)
 	}
 	s.mu.Unlock()
 	if before == after {
@@ -353,6 +372,7 @@ func (s *Socket) Unsubscribe(topic string) bool {
 	before, after := s.hub.reg.UnsubscribeCount(k, topic)
 	if before != after {
 		s.ntopics--
+		s.presenceLeft(topic, k)
 	}
 	s.mu.Unlock()
 	if before == after {
@@ -404,6 +424,9 @@ func (s *Socket) Topics() []string {
 func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
 	if err := s.checkPublish(topic, len(data)); err != nil {
 		return err
+	}
+	if reserved(topic) {
+		return ErrReservedTopic
 	}
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)

@@ -22,9 +22,17 @@
 // connection (ws.Publish(app, topic, data, op) does the same) and reports
 // counts and Stats.
 //
+// Presence (Config.Presence) tracks who is subscribed to the topics it
+// covers on every node of the cluster: Hub.Presence and
+// NumClusterSubscribers read the node's replica (NumSubscribers stays
+// local), and a connection that subscribes with SubscribePresence gets
+// the topic's join and leave events in Behavior.Presence.
+//
 // One concept per file: route.go (Behavior and Route: the handshake),
 // conn.go (Conn, Socket, ConnMixin), write.go (sending and backpressure),
 // close.go (StatusCode and the closing handshake), hub.go (connections,
-// topics, timers and the broker), config.go (Config and the extension).
+// topics, timers and the broker), presence.go and presence_wire.go
+// (cluster-wide presence and the messages nodes exchange for it),
+// limit.go (per-connection limits), config.go (Config and the extension).
 // See docs/websocket.md for the behaviour in full.
 package ws

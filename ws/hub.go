@@ -51,6 +51,8 @@ type Hub struct {
 	hist      atomic.Pointer[broker.History] // nil without Config.History
 	streamsMu sync.Mutex
 	streams   map[string]*stream // history topics with local subscribers
+
+	pres *presence // nil without Config.Presence; set at start-up
 }
 
 // subKey is a subscription: the connection and its generation, so that a
@@ -165,6 +167,9 @@ func (h *Hub) Publish(topic string, data []byte, op OpCode) error {
 	if h == nil {
 		return nil
 	}
+	if reserved(topic) {
+		return ErrReservedTopic
+	}
 	if h.hasHistory(topic) {
 		return h.publishHistory(topic, data, op)
 	}
@@ -227,6 +232,9 @@ func (h *Hub) start(ctx context.Context) error {
 		if h.startErr = h.checkHistory(b); h.startErr != nil {
 			return
 		}
+		if h.pres, h.startErr = newPresence(h, cfg, b); h.startErr != nil {
+			return
+		}
 		if wait := orDefault(cfg.BrokerWait, DefaultBrokerWait); b != nil && cfg.BrokerOptional {
 			// Subscribe before Start records the topic (see
 			// broker.Broker), and Publish fails until Start connected, so
@@ -244,6 +252,14 @@ func (h *Hub) start(ctx context.Context) error {
 				b.Close()
 			}
 			return
+		}
+		if h.pres != nil {
+			if h.startErr = h.pres.start(); h.startErr != nil {
+				if b != nil {
+					b.Close()
+				}
+				return
+			}
 		}
 		if tick := h.tick(); tick > 0 {
 			h.sweepStop, h.sweepEnd = make(chan struct{}), make(chan struct{})
@@ -340,6 +356,9 @@ func (h *Hub) stop(context.Context) error {
 		h.cancel()
 		h.mu.Unlock()
 		h.retries.Wait()
+		if h.pres != nil {
+			h.pres.stop()
+		}
 		if b := h.broker(); b != nil {
 			if err := b.Close(); err != nil {
 				h.logger.Error("graft: closing the WebSocket broker", "err", err)
@@ -483,7 +502,14 @@ func (h *Hub) unsubscribeAll(s *Socket) {
 	s.mu.Lock()
 	s.subClosed = true
 	k := subKey{s, s.gen}
+	ptopics := s.presTopics
+	s.presTopics = nil
 	s.mu.Unlock()
+	if p := h.pres; p != nil {
+		for _, t := range ptopics {
+			p.leave(t, k, s.id)
+		}
+	}
 	if s.set.subscription != nil {
 		for _, t := range h.reg.Topics(k) {
 			before, after := h.reg.UnsubscribeCount(k, t)
@@ -668,6 +694,12 @@ func (e *BusError) Unwrap() []error { return []error{ErrLocalOnly, e.Err} }
 
 // deliver receives the other nodes' messages from the broker.
 func (h *Hub) deliver(m broker.Message) {
+	if m.Topic == presenceTopic {
+		if h.pres != nil {
+			h.pres.receive(m.Payload)
+		}
+		return
+	}
 	op := OpText
 	if m.Binary {
 		op = OpBinary

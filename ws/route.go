@@ -192,6 +192,13 @@ type Behavior[T any] struct {
 	// with an "error" message carrying its text. Other messages go to
 	// Message.
 	ClientSubscribe func(conn *Conn[T], topic string) error
+	// Presence receives the join and leave events of the topics the
+	// connection watches (Socket.SubscribePresence), on every node of
+	// the cluster, in the order this node learnt of them; never the
+	// connection's own. It runs in the hub's presence goroutine, one
+	// event at a time for all connections, so it may run beside the
+	// connection's other handlers and must not block (Send does not).
+	Presence func(conn *Conn[T], ev PresenceEvent)
 }
 
 // wsSettings are a route's effective settings, resolved at start-up from
@@ -217,6 +224,7 @@ type wsSettings struct {
 	dropped      func(s *Socket, data []byte, op OpCode)
 	subscription func(s *Socket, topic string, newCount, oldCount int)
 	clientSub    func(s *Socket, topic string) error // nil: no client protocol
+	presence     func(s *Socket, ev PresenceEvent)
 	hasDrain     bool
 
 	// openHooks and closeHooks are the extensions' hooks for this route
@@ -342,6 +350,9 @@ func (r *wsRoute[T]) prepare(wc *Config) error {
 	}
 	if b.Subscription != nil {
 		s.subscription = func(sk *Socket, topic string, n, o int) { b.Subscription((*Conn[T])(sk.self), topic, n, o) }
+	}
+	if b.Presence != nil {
+		s.presence = func(sk *Socket, ev PresenceEvent) { b.Presence((*Conn[T])(sk.self), ev) }
 	}
 	if b.ClientSubscribe != nil {
 		s.clientSub = func(sk *Socket, topic string) error { return b.ClientSubscribe((*Conn[T])(sk.self), topic) }

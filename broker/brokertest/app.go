@@ -285,12 +285,16 @@ func dialWS(t testing.TB, addr, path string) *wsClient {
 
 func (c *wsClient) send(t testing.TB, s string) {
 	t.Helper()
-	if len(s) > 125 {
-		t.Fatal("short messages only")
+	if len(s) > 0xffff {
+		t.Fatal("messages up to 64 KiB only")
 	}
 	var mask [4]byte
 	rand.Read(mask[:])
-	b := append([]byte{0x81, 0x80 | byte(len(s))}, mask[:]...)
+	b := []byte{0x81, 0x80 | byte(len(s))}
+	if len(s) > 125 {
+		b = []byte{0x81, 0x80 | 126, byte(len(s) >> 8), byte(len(s))}
+	}
+	b = append(b, mask[:]...)
 	for i := range len(s) {
 		b = append(b, s[i]^mask[i%4])
 	}

@@ -46,3 +46,5 @@ func TestMemoryHistory(t *testing.T) { RunHistory(t, memoryHistory) }
 func BenchmarkMemoryHistoryAppend(b *testing.B) { BenchHistoryAppend(b, memoryHistory) }
 
 func BenchmarkMemoryHistorySince1000(b *testing.B) { BenchHistorySince(b, memoryHistory) }
+
+func TestPresenceOverMemoryBus(t *testing.T) { RunPresence(t, memoryBus) }

@@ -71,3 +71,8 @@ func TestAppBrokerLate(t *testing.T) {
 	}
 	brokertest.AppBrokerLate(t, newNode, func(t testing.TB) { runServer(t, port) }, url)
 }
+
+// Cluster-wide presence over an embedded nats-server: joins and leaves
+// across nodes, a late node, a node shut down, a node gone without a
+// word, the server restarted.
+func TestPresenceOverNATS(t *testing.T) { brokertest.RunPresence(t, natsBus) }

@@ -55,3 +55,8 @@ func TestAppBrokerLate(t *testing.T) {
 	}
 	brokertest.AppBrokerLate(t, newNode, func(t testing.TB) { startRedis(t, port) }, "redis://"+addr)
 }
+
+// Cluster-wide presence over a real redis-server: joins and leaves across
+// nodes, a late node, a node shut down, a node gone without a word, the
+// server restarted.
+func TestPresenceOverRedis(t *testing.T) { brokertest.RunPresence(t, redisBus) }
