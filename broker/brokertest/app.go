@@ -212,6 +212,13 @@ func serveAppNode(t testing.TB, cfg graft.Config, wcfg ws.Config) (*graft.App[gr
 			}
 		},
 	})
+	return startServing(t, app)
+}
+
+// startServing starts app, serves it on its loopback port and shuts it
+// down when the test ends; it returns app and its address.
+func startServing(t testing.TB, app *graft.App[graft.Ctx]) (*graft.App[graft.Ctx], string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := app.Start(ctx); err != nil {
