@@ -49,6 +49,9 @@ func (st SendStatus) String() string {
 // frame, and the WebSocket handshake.
 const wsCloseTimeout = 2 * time.Second
 
+// wsReadBuffer is the size of a connection's read buffer (net/http's).
+const wsReadBuffer = 4096
+
 // Conn is a WebSocket connection with user data of type T. It embeds
 // Socket, whose methods (Send, Subscribe, Publish, Close, …) it offers;
 // Data returns the user data set by the route's Upgrade handler.

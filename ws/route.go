@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bufio"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -450,7 +451,15 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 	}
 	s := &conn.Socket
 	s.open(nc)
-	gc, err := up.UpgradeFromConn(&s.wire, brw.Reader, req)
+	br := brw.Reader
+	if br.Buffered() == 0 {
+		// Nothing came after the handshake (the usual case): read the
+		// connection through a reader of its own instead of net/http's,
+		// whose buffer the handshake dirtied. An idle connection then
+		// keeps no resident read buffer until its first frame arrives.
+		br = bufio.NewReaderSize(nc, wsReadBuffer)
+	}
+	gc, err := up.UpgradeFromConn(&s.wire, br, req)
 	if err != nil {
 		s.finishWrites(false)
 		r.release(conn)
@@ -461,7 +470,7 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 	s.deflate = r.set.compression && strings.Contains(req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
 	if s.deflate {
 		// The engine checks no reserved bit once compression is on.
-		s.rsv.start(s, nc, brw.Reader)
+		s.rsv.start(s, nc, br)
 	}
 	if !r.hub.add(s) {
 		s.abort(StatusGoingAway, "server shutting down")

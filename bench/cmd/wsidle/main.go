@@ -164,7 +164,10 @@ func wait(stop func()) {
 			runtime.GC()
 			runtime.GC()
 			debug.FreeOSMemory()
-			fmt.Println("gc done")
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			fmt.Printf("gc done heap-inuse=%d stack-inuse=%d heap-idle-unreleased=%d other-sys=%d goroutines=%d\n",
+				m.HeapInuse, m.StackInuse, m.HeapIdle-m.HeapReleased, m.Sys-m.HeapSys-m.StackSys, runtime.NumGoroutine())
 			continue
 		}
 		stop()
