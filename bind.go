@@ -14,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
-
-	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // The binding plan of an In type is compiled once, at registration, with
@@ -60,9 +58,8 @@ type bodyField struct {
 	ptrWord  unsafe.Pointer // type word of *T, to hand decoders a pointer
 	raw      int            // 1: []byte body, 2: string body, read as is
 	forbid   int            // 0: app default, 1: forbid unknown fields, 2: allow
-	presence *pnode         // validation of a JSON or msgpack body, which knows what was sent
+	presence *pnode         // validation of a JSON body, which knows what was sent
 	fast     *fastDec       // plan for a plain struct body; nil: encoding/json only
-	mp       *mpbody.Type   // the body type's shape, for msgpack bodies
 	required bool
 	path     string // Go field path ("Body", "Envelope.Body")
 }
@@ -419,13 +416,10 @@ func (pl *inPlan) addBody(f reflect.StructField, off uintptr) error {
 	case t.Kind() == reflect.String:
 		bf.raw, bf.MediaTypes = 2, []string{"text/plain"}
 	default:
-		bf.MediaTypes = []string{mediaJSON, mediaMsgpack}
+		bf.MediaTypes = []string{mediaJSON} // and the scope's body codecs', added at assembly
 		bf.ptrWord = typeWord(reflect.PointerTo(t))
 		bf.fast = compileFastDec(t)
 		var err error
-		if bf.mp, err = mpbody.TypeOf(t); err != nil {
-			return fmt.Errorf("body: %w", err)
-		}
 		if bf.presence, err = compilePresence(t, "body"); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
@@ -721,31 +715,25 @@ func formError(err error, limit int64) error {
 	return &HTTPError{Status: http.StatusBadRequest, Detail: "malformed form body: " + err.Error(), Err: err}
 }
 
-// bindBody reads and decodes the request body into the Body field of the
-// struct at p and validates it. Media type, size and syntax problems are
-// returned (415, 413, 400); field problems go to e.
-func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) error {
+// bind reads and decodes the request body into the Body field of the
+// struct at p and validates it; tbs are the endpoint's body codecs (JSON
+// is built in). Media type, size and syntax problems are returned (415,
+// 413, 400); field problems go to e.
+func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool, tbs []typedBody) error {
 	r := c.Request
-	ct := headerValue(r.Header, "Content-Type")
-	cd := codecJSON
+	var tb *typedBody
 	if b.raw == 0 {
-		cd = bodyCodec(ct)
-		if cd == codecMsgpack && !c.codecTable().mpDec {
-			cd = codecNone // only where ext/msgpack is registered, as for Ctx.Bind
-		}
-		if cd == codecNone {
-			want := "application/json"
-			if c.codecTable().mpDec {
-				want += " or application/msgpack"
-			}
-			return &HTTPError{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Content-Type %q is not supported; send %s", ct, want)}
+		ct := headerValue(r.Header, "Content-Type")
+		var json bool
+		if tb, json = requestCodec(ct, tbs); tb == nil && !json {
+			return unsupportedBody(ct, tbs)
 		}
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
-		// Nothing decoded aliases buf (the JSON and msgpack decoders copy
-		// strings and bytes; raw bodies are copied above), so it can
-		// serve the next request.
+		// Nothing decoded aliases buf (the JSON decoders copy strings
+		// and bytes, as BodyDecoder requires of body codecs; raw bodies
+		// are copied below), so it can serve the next request.
 		if buf.Cap() <= maxPooledBuf {
 			buf.Reset()
 			bufPool.Put(buf)
@@ -770,20 +758,19 @@ func (b *bodyField) bind(c *Ctx, p unsafe.Pointer, e *errs, forbidDefault bool) 
 	case b.raw == 2:
 		*(*string)(fp) = buf.String()
 		return nil
-	case cd == codecMsgpack:
-		decoded, err := decodeMsgpackBody(buf.Bytes(), b.mp, eface(b.ptrWord, fp), forbid, e)
+	case tb != nil:
+		decoded, err := tb.decode(buf.Bytes(), eface(b.ptrWord, fp), forbid, e)
 		if err != nil || !decoded {
-			// A body with values of the wrong type did not decode (the
-			// library stops at the first): validating its zero values
-			// would report fields that were sent, so its type problems
-			// are answered alone.
+			// A body with values of the wrong type did not decode:
+			// validating its zero values would report fields that were
+			// sent, so its type problems are answered alone.
 			return err
 		}
-		// The check refuses a key given twice in an object, so, as for
+		// The codec refuses a key given twice in an object, so, as for
 		// the plain-struct decoder's bodies, a value that passes its
 		// checks whatever was sent needs no scan.
-		if b.presence != nil && !b.presence.fast(fp, e) {
-			b.presence.validateMsgpack(buf.Bytes(), fp, e)
+		if tb.presence != nil && !tb.presence.fast(fp, e) {
+			tb.presence.validateWire(buf.Bytes(), tb.c, fp, e)
 		}
 	default:
 		plain := b.fast != nil && b.fast.decode(buf.Bytes(), fp)

@@ -24,11 +24,14 @@ type DecodeFunc func(data []byte, v any) error
 // encoder is one entry of a codec table: req encodes (with the request);
 // plain is set when the encoder and all it wraps ignore the request, so a
 // WrapEncoder over it is built once. custom reports an encoder an
-// extension set or wrapped (not graft's built-in JSON mother).
+// extension set or wrapped (not graft's built-in JSON mother). body is
+// set when the encoder is a body codec's own Marshal (Builder.BodyCodec),
+// so typed endpoints may encode with the codec's Encode instead.
 type encoder struct {
 	plain  EncodeFunc
 	req    RequestEncodeFunc
 	custom bool
+	body   *int
 }
 
 // plainEncoder makes the table entry of a request-unaware encoder.
@@ -37,15 +40,13 @@ func plainEncoder(enc EncodeFunc) encoder {
 }
 
 // codecs is the body extension point of one scope: encoders by media type,
-// in the order they were set (the first is the default), and decoders.
+// in the order they were set (the first is the default), decoders, and the
+// body codecs typed endpoints read and answer besides JSON (bodycodec.go).
 type codecs struct {
 	types    []string
 	encoders map[string]encoder
 	decoders map[string]DecodeFunc
-	// mpEnc and mpDec report an application/msgpack encoder and decoder
-	// in the table: typed endpoints answer and read msgpack only where an
-	// extension registered it (ext/msgpack), as Render and Bind do.
-	mpEnc, mpDec bool
+	bodies   []bodyEntry
 	// customJSON reports that an extension set or wrapped the
 	// application/json encoder, which is then jsonEnc: c.JSON, typed
 	// endpoint outputs, declared outcomes and problem answers encode
@@ -75,7 +76,6 @@ func (c *codecs) setEncoder(mt string, enc encoder) {
 		c.types = append(c.types, mt)
 	}
 	c.encoders[mt] = enc
-	c.mpEnc = c.mpEnc || mt == mediaMsgpack
 	if mt == mediaJSON {
 		c.customJSON, c.jsonEnc = enc.custom, enc.req
 	}
@@ -83,7 +83,6 @@ func (c *codecs) setEncoder(mt string, enc encoder) {
 
 func (c *codecs) setDecoder(mt string, dec DecodeFunc) {
 	c.decoders[mt] = dec
-	c.mpDec = c.mpDec || mt == mediaMsgpack
 }
 
 // encoder returns the entry for mt; ok is false when there is none.
@@ -109,6 +108,12 @@ func (c *codecs) merge(child *codecs) *codecs {
 	}
 	for k, v := range child.decoders {
 		m.setDecoder(k, v)
+	}
+	for _, b := range c.bodies {
+		m.setBody(b)
+	}
+	for _, b := range child.bodies {
+		m.setBody(b)
 	}
 	return m
 }

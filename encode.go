@@ -12,84 +12,20 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
-
-	"github.com/graftgo/graft/internal/mpbody"
 )
 
-// Media types typed endpoints read and write.
+// Media types typed endpoints read and write (body codecs add theirs,
+// see bodycodec.go).
 const (
 	mediaJSON    = "application/json"
-	mediaMsgpack = "application/msgpack"
 	mediaProblem = "application/problem+json"
 )
 
 var (
-	hdrJSON    = []string{mediaJSON}
-	hdrMsgpack = []string{mediaMsgpack}
-	hdrOctet   = []string{"application/octet-stream"}
-	hdrText    = []string{"text/plain; charset=utf-8"}
+	hdrJSON  = []string{mediaJSON}
+	hdrOctet = []string{"application/octet-stream"}
+	hdrText  = []string{"text/plain; charset=utf-8"}
 )
-
-// codec is a body encoding of typed endpoints.
-type codec uint8
-
-const (
-	codecNone codec = iota
-	codecJSON
-	codecMsgpack
-)
-
-// bodyCodec returns the codec of a request Content-Type; an empty one means
-// JSON. It parses without allocating.
-func bodyCodec(ct string) codec {
-	if ct == "" || ct == mediaJSON {
-		return codecJSON
-	}
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
-	switch {
-	case strings.EqualFold(mt, mediaJSON):
-		return codecJSON
-	case strings.EqualFold(mt, mediaMsgpack), strings.EqualFold(mt, "application/x-msgpack"), strings.EqualFold(mt, "application/vnd.msgpack"):
-		return codecMsgpack
-	case len(mt) > 17 && strings.EqualFold(mt[:12], "application/") && strings.EqualFold(mt[len(mt)-5:], "+json"):
-		return codecJSON
-	}
-	return codecNone
-}
-
-// acceptCodec chooses the response codec from an Accept header: msgpack
-// when it is preferred (by q, then order) over JSON, else JSON. Nothing is
-// allocated.
-func acceptCodec(accept string) codec {
-	if accept == "" {
-		return codecJSON
-	}
-	best, bestQ := codecJSON, -1.0
-	for accept != "" {
-		var part string
-		part, accept, _ = strings.Cut(accept, ",")
-		mt, params, _ := strings.Cut(part, ";")
-		mt = strings.TrimSpace(mt)
-		var c codec
-		switch {
-		case strings.EqualFold(mt, mediaJSON), mt == "*/*", strings.EqualFold(mt, "application/*"):
-			c = codecJSON
-		case strings.EqualFold(mt, mediaMsgpack), strings.EqualFold(mt, "application/x-msgpack"), strings.EqualFold(mt, "application/vnd.msgpack"):
-			c = codecMsgpack
-		default:
-			continue
-		}
-		q := acceptQ(params)
-		if q > bestQ {
-			best, bestQ = c, q
-		}
-	}
-	if bestQ == 0 {
-		return codecJSON
-	}
-	return best
-}
 
 // acceptQ reads q= from media range params; 1 when absent.
 func acceptQ(params string) float64 {
@@ -330,77 +266,6 @@ func jsonKind(k string) string {
 		return "an array"
 	}
 	return "an object"
-}
-
-// decodeMsgpackBody decodes the msgpack body b into v (a pointer to a value
-// of the type t was compiled from), by the rules of JSON bodies: names from
-// json tags; a body that is not exactly one well-formed value (malformed,
-// truncated, data after it, nested too deeply) is a 400; every value of the
-// wrong type and, when forbidden, every unknown field is recorded in e (a
-// 422), and then nothing is decoded (decoded false). The check runs before
-// the library sees the bytes: the library sizes allocations by the lengths
-// the body declares.
-func decodeMsgpackBody(b []byte, t *mpbody.Type, v any, forbid bool, e *errs) (decoded bool, err error) {
-	n, cut := len(e.list), e.truncated
-	if err := mpbody.Check(b, t, "body", forbid, e); err != nil {
-		e.list, e.truncated = e.list[:n], cut // the 400 is the answer
-		return false, &HTTPError{Status: http.StatusBadRequest, Detail: err.Error(), Err: err}
-	}
-	if len(e.list) > n {
-		return false, nil
-	}
-	if err := mpbody.Decode(b, v, forbid); err != nil {
-		// Only a type's own decoding method fails here, as a failing
-		// UnmarshalJSON does for JSON.
-		return false, &HTTPError{Status: http.StatusBadRequest, Detail: "invalid msgpack body: " + err.Error(), Err: err}
-	}
-	return true, nil
-}
-
-// Report records a problem the msgpack check found (mpbody.Reporter).
-func (e *errs) Report(loc, msg string, got any) { e.add(loc, msg, got) }
-
-// Full reports that the list is cut (mpbody.Reporter): later problems would
-// be dropped.
-func (e *errs) Full() bool { return e.truncated }
-
-// writeEncoded writes v (a pointer to the body) with status, in codec cd
-// (chosen by responseCodec). Encoding happens before anything is written,
-// so an encoding error can still become a 500.
-func writeEncoded(c *Ctx, status int, cd codec, v any) error {
-	h := c.rw.Header()
-	if cd == codecMsgpack {
-		enc, b, err := mpbody.Encode(v)
-		if err != nil {
-			return fmt.Errorf("graft: encoding msgpack response: %w", err)
-		}
-		if _, ok := h["Content-Type"]; !ok {
-			h["Content-Type"] = hdrMsgpack
-		}
-		c.rw.WriteHeader(status)
-		_, err = c.rw.Write(b)
-		enc.Release()
-		return err
-	}
-	return writeJSONAs(c, status, v, hdrJSON)
-}
-
-// responseCodec is the codec a typed endpoint answers in: msgpack when the
-// request's Accept prefers it and the scope has the msgpack codec
-// registered (ext/msgpack), else JSON; a client that accepts neither gets
-// the 406 Ctx.Render gives.
-func responseCodec(c *Ctx) (codec, error) {
-	accept := headerValue(c.Request.Header, "Accept")
-	if acceptCodec(accept) != codecMsgpack {
-		return codecJSON, nil
-	}
-	if c.codecTable().mpEnc {
-		return codecMsgpack, nil
-	}
-	if c.Accepts(mediaJSON) {
-		return codecJSON, nil
-	}
-	return codecNone, notAcceptable(c.codecTable())
 }
 
 // notAcceptable is the 406 for a request none of whose accepted media

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"slices"
 	"sync"
 	"unsafe"
 
@@ -85,6 +84,7 @@ type endpoint struct {
 	preBind   []func(*Ctx) error // plugins' hooks run before binding (Signature.PreBind)
 	form      formLimits         // limits of a form body, fixed at start-up
 	pbinds    []*pluginBind      // params plugins bind into plugin fields
+	bodies    []typedBody        // the body codecs of the scope, compiled for the Body type
 }
 
 // extBinder binds a request struct a provider takes (a transitive param).
@@ -257,10 +257,16 @@ func (ep *endpoint) assemble(ri *Route) error {
 	deps := ep.in.deps
 	defer func() { ep.static = ep.sig.Static() }()
 	name := methodLabel(ri.Method()) + " " + ri.Pattern()
-	if b := ep.sig.Body; b != nil && !ri.rt.codecs.mpDec {
-		// msgpack bodies are read only where an extension registered the
-		// codec (ext/msgpack): the signature says what the endpoint reads.
-		b.MediaTypes = slices.DeleteFunc(slices.Clone(b.MediaTypes), func(mt string) bool { return mt == mediaMsgpack })
+	if b := ep.in.body; b != nil && b.raw == 0 {
+		// Bodies beside JSON are read where a body codec is registered
+		// (ext/msgpack): the signature says what the endpoint reads.
+		var err error
+		if ep.bodies, err = compileBodies(ri.rt.codecs, b.Type); err != nil {
+			return fmt.Errorf("graft: endpoint %s: %w", name, err)
+		}
+		if ep.sig.Body != nil {
+			ep.sig.Body.MediaTypes = bodyMediaTypes(ep.bodies)
+		}
 	}
 	if ep.in.form {
 		ep.form = resolveFormLimits(ri.rt, a.cfg.bodyLimit())
@@ -451,7 +457,7 @@ func (ep *endpoint) bind(c *Ctx, p unsafe.Pointer, rq *request) error {
 		}
 	}
 	if pl.body != nil {
-		if err := pl.body.bind(c, p, e, ep.app.cfg.DisallowUnknownFields); err != nil {
+		if err := pl.body.bind(c, p, e, ep.app.cfg.DisallowUnknownFields, ep.bodies); err != nil {
 			return err
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/graftgo/graft/di"
-	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // The endpoint: a path param, a query param and a 2-field JSON body
@@ -127,20 +126,6 @@ func BenchmarkEndpoint(b *testing.B) {
 		}
 		defer app.Stop(context.Background())
 		benchRun(b, app, benchWant)
-	})
-	b.Run("graft-msgpack", func(b *testing.B) {
-		// The same endpoint with the body and the answer in msgpack.
-		app := withMsgpack(New(Config{})) // msgpack is opt-in: the codec is registered
-		Post(app, "/users/{id}", benchHandler)
-		if err := app.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		defer app.Stop(context.Background())
-		in, _ := mpbody.Marshal(map[string]any{"name": "Ada Lovelace", "age": 36})
-		var out benchOut
-		out.Body.ID, out.Body.Limit, out.Body.Name, out.Body.Age = 42, 10, "Ada Lovelace", 36
-		want, _ := mpbody.Marshal(&out.Body)
-		benchRunAs(b, app, "application/msgpack", string(in), string(want))
 	})
 	b.Run("nethttp", func(b *testing.B) {
 		mux := http.NewServeMux()

@@ -272,23 +272,23 @@ func (b *outBody) write(c *Ctx, status int, bp unsafe.Pointer) error {
 		c.rw.WriteHeader(status)
 		return nil
 	}
-	cd, ctype := codecJSON, b.ctype // a declared media type is JSON-family
+	ctype := b.ctype // a declared media type is JSON-family
 	if ctype == nil {
-		var err error
-		if cd, err = responseCodec(c); err != nil {
+		be, err := answerCodec(c)
+		if err != nil {
 			return err
+		}
+		if be != nil {
+			return writeCodec(c, status, be, eface(b.ptrWord, bp))
 		}
 		ctype = hdrJSON
 	}
-	if cd == codecJSON && b.fast != nil {
+	if b.fast != nil {
 		if done, err := writeFastJSON(c, status, b.fast, bp, ctype); done {
 			return err
 		}
 	}
-	if b.ctype != nil {
-		return writeJSONAs(c, status, eface(b.ptrWord, bp), b.ctype)
-	}
-	return writeEncoded(c, status, cd, eface(b.ptrWord, bp))
+	return writeJSONAs(c, status, eface(b.ptrWord, bp), ctype)
 }
 
 // copyReader streams an io.Reader body (a nil one writes the status

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 type userBody struct {
@@ -169,54 +167,6 @@ func TestEndpointBinding(t *testing.T) {
 				t.Errorf("X-Request-Id = %q", r.header.Get("X-Request-Id"))
 			}
 		})
-	}
-}
-
-func TestEndpointMsgpack(t *testing.T) {
-	app := withMsgpack(New(Config{}))
-	Post(app, "/users/{id}", createUser, Plugins(nilBus))
-	srv := epServer(t, app)
-	// Only the fields sent: an explicit "" for email or role would be a
-	// sent value, checked (and refused) as in JSON.
-	in, _ := msgpack.Marshal(map[string]any{"name": "Ada", "age": 36})
-	req, _ := http.NewRequest("POST", srv.URL+"/users/9", bytes.NewReader(in))
-	req.Header.Set("Content-Type", "application/msgpack")
-	req.Header.Set("Accept", "application/json;q=0.5, application/msgpack")
-	req.Header.Set("X-Token", "abc")
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 201 || res.Header.Get("Content-Type") != "application/msgpack" {
-		t.Fatalf("%d %s %q", res.StatusCode, res.Header.Get("Content-Type"), b)
-	}
-	var out struct {
-		ID   int      `msgpack:"id"`
-		User userBody `msgpack:"user"`
-	}
-	if err := msgpack.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	if out.ID != 9 || out.User.Name != "Ada" || out.User.Age != 36 {
-		t.Errorf("decoded %+v", out)
-	}
-}
-
-func TestAcceptCodec(t *testing.T) {
-	for accept, want := range map[string]codec{
-		"":                                      codecJSON,
-		"*/*":                                   codecJSON,
-		"application/msgpack":                   codecMsgpack,
-		"text/html, application/msgpack":        codecMsgpack,
-		"application/json, application/msgpack": codecJSON,
-		"application/json;q=0.2, application/x-msgpack;q=0.9": codecMsgpack,
-		"application/msgpack;q=0":                             codecJSON,
-	} {
-		if got := acceptCodec(accept); got != want {
-			t.Errorf("acceptCodec(%q) = %d, want %d", accept, got, want)
-		}
 	}
 }
 

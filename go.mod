@@ -6,8 +6,5 @@ require (
 	github.com/klauspost/compress v1.17.9
 	github.com/lxzan/gws v1.9.1
 	github.com/pelletier/go-toml/v2 v2.4.3
-	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/goleak v1.3.0
 )
-
-require github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect

@@ -11,8 +11,6 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/graftgo/graft/internal/mpbody"
 )
 
 // Presence: a field of a JSON body is sent when its key is in the
@@ -64,7 +62,7 @@ type pnode struct {
 	mtyp     reflect.Type
 	mpool    *sync.Pool       // pMap: *mapScan scratch
 	check    check            // pGo
-	mp       map[string]int32 // pStruct: the tracked field each msgpack key decodes into (presence_msgpack.go)
+	keys     map[string]int32 // pStruct, in a body codec's plan: the tracked field each key decodes into (presence_wire.go)
 	from, to string           // pRec: the locations of elem's checks and of this value
 }
 
@@ -89,11 +87,22 @@ func compilePresence(t reflect.Type, loc string) (*pnode, error) {
 	return pc.value(t, loc)
 }
 
+// compileWirePresence compiles the presence plan of a value of type t at
+// loc in a body codec's format, whose struct keys are names (see
+// WireScanner.FieldNames).
+func compileWirePresence(t reflect.Type, loc string, names func(reflect.Type) map[string][]int) (*pnode, error) {
+	pc := presCompiler{names: names}
+	return pc.value(t, loc)
+}
+
 // presCompiler compiles one presence plan; as valCompiler does, it
 // compiles a struct type once on a path, a field leading back to it
 // becoming an edge to its node.
 type presCompiler struct {
 	stack []presHead // the struct types being compiled, outermost first
+	// names lists a body codec's keys of a struct type; nil for JSON,
+	// whose keys are matched as encoding/json matches them.
+	names func(reflect.Type) map[string][]int
 }
 
 type presHead struct {
@@ -215,7 +224,9 @@ func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode
 		return nil, nil
 	}
 	n.words = (bits + 63) / 64
-	n.mp = msgpackKeys(t, jfs, n.fields)
+	if pc.names != nil {
+		n.keys = wireKeys(pc.names(t), jfs, n.fields)
+	}
 	for i := range n.fields {
 		f := &n.fields[i]
 		if f.bit < 0 {
@@ -378,10 +389,11 @@ type pscan struct {
 	b     []byte
 	i     int
 	e     *errs
-	nbits int        // words in use
-	bits  [32]uint64 // the objects' bit sets, innermost last
-	spill []uint64   // words past len(bits)
-	kbuf  []byte     // unescaped keys (made for the first escaped key)
+	w     WireScanner // a body codec's format; nil: JSON
+	nbits int         // words in use
+	bits  [32]uint64  // the objects' bit sets, innermost last
+	spill []uint64    // words past len(bits)
+	kbuf  []byte      // unescaped keys (made for the first escaped key)
 }
 
 // validate checks the decoded value at p against the JSON document b it
@@ -500,7 +512,7 @@ func (s *pscan) object(n *pnode, p unsafe.Pointer) {
 		if f == nil || f.bit < 0 {
 			s.skip()
 		} else {
-			s.field(n, f, p, base, s.peek() == 'n', false)
+			s.field(n, f, p, base, s.peek() == 'n')
 		}
 		s.ws()
 		if s.peek() == ',' {
@@ -510,43 +522,43 @@ func (s *pscan) object(n *pnode, p unsafe.Pointer) {
 	s.endObject(n, base)
 }
 
-// visit checks the value at s.i, decoded at p, against n: with mpValue if
-// mp, else value. (A bool, not a func value: an indirect call would make s
-// escape and allocate the scanner.)
-func (s *pscan) visit(n *pnode, p unsafe.Pointer, mp bool) {
-	if mp {
-		s.mpValue(n, p)
+// visit checks the value at s.i, decoded at p, against n: with wireValue
+// in a body codec's format (s.w set), else value. (A test of s.w, not a
+// func value: an indirect call would make s escape and allocate the
+// scanner.)
+func (s *pscan) visit(n *pnode, p unsafe.Pointer) {
+	if s.w != nil {
+		s.wireValue(n, p)
 	} else {
 		s.value(n, p)
 	}
 }
 
-// skipValue moves s.i past the value at s.i, msgpack if mp, else JSON.
-func (s *pscan) skipValue(mp bool) {
-	if mp {
-		s.i = mpbody.Skip(s.b, s.i)
+// skipValue moves s.i past the value at s.i, in the codec's format or JSON.
+func (s *pscan) skipValue() {
+	if s.w != nil {
+		s.i = s.w.Skip(s.b, s.i)
 	} else {
 		s.skip()
 	}
 }
 
 // field handles the value at s.i for the tracked field f of the struct at
-// p, for object and mpObject: base is the struct's frame of seen and sent
-// bits, null says the value is null/nil, mp says the body is msgpack (mpValue,
-// mpbody.Skip) rather than JSON (value, skip).
-func (s *pscan) field(n *pnode, f *pfield, p unsafe.Pointer, base int, null bool, mp bool) {
+// p, for object and wireObject: base is the struct's frame of seen and
+// sent bits, null says the value is null/nil.
+func (s *pscan) field(n *pnode, f *pfield, p unsafe.Pointer, base int, null bool) {
 	seen, sent := s.word(base+f.bit/64), s.word(base+n.words+f.bit/64)
 	m := uint64(1) << (f.bit % 64)
 	switch {
 	case *seen&m != 0:
 		// encoding/json keeps the last value (and merges objects), and
-		// mpbody.Check refuses such a body but an alias and its name
+		// a body codec's check refuses such a body but an alias and its name
 		// reach the same field: which one was checked would be unclear.
 		s.e.add(f.loc, "is given more than once", nil)
-		s.skipValue(mp)
+		s.skipValue()
 	case null:
 		*seen |= m
-		s.skipValue(mp)
+		s.skipValue()
 	default:
 		*seen |= m
 		*sent |= m
@@ -555,14 +567,14 @@ func (s *pscan) field(n *pnode, f *pfield, p unsafe.Pointer, base int, null bool
 			f.own(fp, s.e)
 		}
 		if fp != nil && f.child != nil {
-			s.visit(f.child, fp, mp)
+			s.visit(f.child, fp)
 		} else {
-			s.skipValue(mp)
+			s.skipValue()
 		}
 	}
 }
 
-// endObject ends the struct frame at base for object and mpObject: it
+// endObject ends the struct frame at base for object and wireObject: it
 // reports each required field of n not sent and pops the frame.
 func (s *pscan) endObject(n *pnode, base int) {
 	for _, i := range n.required {
@@ -641,15 +653,15 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 			s.i++
 		}
 	}
-	s.mapEntries(n, m, ms, false)
+	s.mapEntries(n, m, ms)
 }
 
-// mapEntries is the second half of mapObject and mpMap: with ms.at
+// mapEntries is the second half of mapObject and wireMap: with ms.at
 // indexing where each key's value starts in the body, it checks each
-// decoded entry of m against its value (with mpValue if mp, else value),
+// decoded entry of m against its value (see visit),
 // sorts the entries' errors by location, leaves s.i at the end of the map
 // and returns ms to n's pool.
-func (s *pscan) mapEntries(n *pnode, m reflect.Value, ms *mapScan, mp bool) {
+func (s *pscan) mapEntries(n *pnode, m reflect.Value, ms *mapScan) {
 	end := s.i
 	e := s.e
 	before := len(e.list)
@@ -666,7 +678,7 @@ func (s *pscan) mapEntries(n *pnode, m reflect.Value, ms *mapScan, mp bool) {
 		ms.v.SetIterValue(&ms.it)
 		e.setKey(d, &ms.k)
 		s.i = at
-		s.visit(n.elem, vp, mp)
+		s.visit(n.elem, vp)
 	}
 	e.n--
 	e.setKey(d, nil)

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 	"unsafe"
-
-	"github.com/graftgo/graft/internal/mpbody"
 )
 
 type valItem struct {
@@ -129,28 +127,5 @@ func TestEndpointMapsAndArrays(t *testing.T) {
 				t.Errorf("%s: 422 fields\n got %v\nwant %v", tc.body, got, tc.fields)
 			}
 		}
-	}
-}
-
-func TestEndpointMapsAndArraysMsgpack(t *testing.T) {
-	// msgpack bodies are validated from the decoded value: map values and
-	// array elements too, at the same locations as JSON's.
-	app := withMsgpack(New(Config{}))
-	Post(app, "/m", func(context.Context, *mapsIn) (*struct{ Status int }, error) {
-		return &struct{ Status int }{Status: 204}, nil
-	})
-	srv := epServer(t, app)
-	var in mapsIn
-	in.Body.Items = map[string]valItem{"a": {Qty: 0, Name: "pen"}, "b": {Qty: 5, Name: "X"}}
-	in.Body.Arr = [3]valItem{{Qty: 1, Name: "a"}, {Qty: -4, Name: "b"}, {Qty: 3, Name: "c"}}
-	in.Body.Tags = map[string]string{"x": "ok", "y": "NO"}
-	b, err := mpbody.Marshal(&in.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := epDo(t, srv, "POST", "/m", "application/msgpack", string(b))
-	want := []string{"body.arr[1].qty", "body.items.a.qty", "body.items.b.name", "body.tags.y"}
-	if got := epFields(t, r.body); r.status != 422 || !slices.Equal(got, want) {
-		t.Errorf("status %d, fields %v, want 422 %v: %s", r.status, got, want, r.body)
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/di"
-	"github.com/graftgo/graft/ext/msgpack"
 	"github.com/graftgo/graft/openapi"
 	"github.com/graftgo/graft/openapi/internal/fixture/a"
 	"github.com/graftgo/graft/openapi/internal/fixture/b"
@@ -204,7 +203,7 @@ func tenantPlugin() graft.Plugin {
 func featureApp() (*graft.App[graft.Ctx], *openapi.Ext) {
 	app := graft.New(graft.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ext := openapi.Extension(openapi.Info{Title: "Pets", Version: "1.2.3", Description: "Every feature of the generator.", Servers: []openapi.Server{{URL: "https://pets.example.com", Description: "production"}}})
-	app.Register(ext, msgpack.Extension()) // msgpack bodies are documented where the codec is registered
+	app.Register(ext) // (bodies in a body codec are documented where it is registered: ext/msgpack's TestOpenAPIMsgpackBody)
 	app.UsePlugins(authPlugin(), tenantPlugin())
 	pets := app.Group("/pets", graft.Tags("pets"))
 	graft.Get(pets, "", listPets, graft.Summary("List pets"), graft.OperationID("listPets"))

@@ -11,8 +11,7 @@ require (
 require (
 	github.com/klauspost/compress v1.17.9 // indirect
 	github.com/lxzan/gws v1.9.1 // indirect
-	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
-	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	github.com/pelletier/go-toml/v2 v2.4.3 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
 

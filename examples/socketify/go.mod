@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/graftgo/graft v0.0.0
+	github.com/graftgo/graft/ext/msgpack v0.0.0
 	github.com/lxzan/gws v1.9.1
 	go.uber.org/goleak v1.3.0
 )
@@ -15,4 +16,7 @@ require (
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 )
 
-replace github.com/graftgo/graft => ../../
+replace (
+	github.com/graftgo/graft => ../../
+	github.com/graftgo/graft/ext/msgpack => ../../ext/msgpack
+)

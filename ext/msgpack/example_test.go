@@ -6,13 +6,11 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"testing"
+
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/msgpack"
-	"go.uber.org/goleak"
-	"testing"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Ctx is an app context with the Msgpack response method.
 type Ctx struct {

@@ -1,11 +1,10 @@
-package graft
+package msgpack_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/graftgo/graft/internal/mpbody"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +16,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/ext/msgpack"
+	lib "github.com/vmihailenco/msgpack/v5"
 )
 
 // msgpack bodies follow the rules of JSON ones: json tag names, unknown
@@ -46,20 +47,20 @@ type mpOut struct {
 	Body   mpItem
 }
 
-func mpEcho[In any](body func(*In) mpItem) Handler[In, mpOut] {
+func mpEcho[In any](body func(*In) mpItem) graft.Handler[In, mpOut] {
 	return func(_ context.Context, in *In) (*mpOut, error) { return &mpOut{Body: body(in)}, nil }
 }
 
-func mpApp(cfg Config) *App[Ctx] {
-	app := withMsgpack(New(cfg))
-	Post(app, "/forbid", mpEcho(func(in *mpForbidIn) mpItem { return in.Body }))
-	Post(app, "/allow", mpEcho(func(in *mpAllowIn) mpItem { return in.Body }))
+func mpApp(cfg graft.Config) *graft.App[graft.Ctx] {
+	app := withMsgpack(graft.New(cfg))
+	graft.Post(app, "/forbid", mpEcho(func(in *mpForbidIn) mpItem { return in.Body }))
+	graft.Post(app, "/allow", mpEcho(func(in *mpAllowIn) mpItem { return in.Body }))
 	return app
 }
 
 func mpMarshal(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := msgpack.Marshal(v)
+	b, err := lib.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func mpMarshal(t testing.TB, v any) []byte {
 // mpUnmarshal decodes with json tag names, as a client sharing the types
 // would.
 func mpUnmarshal(b []byte, v any) error {
-	d := msgpack.NewDecoder(bytes.NewReader(b))
+	d := lib.NewDecoder(bytes.NewReader(b))
 	d.SetCustomStructTag("json")
 	return d.Decode(v)
 }
@@ -97,8 +98,8 @@ func mpPost(t testing.TB, srv *httptest.Server, path string, body []byte) (int, 
 }
 
 func TestMsgpackBodyRules(t *testing.T) {
-	srv := epServer(t, mpApp(Config{}))
-	strict := epServer(t, mpApp(Config{DisallowUnknownFields: true}))
+	srv := server(t, mpApp(graft.Config{}))
+	strict := server(t, mpApp(graft.Config{DisallowUnknownFields: true}))
 	valid := map[string]any{"name": "pen", "qty": 3}
 	withColour := map[string]any{"name": "pen", "qty": 3, "colour": "red"}
 	hugeTags := append(mpMarshal(t, map[string]any{"name": "pen", "qty": 3})[:0:0], 0x83)
@@ -143,7 +144,7 @@ func TestMsgpackBodyRules(t *testing.T) {
 			switch st {
 			case 201:
 				var m map[string]any
-				if err := msgpack.Unmarshal(b, &m); err != nil || ct != mediaMsgpack {
+				if err := lib.Unmarshal(b, &m); err != nil || ct != msgpack.MediaType {
 					t.Fatalf("response %q (%s): %v", b, ct, err)
 				}
 				// json names; note, data and tags are empty: omitempty
@@ -151,11 +152,11 @@ func TestMsgpackBodyRules(t *testing.T) {
 					t.Fatalf("response decodes to %v", m)
 				}
 			case 422:
-				if got := epFields(t, string(b)); !slices.Equal(got, tc.want) {
+				if got := fields(t, string(b)); !slices.Equal(got, tc.want) {
 					t.Fatalf("locations %v, want %v: %s", got, tc.want, b)
 				}
 			default:
-				if ct != mediaProblem || !strings.Contains(string(b), tc.want[0]) {
+				if ct != "application/problem+json" || !strings.Contains(string(b), tc.want[0]) {
 					t.Fatalf("%s %s, want a problem saying %q", ct, b, tc.want[0])
 				}
 			}
@@ -164,7 +165,7 @@ func TestMsgpackBodyRules(t *testing.T) {
 }
 
 func TestMsgpackWrongTypeMessage(t *testing.T) {
-	srv := epServer(t, mpApp(Config{}))
+	srv := server(t, mpApp(graft.Config{}))
 	st, _, b := mpPost(t, srv, "/allow", mpMarshal(t, map[string]any{"name": "pen", "qty": "three"}))
 	if st != 422 || !strings.Contains(string(b), `{"location":"body.qty","message":"must be an integer","value":"string"}`) {
 		t.Fatalf("%d %s", st, b)
@@ -177,7 +178,7 @@ func TestMsgpackWrongTypeMessage(t *testing.T) {
 // its own answer.
 func TestMsgpackPooledIsolation(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	srv := epServer(t, mpApp(Config{}))
+	srv := server(t, mpApp(graft.Config{}))
 	hostile := [][]byte{
 		append(mpMarshal(t, map[string]any{"name": "evil", "qty": 1}), 0x81, 0xa1, 'x', 0x01), // trailing
 		mpMarshal(t, map[string]any{"name": "truncated", "qty": 1})[:9],
@@ -211,14 +212,14 @@ func TestMsgpackNoAliasing(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var mu sync.Mutex
 	var kept []mpItem
-	app := withMsgpack(New(Config{}))
-	Post(app, "/keep", func(_ context.Context, in *mpAllowIn) (*mpOut, error) {
+	app := withMsgpack(graft.New(graft.Config{}))
+	graft.Post(app, "/keep", func(_ context.Context, in *mpAllowIn) (*mpOut, error) {
 		mu.Lock()
 		kept = append(kept, in.Body)
 		mu.Unlock()
 		return &mpOut{}, nil
 	})
-	srv := epServer(t, app)
+	srv := server(t, app)
 	item := func(i int) map[string]any {
 		c := byte('a' + i)
 		return map[string]any{"name": strings.Repeat(string(c), 40), "qty": 1, "data": bytes.Repeat([]byte{c}, 40), "tags": []string{strings.Repeat(string(c), 8)}}
@@ -265,8 +266,8 @@ func FuzzMsgpackBody(f *testing.F) {
 	}
 	type out struct{ Body body }
 	var last body
-	app := withMsgpack(New(Config{}))
-	Post(app, "/fuzz", func(_ context.Context, in *in) (*out, error) {
+	app := withMsgpack(graft.New(graft.Config{}))
+	graft.Post(app, "/fuzz", func(_ context.Context, in *in) (*out, error) {
 		last = in.Body
 		return &out{Body: in.Body}, nil
 	})
@@ -311,13 +312,13 @@ func mpSameValue(a, b any) bool {
 }
 
 // TestMsgpackManyWrongValues sends 200 000 values of the wrong type: the
-// answer lists maxFieldErrors of them and says the list was cut.
+// answer lists 100 of them and says the list was cut.
 func TestMsgpackManyWrongValues(t *testing.T) {
-	srv := epServer(t, mpApp(Config{BodyLimit: 4 << 20}))
+	srv := server(t, mpApp(graft.Config{BodyLimit: 4 << 20}))
 	tags := make([]int, 200_000)
 	st, _, b := mpPost(t, srv, "/allow", mpMarshal(t, map[string]any{"name": "pen", "qty": 1, "tags": tags}))
-	var p Problem
-	if err := json.Unmarshal(b, &p); err != nil || st != 422 || len(p.Errors) != maxFieldErrors || !p.ErrorsTruncated || p.Errors[99].Location != "body.tags[99]" {
+	var p graft.Problem
+	if err := json.Unmarshal(b, &p); err != nil || st != 422 || len(p.Errors) != 100 || !p.ErrorsTruncated || p.Errors[99].Location != "body.tags[99]" {
 		t.Fatalf("%d, %d errors, truncated %v: %.300s", st, len(p.Errors), p.ErrorsTruncated, b)
 	}
 }
@@ -330,8 +331,8 @@ func TestMsgpackEndpointAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops puts under the race detector")
 	}
-	app := withMsgpack(New(Config{}))
-	Post(app, "/users/{id}", benchHandler)
+	app := withMsgpack(graft.New(graft.Config{}))
+	graft.Post(app, "/users/{id}", benchHandler)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +357,7 @@ func TestMsgpackEndpointAllocs(t *testing.T) {
 	}
 	mp := allocs("application/msgpack", string(mpMarshal(t, map[string]any{"name": "Ada Lovelace", "age": 36})), func(b []byte) bool {
 		var got map[string]any
-		return msgpack.Unmarshal(b, &got) == nil && got["name"] == "Ada Lovelace"
+		return lib.Unmarshal(b, &got) == nil && got["name"] == "Ada Lovelace"
 	})
 	js := allocs("application/json", benchJSON, func(b []byte) bool { return string(b) == benchWant })
 	if mp != js {
@@ -364,18 +365,28 @@ func TestMsgpackEndpointAllocs(t *testing.T) {
 	}
 }
 
+// TestMsgpackSetupMistake: a Body type the msgpack check cannot follow
+// fails start-up (the codec compiles it then, for the scopes that have
+// it), naming the endpoint and the field.
 func TestMsgpackSetupMistake(t *testing.T) {
 	type bad struct {
 		N int `json:"n" msgpack:",intern"`
 	}
 	type in struct{ Body bad }
-	defer func() {
-		msg, _ := recover().(string)
-		if !strings.Contains(msg, "/intern") || !strings.Contains(msg, `field graft.bad.N: the msgpack option "intern" applies to strings and interfaces`) {
-			t.Fatalf("panic %q", msg)
-		}
-	}()
-	Post(withMsgpack(New(Config{})), "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
+	app := withMsgpack(graft.New(graft.Config{}))
+	graft.Post(app, "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
+	err := app.Start(context.Background())
+	defer app.Stop(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "/intern") || !strings.Contains(err.Error(), `field msgpack_test.bad.N: the msgpack option "intern" applies to strings and interfaces`) {
+		t.Fatalf("start-up error %v", err)
+	}
+	// Without the codec in its scope the type is only JSON: no error.
+	plain := graft.New(graft.Config{})
+	graft.Post(plain, "/intern", func(context.Context, *in) (*struct{}, error) { return nil, nil })
+	if err := plain.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	plain.Stop(context.Background())
 }
 
 // TestMsgpackNoReadPastBody is GO-2026-4740's shape: a body that declares
@@ -384,7 +395,7 @@ func TestMsgpackSetupMistake(t *testing.T) {
 // from them.
 func TestMsgpackNoReadPastBody(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	srv := epServer(t, mpApp(Config{}))
+	srv := server(t, mpApp(graft.Config{}))
 	long := strings.Repeat("x", 1000)
 	prev := append([]byte("\x82\xa3qty\x01\xa4name\xda\x03\xe8"), long...) // name last
 	if st, _, b := mpPost(t, srv, "/allow", prev); st != 201 {
@@ -399,15 +410,9 @@ func TestMsgpackNoReadPastBody(t *testing.T) {
 	}
 }
 
-// withMsgpack registers the msgpack codec on app, as ext/msgpack does (the
-// root package's tests cannot import it): typed endpoints read and answer
-// msgpack only where it is registered.
-func withMsgpack[C any](app *App[C]) *App[C] {
-	app.Register(ExtensionFunc("test.msgpack", func(b *Builder) error {
-		b.Encoder(mediaMsgpack, mpbody.Marshal)
-		b.Decoder(mediaMsgpack, mpbody.Unmarshal)
-		return nil
-	}))
+// withMsgpack registers the msgpack extension on app.
+func withMsgpack[C any](app *graft.App[C]) *graft.App[C] {
+	app.Register(msgpack.Extension())
 	return app
 }
 
@@ -422,44 +427,40 @@ func TestMsgpackOnlyWhereRegistered(t *testing.T) {
 	type in struct{ Body item }
 	type out struct{ Body item }
 	h := func(_ context.Context, in *in) (*out, error) { return &out{Body: in.Body}, nil }
-	app2 := New(Config{})
+	app2 := graft.New(graft.Config{})
 	g := app2.Group("/mp")
-	g.Register(ExtensionFunc("test.msgpack", func(b *Builder) error {
-		b.Encoder(mediaMsgpack, mpbody.Marshal)
-		b.Decoder(mediaMsgpack, mpbody.Unmarshal)
-		return nil
-	}))
-	Post(app2, "/plain", h)
-	plainRI := Post(g, "/x", h)
-	outRI := Post(app2, "/y", h)
-	app2.GET("/render", func(c *Ctx) error { return c.Render(200, item{Name: "r"}) })
-	srv := epServer(t, app2)
+	g.Register(msgpack.Extension())
+	graft.Post(app2, "/plain", h)
+	plainRI := graft.Post(g, "/x", h)
+	outRI := graft.Post(app2, "/y", h)
+	app2.GET("/render", func(c *graft.Ctx) error { return c.Render(200, item{Name: "r"}) })
+	srv := server(t, app2)
 	body := string(mpMarshal(t, map[string]any{"name": "ann"}))
 	for _, tc := range []struct {
 		path, ctype, body, accept string
 		status                    int
 		media                     string
 	}{
-		{"/plain", "application/json", `{"name":"ann"}`, "application/msgpack", 406, mediaProblem},
-		{"/render", "", "", "application/msgpack", 406, mediaProblem},
-		{"/plain", "application/json", `{"name":"ann"}`, "application/msgpack, application/json;q=0.5", 200, mediaJSON},
-		{"/plain", "application/msgpack", body, "", 415, mediaProblem},
-		{"/mp/x", "application/msgpack", body, "application/msgpack", 200, mediaMsgpack},
-		{"/mp/x", "application/json", `{"name":"ann"}`, "", 200, mediaJSON},
+		{"/plain", "application/json", `{"name":"ann"}`, "application/msgpack", 406, "application/problem+json"},
+		{"/render", "", "", "application/msgpack", 406, "application/problem+json"},
+		{"/plain", "application/json", `{"name":"ann"}`, "application/msgpack, application/json;q=0.5", 200, "application/json"},
+		{"/plain", "application/msgpack", body, "", 415, "application/problem+json"},
+		{"/mp/x", "application/msgpack", body, "application/msgpack", 200, msgpack.MediaType},
+		{"/mp/x", "application/json", `{"name":"ann"}`, "", 200, "application/json"},
 	} {
 		method := "POST"
 		if tc.path == "/render" {
 			method = "GET"
 		}
-		r := epDo(t, srv, method, tc.path, tc.ctype, tc.body, "Accept", tc.accept)
+		r := do(t, srv, method, tc.path, tc.ctype, tc.body, "Accept", tc.accept)
 		if r.status != tc.status || !strings.HasPrefix(r.header.Get("Content-Type"), tc.media) {
 			t.Errorf("%s %s (Content-Type %q, Accept %q): %d %s %q", method, tc.path, tc.ctype, tc.accept, r.status, r.header.Get("Content-Type"), r.body)
 		}
 	}
-	if mts := outRI.Signature().Body.MediaTypes; slices.Contains(mts, mediaMsgpack) {
+	if mts := outRI.Signature().Body.MediaTypes; slices.Contains(mts, msgpack.MediaType) {
 		t.Errorf("signature outside the msgpack scope lists %v", mts)
 	}
-	if mts := plainRI.Signature().Body.MediaTypes; !slices.Contains(mts, mediaMsgpack) {
+	if mts := plainRI.Signature().Body.MediaTypes; !slices.Contains(mts, msgpack.MediaType) {
 		t.Errorf("signature inside the msgpack scope lists %v", mts)
 	}
 }

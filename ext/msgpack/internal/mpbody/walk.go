@@ -24,12 +24,20 @@ type Reporter interface {
 // decoding method failing). The walk is linear in the body and allocates
 // only to report.
 func Check(b []byte, t *Type, root string, forbid bool, report Reporter) error {
+	_, err := CheckCount(b, t, root, forbid, report)
+	return err
+}
+
+// CheckCount is Check that also returns how many problems the body has,
+// those a Full reporter no longer took included: the body decodes when
+// there are none.
+func CheckCount(b []byte, t *Type, root string, forbid bool, report Reporter) (int, error) {
 	w := walker{b: b, root: root, forbid: forbid, report: report}
 	end, err := w.value(0, t, 0)
 	if err != nil {
-		return err
+		return w.found, err
 	}
-	return trailing(b, end)
+	return w.found, trailing(b, end)
 }
 
 // maxPath bounds the levels a reported location names; deeper values are
@@ -48,6 +56,7 @@ type walker struct {
 	root   string
 	forbid bool
 	report Reporter
+	found  int // problems seen, reported or not
 	depth  int
 	path   [maxPath]seg
 }
@@ -92,6 +101,7 @@ func (w *walker) loc() string {
 }
 
 func (w *walker) wrong(t *Type, h head) {
+	w.found++
 	if !w.report.Full() {
 		w.report.Report(w.loc(), "must be "+t.want, h.describe())
 	}
@@ -99,6 +109,7 @@ func (w *walker) wrong(t *Type, h head) {
 
 // problem reports msg at the current location.
 func (w *walker) problem(msg string, got any) {
+	w.found++
 	if !w.report.Full() {
 		w.report.Report(w.loc(), msg, got)
 	}

@@ -13,6 +13,6 @@
 // uses pooled, configured decoders that copy every string and byte slice,
 // so nothing decoded aliases the request's buffer.
 //
-// The package lives under internal/ because its API is graft's: the core
-// binds typed endpoint bodies with it and ext/msgpack's codec wraps it.
+// The package lives under ext/msgpack/internal/ because its API is the
+// extension's: ext/msgpack's graft.BodyCodec is built on it.
 package mpbody

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/graftgo/graft/internal/mpbody"
+	"github.com/graftgo/graft/ext/msgpack/internal/mpbody"
 )
 
 type item struct {

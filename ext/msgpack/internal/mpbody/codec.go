@@ -111,6 +111,26 @@ func Unmarshal(b []byte, v any) error {
 	return Decode(b, v, false)
 }
 
+// EncodeTo encodes v into buf with field names from json tags, honouring
+// their omitempty, through a pooled library encoder.
+func EncodeTo(buf *bytes.Buffer, v any) error {
+	x, _ := toPool.Get().(*msgpack.Encoder)
+	if x == nil {
+		x = msgpack.NewEncoder(nil)
+		x.SetCustomStructTag(StructTag)
+		x.UseCompactInts(true)
+	}
+	x.ResetWriter(buf)
+	err := x.Encode(v)
+	x.ResetWriter(nil)
+	toPool.Put(x)
+	return err
+}
+
+// toPool holds the encoders of EncodeTo, which write into the caller's
+// buffer.
+var toPool sync.Pool
+
 // enc is a pooled library encoder writing into its own buffer.
 type enc struct {
 	buf bytes.Buffer
