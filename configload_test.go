@@ -102,7 +102,7 @@ func TestConfigErrors(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("got %v, want a *config.Error", err)
 	}
-	want := `config: ` + path + `:3: key "greeter.greting": unknown key (did you mean "greeter.greeting"?); see --help for the keys`
+	want := `config: ` + path + `:3: key "greeter.greting" = "hi": unknown key (did you mean "greeter.greeting"?); see --help for the keys`
 	if err.Error() != want {
 		t.Fatalf("message\n got %s\nwant %s", err, want)
 	}

@@ -34,12 +34,15 @@ func (e *Error) Error() string {
 	b.WriteString("config: ")
 	b.WriteString(e.Source)
 	b.WriteString(": ")
-	if e.Key != "" {
+	switch {
+	case e.Key != "":
 		fmt.Fprintf(&b, "key %q", e.Key)
 		if e.Value != "" {
 			fmt.Fprintf(&b, " = %q", e.Value)
 		}
 		b.WriteString(": ")
+	case e.Value != "":
+		fmt.Fprintf(&b, "value %q: ", e.Value) // a variable or flag that is no key
 	}
 	b.WriteString(e.Problem)
 	return b.String()
@@ -514,7 +517,7 @@ func (l *Loader) Load(fs *flag.FlagSet, args []string) error {
 	}
 	if !fs.Parsed() {
 		if err := fs.Parse(args); err != nil {
-			return l.flagError(err)
+			return l.flagError(err, args)
 		}
 	}
 	return l.apply()
@@ -583,8 +586,25 @@ func (l *Loader) apply() error {
 	return nil
 }
 
+// flagValueIn returns the value given to flag name in args with the
+// --name=value form, "" when there is none (the next argument may or may
+// not be the value of a flag that does not exist).
+func flagValueIn(args []string, name string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, pre := range []string{"--" + name + "=", "-" + name + "="} {
+			if v, ok := strings.CutPrefix(a, pre); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
 // flagError rewrites the flag package's parse errors in the loader's form.
-func (l *Loader) flagError(err error) error {
+func (l *Loader) flagError(err error, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
@@ -595,7 +615,7 @@ func (l *Loader) flagError(err error) error {
 		if s := closest(name, l.flagNames()); s != "" {
 			p += " (did you mean --" + s + "?)"
 		}
-		return &Error{Source: "flag --" + name, Problem: p + "; see --help"}
+		return &Error{Source: "flag --" + name, Value: flagValueIn(args, name), Problem: p + "; see --help"}
 	}
 	return &Error{Source: "flags", Problem: msg}
 }

@@ -181,9 +181,9 @@ func TestErrors(t *testing.T) {
 		want string
 	}{
 		{name: "unknown key", file: "host = \"h\"\nprot = 80\n",
-			want: `config: bad.toml:2: key "prot": unknown key (did you mean "port"?); see --help for the keys`},
+			want: `config: bad.toml:2: key "prot" = "80": unknown key (did you mean "port"?); see --help for the keys`},
 		{name: "unknown key in section", file: "[ws]\nmax-sise = 1\n",
-			want: `config: bad.toml:2: key "ws.max-sise": unknown key (did you mean "ws.max-size"?); see --help for the keys`},
+			want: `config: bad.toml:2: key "ws.max-sise" = "1": unknown key (did you mean "ws.max-size"?); see --help for the keys`},
 		{name: "unknown section", file: "\n[wss]\n",
 			want: `config: bad.toml:2: key "wss": unknown section (did you mean "ws"?); see --help for the keys`},
 		{name: "wrong type", file: "port = \"8080\"\n",
@@ -207,13 +207,17 @@ func TestErrors(t *testing.T) {
 		{name: "bad env value", env: []string{"GRAFT_WS_MAX_SIZE=big"},
 			want: `config: env GRAFT_WS_MAX_SIZE: key "ws.max-size" = "big": expected an integer (64 bits)`},
 		{name: "unknown env", env: []string{"GRAFT_PROT=1"},
-			want: `config: env GRAFT_PROT: unknown variable: no config key has this env name (did you mean GRAFT_PORT?)`},
+			want: `config: env GRAFT_PROT: value "1": unknown variable: no config key has this env name (did you mean GRAFT_PORT?)`},
 		{name: "bad flag value", args: []string{"--port", "eighty"},
 			want: `config: flag --port: key "port" = "eighty": expected an integer (64 bits)`},
 		{name: "bad alias value", args: []string{"--ws-idle-timeout=soon"},
 			want: `config: flag --ws-idle-timeout: key "ws.idle-timeout" = "soon": expected a duration such as "30s" or "1m30s"`},
 		{name: "unknown flag", args: []string{"--prot=1"},
+			want: `config: flag --prot: value "1": unknown flag (did you mean --port?); see --help`},
+		{name: "unknown flag without a value", args: []string{"--prot", "1"},
 			want: `config: flag --prot: unknown flag (did you mean --port?); see --help`},
+		{name: "unknown key with a table value", file: "workers = 1\nprot = [1, 2]\n",
+			want: `config: bad.toml:2: key "prot" = "[…]": unknown key (did you mean "port"?); see --help for the keys`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -100,7 +100,7 @@ func (l *Loader) setKV(p *unstable.Parser, name, table string, kv *unstable.Node
 		if l.sections[full] {
 			return &Error{Source: src, Key: full, Problem: "is a section; expected [" + full + "] or " + full + " = { … }"}
 		}
-		return l.unknown(src, full, "key")
+		return l.unknownKey(src, full, rawValue(p, v))
 	}
 	if err := setNode(p, f.v, v); err != nil {
 		err.Source, err.Key = src, full
@@ -108,6 +108,25 @@ func (l *Loader) setKV(p *unstable.Parser, name, table string, kv *unstable.Node
 	}
 	f.source = src
 	return nil
+}
+
+// unknownKey is unknown for a key with its value, as written.
+func (l *Loader) unknownKey(src, key, raw string) error {
+	err := l.unknown(src, key, "key").(*Error)
+	err.Value = raw
+	return err
+}
+
+// rawValue is a value node's text: a string's contents, or the TOML text
+// of other values.
+func rawValue(p *unstable.Parser, n *unstable.Node) string {
+	if n.Kind == unstable.String {
+		return string(n.Data)
+	}
+	if n.Kind == unstable.Array {
+		return "[…]"
+	}
+	return string(p.Raw(n.Raw))
 }
 
 func (l *Loader) unknown(src, key, what string) error {

@@ -152,7 +152,7 @@ func TestExtensionConfigSection(t *testing.T) {
 	app2 := graft.New(graft.Config{Logger: wsQuietLogger()})
 	app2.Register(Extension(Config{}))
 	err := app2.ParseFlags([]string{"--config", bad})
-	want := `config: ` + bad + `:2: key "ws.max-sise": unknown key (did you mean "ws.max-size"?); see --help for the keys`
+	want := `config: ` + bad + `:2: key "ws.max-sise" = "1": unknown key (did you mean "ws.max-size"?); see --help for the keys`
 	if err == nil || err.Error() != want {
 		t.Fatalf("typo: %v\nwant %s", err, want)
 	}

@@ -140,7 +140,7 @@ func TestLimitConfigSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := newApp([]string{"--config", bad})
-	want := `config: ` + bad + `:2: key "limit.max-request": unknown key (did you mean "limit.max-requests"?); see --help for the keys`
+	want := `config: ` + bad + `:2: key "limit.max-request" = "7": unknown key (did you mean "limit.max-requests"?); see --help for the keys`
 	if err == nil || err.Error() != want {
 		t.Errorf("typo: got %v\nwant %s", err, want)
 	}
