@@ -19,7 +19,9 @@
 //	}
 //
 // The flag tag may list aliases after the name (`flag:"ws.idle-timeout,ws-idle-timeout"`),
-// which keeps old flag spellings working. The default tag only documents:
+// which keeps old flag spellings working; on a bool key an alias written
+// !name sets the key's negation (`flag:"ws.disable-pings,!ws-auto-ping"`:
+// --ws-auto-ping=false disables pings). The default tag only documents:
 // it is what --help and --print-config show for a zero value.
 //
 // Supported types: string, bool, every int and uint size, float32, float64,
