@@ -12,6 +12,14 @@
 //	websocat 'ws://localhost:8080/ws?username=bob'                 # {"join":"alice"}, {"to":"alice","message":"hey"}
 //	curl localhost:8080/asyncapi.json                              # the protocol below, as AsyncAPI 3.0
 //
+// Several processes act as one server, with no balancer in front, when
+// they share a bus: alice on one, bob on the other, private messages go
+// both ways, each exactly once and in order.
+//
+//	go run ./examples/socketify --port 8081 --nats nats://127.0.0.1:4222
+//	go run ./examples/socketify --port 8082 --nats nats://127.0.0.1:4222
+//	go run ./examples/socketify --port 8081 --redis redis://127.0.0.1:6379  # or Redis
+//
 // The WebSocket protocol: a client sends {"to":"NAME","message":"TEXT"}
 // to message a user and receives {"type":"pm","username":"FROM","message":
 // "TEXT"} for each message to it. The first messages from a user reach it
@@ -187,7 +195,8 @@ func newApp(cfg graft.Config, wcfg ws.Config) *graft.App[Ctx] {
 	// WebSocket settings (--ws-* flags) come with ws.Extension.
 	// openapi serves /asyncapi.json, the WebSocket route's messages and
 	// topics (and /openapi.json, which has no typed endpoint here).
-	app.Register(msgpack.Extension(), users{}, ws.Extension(wcfg),
+	// cluster (--nats URL, --redis URL) gives the hub its broker.
+	app.Register(msgpack.Extension(), users{}, ws.Extension(wcfg), &cluster{},
 		openapi.Extension(openapi.Info{Title: "socketify example", Version: "1.0.0",
 			Description: "Private messages between users over topics, socketify's send_pm."}))
 
