@@ -74,6 +74,14 @@ type Config struct {
 	// else one in memory, for this node only. It must cover every topic
 	// History does.
 	HistoryStore broker.History `toml:"-"`
+	// HistoryFrame builds the text frame that delivers a publication of a
+	// history topic to its subscribers, live or recovered: it appends the
+	// message to dst and returns it. Nil means the client protocol's "pub"
+	// message (docs/websocket.md). An app with a protocol of its own puts
+	// the position in its own message (examples/chat adds "offset" to its
+	// JSON). It runs once per publication for all the topic's subscribers
+	// on this node, from the hub's goroutines, and must not keep data.
+	HistoryFrame func(dst []byte, topic string, pos Position, data []byte, op OpCode) []byte `toml:"-"`
 	// HistoryCheck is how often a node compares the top of each history
 	// topic it has subscribers for with what it delivered, and reads what
 	// the bus lost (a publication during a broker outage with none after

@@ -378,7 +378,7 @@ func (h *Hub) fanOut(topic string, st *stream, off uint64, data []byte, op OpCod
 		return
 	}
 	msg := getFrameBuf(pubMessageSize(topic, st.epoch, data, op))
-	*msg = appendPub((*msg)[:0], topic, Position{Offset: off, Epoch: st.epoch}, data, op)
+	*msg = h.appendPub((*msg)[:0], topic, Position{Offset: off, Epoch: st.epoch}, data, op)
 	f := pubFrame{op: OpText, data: *msg}
 	kind := framePublish
 	if len(subs) > publishInlineMax {
@@ -615,7 +615,7 @@ func (s *Socket) subscribeFrom(topic string, from Position, reply func(Recovery)
 	after := res.Position
 	for _, p := range pubs {
 		if op, data, ok := unstored(p.Data); ok {
-			msg = appendPub(msg[:0], topic, Position{Offset: p.Offset, Epoch: after.Epoch}, data, op)
+			msg = s.hub.appendPub(msg[:0], topic, Position{Offset: p.Offset, Epoch: after.Epoch}, data, op)
 			out = appendFrame(out, OpText, false, msg)
 		}
 	}
@@ -623,7 +623,7 @@ func (s *Socket) subscribeFrom(topic string, from Position, reply func(Recovery)
 		if st.epoch == after.Epoch && p.off <= after.Offset {
 			continue
 		}
-		msg = appendPub(msg[:0], topic, Position{Offset: p.off, Epoch: st.epoch}, p.data, p.op)
+		msg = s.hub.appendPub(msg[:0], topic, Position{Offset: p.off, Epoch: st.epoch}, p.data, p.op)
 		out = appendFrame(out, OpText, false, msg)
 		after = Position{Offset: p.off, Epoch: st.epoch}
 	}

@@ -37,6 +37,15 @@ func pubMessageSize(topic, epoch string, data []byte, op OpCode) int {
 	return n
 }
 
+// appendPub appends the frame of a history publication: the app's
+// HistoryFrame when it set one, else the "pub" message.
+func (h *Hub) appendPub(dst []byte, topic string, pos Position, data []byte, op OpCode) []byte {
+	if f := h.cfg.HistoryFrame; f != nil {
+		return f(dst, topic, pos, data, op)
+	}
+	return appendPub(dst, topic, pos, data, op)
+}
+
 // appendPub appends the "pub" message of a publication to dst: text that
 // is JSON goes in "data" as it is, other text in "text" as a JSON
 // string, binary in "binary" as base64.
