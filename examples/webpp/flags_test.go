@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/graftgo/graft"
@@ -9,8 +10,9 @@ import (
 )
 
 // TestFlagsComeFromTheConfig: every flag of the example is a config key's
-// (file key, env name, flag), and --help lists each with its default and
-// its env name (issue 13, items 5 and 6).
+// (file key, env name, flag), --help lists each with its default and
+// its env name, and docs/config.md lists them all (issue 13, items 5, 6
+// and 7).
 func TestFlagsComeFromTheConfig(t *testing.T) {
 	app := newApp(graft.Config{})
 	if err := app.ParseFlags([]string{}); err != nil {
@@ -25,5 +27,14 @@ func TestFlagsComeFromTheConfig(t *testing.T) {
 	}
 	if help.Len() == 0 {
 		t.Fatal("--help printed nothing")
+	}
+	// docs/config.md lists every key and env name, the example's own
+	// sections too.
+	doc, err := os.ReadFile("../../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range helpcheck.DocProblems(string(doc), app.ConfigLoader().Keys(), help.String()) {
+		t.Error(p)
 	}
 }

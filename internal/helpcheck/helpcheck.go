@@ -6,6 +6,7 @@ package helpcheck
 
 import (
 	"flag"
+	"regexp"
 	"strings"
 )
 
@@ -38,5 +39,25 @@ func Problems(fs *flag.FlagSet, help string) []string {
 			out = append(out, "--"+f.Name+": not in --help")
 		}
 	})
+	return out
+}
+
+var envName = regexp.MustCompile(`env ([A-Z][A-Z0-9_]*)\)`)
+
+// DocProblems returns the config keys, and the env names --help lists,
+// that doc (docs/config.md) does not mention in backquotes: the page
+// promises every key.
+func DocProblems(doc string, keys []string, help string) []string {
+	var out []string
+	for _, k := range keys {
+		if !strings.Contains(doc, "`"+k+"`") {
+			out = append(out, "key "+k+" is not in docs/config.md")
+		}
+	}
+	for _, m := range envName.FindAllStringSubmatch(help, -1) {
+		if !strings.Contains(doc, "`"+m[1]+"`") {
+			out = append(out, "env "+m[1]+" is not in docs/config.md")
+		}
+	}
 	return out
 }

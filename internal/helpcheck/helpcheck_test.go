@@ -44,3 +44,13 @@ func TestProblems(t *testing.T) {
 		t.Errorf("problems %q, want %q in\n%s", p, want, help.String())
 	}
 }
+
+// TestDocProblems: a key or env name the page lacks is reported.
+func TestDocProblems(t *testing.T) {
+	help := "  --port int\n      port (default 8080; env APP_PORT)\n  --quiet\n      say less (default false; env APP_QUIET)\n"
+	doc := "| `port` | `--port` | `APP_PORT` |\n"
+	want := []string{"key quiet is not in docs/config.md", "env APP_QUIET is not in docs/config.md"}
+	if p := DocProblems(doc, []string{"port", "quiet"}, help); !reflect.DeepEqual(p, want) {
+		t.Errorf("problems %q, want %q", p, want)
+	}
+}
