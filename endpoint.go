@@ -29,13 +29,15 @@ type Endpoint func(ctx context.Context, c *Ctx, in any) (any, error)
 //
 // In is a struct whose fields say where each value comes from: tags path,
 // query, header, cookie and form (files as *multipart.FileHeader), a field
-// named Body for the JSON or msgpack request body, inject for values from
+// named Body for the request body (JSON, or a body codec of the scope such
+// as ext/msgpack's), inject for values from
 // the app's dependency graph, and plugin for values only plugins fill.
 // Validation tags (required, min, max, minLength, maxLength, pattern, enum,
 // format) are compiled with the binding plan, once. Out is a struct with an
 // optional Status int field (`default:"201"` sets the default status),
 // header-tagged fields for response headers and a Body field, encoded as
-// JSON or, when the Accept header prefers it, msgpack.
+// JSON or, when the Accept header prefers one, in a body codec of the
+// scope (see BodyCodec).
 //
 // Setup mistakes (unknown tags, a path tag naming no wildcard, a wildcard
 // without a field, a field type that cannot be bound) panic here with a

@@ -37,7 +37,7 @@ type outBody struct {
 	ptrWord unsafe.Pointer // encoded bodies: type word of *typ
 	ptr     bool           // a nil pointer (or interface) body writes no body
 	// ctype is the Content-Type sent when no header field set one. For an
-	// encoded body nil means JSON or msgpack chosen by Accept; otherwise
+	// encoded body nil means JSON or a body codec chosen by Accept; otherwise
 	// the body is JSON sent with this media type (problem+json, a +json
 	// type from a mediaType tag).
 	ctype   []string
@@ -54,7 +54,7 @@ type outBody struct {
 type bodyKind uint8
 
 const (
-	bodyEncoded bodyKind = iota // JSON or msgpack by Accept
+	bodyEncoded bodyKind = iota // JSON or a body codec by Accept
 	bodyBytes                   // []byte, written as is
 	bodyString                  // a string kind, written as is
 	bodyReader                  // an io.Reader, copied

@@ -15,7 +15,8 @@ import (
 // is listed in the endpoint's Signature.Returns, so OpenAPI shows it.
 //
 // T's media type follows from its type as for Out's Body: a struct (or
-// other encoded type) is JSON or msgpack by the Accept header, Problem is
+// other encoded type) is JSON or a body codec's format by the Accept
+// header, Problem is
 // application/problem+json, []byte is application/octet-stream, a string
 // is text/plain, an io.Reader is copied; RespondsAs declares another one.
 // NoContent declares an answer without a body, the only kind a 1xx, 204
@@ -176,7 +177,7 @@ func (ep *endpoint) compileOutcomes() error {
 		} else {
 			media := r.MediaType
 			if r.Encoder == "json" && media == mediaJSON {
-				media = "" // negotiated: JSON or msgpack
+				media = "" // negotiated: JSON or a body codec
 			}
 			var err error
 			if b, err = newOutBody(r.Type, media); err != nil {

@@ -266,8 +266,8 @@ type Return struct {
 	Type reflect.Type
 	// MediaType is the default Content-Type of the body.
 	MediaType string
-	// Encoder names the default encoder: "json" (JSON, or msgpack when
-	// Accept prefers it), "raw" ([]byte or string bodies), "stream"
+	// Encoder names the default encoder: "json" (JSON, or a body codec of
+	// the scope when Accept prefers it), "raw" ([]byte or string bodies), "stream"
 	// (io.Reader bodies), "sse" (server-sent events of Type), "problem"
 	// (errors) or "" (no body).
 	Encoder string
