@@ -153,8 +153,9 @@ type ExtensionInfo struct {
 	State string
 	// Contributes describes what the extension added through its Builder,
 	// one entry per contribution, e.g. "middleware", "header hook",
-	// "property cookies.pending", "encoder application/msgpack",
-	// "scope value sqlite.db", "plugin bus".
+	// "property cookies.pending", "body codec application/msgpack",
+	// "scope value sqlite.db", "plugin bus", "ws open hook" (and what
+	// other packages record with Builder.Contribute).
 	Contributes []string
 }
 

@@ -83,6 +83,18 @@ func (b *Builder) note(what string) {
 	b.rec.contrib = append(b.rec.contrib, what)
 }
 
+// Contribute records what the extension added through an extension point
+// defined outside the core (the ws package's connection hooks, for one),
+// so that app.Extensions() and WriteExtensions list it with what the
+// Builder's own methods record: a short phrase naming the point and, if
+// any, its target ("ws open hook", "encoder application/cbor"). Packages
+// that define extension points call it; an extension rarely needs to.
+func (b *Builder) Contribute(what string) {
+	if what != "" {
+		b.note(what)
+	}
+}
+
 // Covers reports whether route r is in the scope of the extension that b
 // was given to: registered on that scope (the app, or the group) or on one
 // of its sub-groups. An extension that attaches behaviour to routes at

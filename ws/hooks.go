@@ -92,7 +92,15 @@ func addHook(b *graft.Builder, h connHook, what string) error {
 	}
 	h.ext, h.covers = b.ID(), b.Covers
 	hub.hooks = append(hub.hooks, h)
+	b.Contribute(hookNames[what])
 	return nil
+}
+
+// hookNames are the contributions app.Extensions() lists for each hook.
+var hookNames = map[string]string{
+	"ws.OnOpen":      "ws open hook",
+	"ws.OnClose":     "ws close hook",
+	"ws.WrapMessage": "ws message wrapper",
 }
 
 // routeHooks returns the open hooks (extension order) and the close hooks

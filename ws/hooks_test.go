@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -384,5 +385,57 @@ func TestWrapMessageSetupErrors(t *testing.T) {
 			}
 			_ = app.Shutdown(context.Background())
 		})
+	}
+}
+
+// TestConnHooksListedInExtensions: the WebSocket hooks an extension adds
+// through its Builder are listed with it by app.Extensions() and
+// WriteExtensions, each once, beside what the Builder itself records.
+func TestConnHooksListedInExtensions(t *testing.T) {
+	noop := func(pattern string, next MessageHandler) MessageHandler { return next }
+	tagger := &hookExt{
+		id: "test.tagger", requires: []string{ExtensionID}, props: []graft.AnyProperty{hookTag},
+		open:  func(*Socket) {},
+		close: func(*Socket, StatusCode, string) {},
+	}
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{}), tagger)
+		app.Group("/room").Register(&wrapExt{id: "test.wrap", mw: noop})
+		Route(app, "/ws", Behavior[struct{}]{})
+	})
+	want := map[string][]string{
+		"test.tagger": {"property test.ws.tag", "ws open hook", "ws close hook"},
+		"test.wrap":   {"ws message wrapper"},
+	}
+	seen := 0
+	for _, info := range app.Extensions() {
+		w, ok := want[info.ID]
+		if !ok {
+			continue
+		}
+		seen++
+		if !slices.Equal(info.Contributes, w) {
+			t.Errorf("%s contributes %q, want %q", info.ID, info.Contributes, w)
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("app.Extensions() lists %d of the %d hook extensions: %+v", seen, len(want), app.Extensions())
+	}
+	var out strings.Builder
+	if err := app.WriteExtensions(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"test.tagger", "test.wrap"} {
+		var got string
+		for l := range strings.SplitSeq(out.String(), "\n") {
+			if strings.Contains(l, " "+line+" ") {
+				got = l
+			}
+		}
+		for _, c := range want[line] {
+			if !strings.Contains(got, c) {
+				t.Errorf("WriteExtensions line of %s lacks %q: %q\n%s", line, c, got, out.String())
+			}
+		}
 	}
 }
