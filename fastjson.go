@@ -10,6 +10,8 @@ import (
 	"sync"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/schema"
 )
 
 // A JSON body of a plain struct (strings, bools, numbers and nested plain
@@ -67,7 +69,7 @@ func compileFastDec(t reflect.Type) *fastDec {
 		if f.Anonymous {
 			return nil
 		}
-		name, opts, use := jsonFieldName(f)
+		name, opts, use := schema.JSONName(f)
 		if !use {
 			continue
 		}
@@ -109,24 +111,6 @@ func customJSONDecoding(t reflect.Type) bool {
 		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
 }
 
-// jsonFieldName returns the key and the tag options encoding/json uses for
-// struct field f (the tag's name when valid, else the field's), and false
-// for a field encoding/json leaves out (unexported, or tagged "-").
-func jsonFieldName(f reflect.StructField) (name, opts string, use bool) {
-	if !f.IsExported() {
-		return "", "", false
-	}
-	tag := f.Tag.Get("json")
-	if tag == "-" {
-		return "", "", false
-	}
-	name, opts, _ = strings.Cut(tag, ",")
-	if !validJSONTagName(name) {
-		name = f.Name
-	}
-	return name, opts, true
-}
-
 // plainKind returns the plan kind of a field of type t and its bit size
 // (numbers only), or false when t is not plain or is not a struct and has
 // its own method (custom: customJSONDecoding or customJSONEncoding). A
@@ -150,21 +134,6 @@ func plainKind(t reflect.Type, custom func(reflect.Type) bool) (fastKind, int, b
 		return fastStruct, 0, true
 	}
 	return 0, 0, false
-}
-
-// validJSONTagName is encoding/json's rule for a usable tag name.
-func validJSONTagName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-		case !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf):
-			return false
-		}
-	}
-	return true
 }
 
 // isPlainASCII reports whether a name is printable ASCII without a quote
@@ -496,7 +465,7 @@ func compileFastEnc(t reflect.Type) *fastEnc {
 		if f.Anonymous {
 			return nil
 		}
-		name, opts, use := jsonFieldName(f)
+		name, opts, use := schema.JSONName(f)
 		if !use {
 			continue
 		}

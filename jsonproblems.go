@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/graftgo/graft/internal/schema"
 )
 
 // jsonProblems records in e every unknown field (when forbid) and every
@@ -27,7 +29,7 @@ func jsonProblems(b []byte, t reflect.Type, forbid bool, e *errs) bool {
 		return false
 	}
 	n := len(e.list)
-	w := jsonWalk{forbid: forbid, e: e, fields: map[reflect.Type][]jsonField{}}
+	w := jsonWalk{forbid: forbid, e: e}
 	w.value(v, t, "body", 0)
 	return len(e.list) > n
 }
@@ -51,19 +53,9 @@ var (
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// jsonField is a struct field as encoding/json sees it.
-type jsonField struct {
-	name   string
-	typ    reflect.Type
-	quoted bool  // the ",string" option: the value is a JSON string
-	index  []int // the field's index path from the struct (through embedded structs)
-	tag    reflect.StructTag
-}
-
 type jsonWalk struct {
 	forbid bool
 	e      *errs
-	fields map[reflect.Type][]jsonField
 }
 
 // value checks the decoded JSON value v against type t at loc.
@@ -91,18 +83,21 @@ func (w *jsonWalk) value(v any, t reflect.Type, loc string, depth int) {
 			w.wrongType(loc, "an object", v)
 			return
 		}
-		fields := w.structFields(t)
+		st, err := schema.StructOf(t)
+		if err != nil {
+			return // the endpoint's plan compiled it: not reached
+		}
 		for _, k := range sortedKeys(obj) {
-			f := matchJSONField(fields, k)
+			f := st.Lookup(k)
 			switch {
 			case f == nil && w.forbid:
 				w.e.add(loc+"."+k, "is not a known field", nil)
-			case f != nil && f.quoted:
+			case f != nil && f.Quoted:
 				if _, ok := obj[k].(string); !ok && obj[k] != nil {
-					w.wrongType(loc+"."+f.name, "a string", obj[k])
+					w.wrongType(loc+"."+f.Name, "a string", obj[k])
 				}
 			case f != nil:
-				w.value(obj[k], f.typ, loc+"."+f.name, depth+1)
+				w.value(obj[k], f.Type, loc+"."+f.Name, depth+1)
 			}
 		}
 	case reflect.Map:
@@ -194,105 +189,4 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// matchJSONField finds the field a key decodes into: an exact name first,
-// then a case-insensitive one, as encoding/json does.
-func matchJSONField(fields []jsonField, key string) *jsonField {
-	for i := range fields {
-		if fields[i].name == key {
-			return &fields[i]
-		}
-	}
-	for i := range fields {
-		if strings.EqualFold(fields[i].name, key) {
-			return &fields[i]
-		}
-	}
-	return nil
-}
-
-// structFields returns jsonFields(t), computed once per walk.
-func (w *jsonWalk) structFields(t reflect.Type) []jsonField {
-	if fs, ok := w.fields[t]; ok {
-		return fs
-	}
-	fs := jsonFields(t)
-	w.fields[t] = fs
-	return fs
-}
-
-// jsonFields lists the fields encoding/json decodes into for struct type
-// t: exported fields under their JSON names, fields of embedded structs
-// promoted unless a shallower field or a tagged one at the same depth has
-// the name, names that stay ambiguous dropped.
-func jsonFields(t reflect.Type) []jsonField {
-	type cand struct {
-		jsonField
-		depth  int
-		tagged bool
-	}
-	var cands []cand
-	var visit func(t reflect.Type, depth int, index []int)
-	visit = func(t reflect.Type, depth int, index []int) {
-		if depth > 16 {
-			return
-		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			fi := append(index[:len(index):len(index)], i)
-			name, _, skip := jsonName(f)
-			if skip {
-				continue
-			}
-			ft := f.Type
-			if f.Anonymous && name == "" {
-				if ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if ft.Kind() == reflect.Struct {
-					visit(ft, depth+1, fi)
-					continue
-				}
-			}
-			if !f.IsExported() {
-				continue
-			}
-			tagged := name != ""
-			if !tagged {
-				name = f.Name
-			}
-			cands = append(cands, cand{jsonField{name: name, typ: f.Type, quoted: hasJSONOption(f, "string") && isQuotable(f.Type), index: fi, tag: f.Tag}, depth, tagged})
-		}
-	}
-	visit(t, 0, nil)
-	var fields []jsonField
-	for i, c := range cands {
-		dominant, ambiguous := true, false
-		for j, o := range cands {
-			if i == j || o.name != c.name {
-				continue
-			}
-			switch {
-			case o.depth < c.depth, o.depth == c.depth && o.tagged && !c.tagged:
-				dominant = false
-			case o.depth == c.depth && o.tagged == c.tagged:
-				ambiguous = true
-			}
-		}
-		if dominant && !ambiguous {
-			fields = append(fields, c.jsonField)
-		}
-	}
-	return fields
-}
-
-// isQuotable reports whether ",string" applies to a field of type t:
-// strings, numbers and booleans (through one pointer), as in encoding/json.
-func isQuotable(t reflect.Type) bool {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	k := t.Kind()
-	return k == reflect.String || k == reflect.Bool || isJSONNumberKind(k)
 }

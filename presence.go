@@ -11,6 +11,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/schema"
 )
 
 // Presence: a field of a JSON body is sent when its key is in the
@@ -69,7 +71,7 @@ type pnode struct {
 // pfield is a struct field as the scan sees it.
 type pfield struct {
 	name     string
-	offs     []uintptr // offsets along the embedding path; a pointer is followed between two
+	offs     []uintptr // schema.Field.Offsets: a pointer is followed between two
 	bit      int       // -1: nothing to check, the value is skipped
 	required bool
 	own      check  // the field's own constraints, on the decoded value
@@ -185,36 +187,27 @@ func implementsUnmarshaler(t reflect.Type) bool {
 // nothing to check.
 func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode, error) {
 	bits := 0
-	jfs := jsonFields(t)
-	for _, jf := range jfs {
-		pf := pfield{name: jf.name, bit: -1, loc: loc + "." + jf.name}
-		st := t
-		for i, x := range jf.index {
-			f := st.Field(x)
-			pf.offs = append(pf.offs, f.Offset)
-			st = f.Type
-			if i < len(jf.index)-1 && st.Kind() == reflect.Pointer {
-				st = st.Elem()
-			}
+	st, err := schema.StructOf(t)
+	if err != nil {
+		return nil, err
+	}
+	for i := range st.Fields {
+		sf := &st.Fields[i]
+		pf := pfield{name: sf.Name, offs: sf.Offsets, bit: -1, loc: loc + "." + sf.Name}
+		if pf.own, err = ownCheck(sf.Type, Constraints(sf.Constraints), pf.loc); err != nil {
+			return nil, fmt.Errorf("field %s.%s: %w", t, sf.GoName, err)
 		}
-		c, required, err := parseConstraints(jf.tag)
-		if err != nil {
-			return nil, fmt.Errorf("field %s.%s: %w", t, fieldName(t, jf.index), err)
-		}
-		if pf.own, err = ownCheck(jf.typ, c, pf.loc); err != nil {
-			return nil, fmt.Errorf("field %s.%s: %w", t, fieldName(t, jf.index), err)
-		}
-		if !jf.quoted {
-			if pf.child, err = pc.value(jf.typ, pf.loc); err != nil {
+		if !sf.Quoted {
+			if pf.child, err = pc.value(sf.Type, pf.loc); err != nil {
 				return nil, err
 			}
 		}
-		pf.required = required
-		pf.zero, pf.typ = zeroCheck(jf.typ), jf.typ
-		if required || pf.own != nil || pf.child != nil {
+		pf.required = sf.Required
+		pf.zero, pf.typ = zeroCheck(sf.Type), sf.Type
+		if sf.Required || pf.own != nil || pf.child != nil {
 			pf.bit = bits
 			bits++
-			if required {
+			if sf.Required {
 				n.required = append(n.required, len(n.fields))
 			}
 		}
@@ -225,7 +218,7 @@ func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode
 	}
 	n.words = (bits + 63) / 64
 	if pc.names != nil {
-		n.keys = wireKeys(pc.names(t), jfs, n.fields)
+		n.keys = wireKeys(pc.names(t), st.Fields, n.fields)
 	}
 	for i := range n.fields {
 		f := &n.fields[i]
@@ -241,11 +234,6 @@ func (pc *presCompiler) structNode(n *pnode, t reflect.Type, loc string) (*pnode
 		f.typ = nil
 	}
 	return n, nil
-}
-
-// fieldName is the Go name of the field at index path idx of t.
-func fieldName(t reflect.Type, idx []int) string {
-	return t.FieldByIndex(idx).Name
 }
 
 // match finds the field a key decodes into: an exact name first, then a

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"slices"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/schema"
 )
 
 // Presence in the bodies of a body codec (msgpack, through ext/msgpack):
@@ -21,14 +23,14 @@ import (
 
 // wireKeys maps each key of a struct (names, from FieldNames) to the index
 // in fields of the tracked field it decodes into; fields[i] was compiled
-// from jfs[i]. A key whose field encoding/json does not decode (so the
+// from sfs[i]. A key whose field encoding/json does not decode (so the
 // plan has no node for it) is left out: its value is decoded but not
 // looked into.
-func wireKeys(names map[string][]int, jfs []jsonField, fields []pfield) map[string]int32 {
+func wireKeys(names map[string][]int, sfs []schema.Field, fields []pfield) map[string]int32 {
 	m := map[string]int32{}
 	for name, idx := range names {
-		for i, jf := range jfs {
-			if fields[i].bit >= 0 && slices.Equal(jf.index, idx) {
+		for i := range sfs {
+			if fields[i].bit >= 0 && slices.Equal(sfs[i].Index, idx) {
 				m[name] = int32(i)
 				break
 			}

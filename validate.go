@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/graftgo/graft/internal/schema"
 )
 
 // Validation is compiled once per type from struct tags: `required:"true"`,
@@ -24,67 +26,16 @@ import (
 // unless a check fails.
 
 // constraintTags are the struct tags validation reads.
-var constraintTags = []string{"required", "min", "max", "minLength", "maxLength", "pattern", "enum", "format"}
+var constraintTags = schema.Tags
 
-// parseConstraints reads the constraint tags of a field.
+// parseConstraints reads the constraint tags of a field (schema's parser,
+// the one the documents read too).
 func parseConstraints(tag reflect.StructTag) (Constraints, bool, error) {
-	var c Constraints
-	req := false
-	if v, ok := tag.Lookup("required"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, false, fmt.Errorf(`required:%q: use required:"true"`, v)
-		}
-		req = b
-	}
-	for _, k := range [...]string{"min", "max"} {
-		if v, ok := tag.Lookup(k); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return c, false, fmt.Errorf("%s:%q is not a number", k, v)
-			}
-			if k == "min" {
-				c.Min = &f
-			} else {
-				c.Max = &f
-			}
-		}
-	}
-	for _, k := range [...]string{"minLength", "maxLength"} {
-		if v, ok := tag.Lookup(k); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return c, false, fmt.Errorf("%s:%q is not a length", k, v)
-			}
-			if k == "minLength" {
-				c.MinLength = &n
-			} else {
-				c.MaxLength = &n
-			}
-		}
-	}
-	if v, ok := tag.Lookup("pattern"); ok {
-		if _, err := regexp.Compile(v); err != nil {
-			return c, false, fmt.Errorf("pattern:%q: %v", v, err)
-		}
-		c.Pattern = v
-	}
-	if v, ok := tag.Lookup("enum"); ok {
-		c.Enum = strings.Split(v, ",")
-	}
-	if v, ok := tag.Lookup("format"); ok {
-		if formatChecks[v] == nil {
-			return c, false, fmt.Errorf("format:%q is unknown; use email, uuid or date-time", v)
-		}
-		c.Format = v
-	}
-	return c, req, nil
+	c, req, err := schema.ParseConstraints(tag)
+	return Constraints(c), req, err
 }
 
-func (c *Constraints) empty() bool {
-	return c.Min == nil && c.Max == nil && c.MinLength == nil && c.MaxLength == nil &&
-		c.Pattern == "" && len(c.Enum) == 0 && c.Format == ""
-}
+func (c *Constraints) empty() bool { return (*schema.Constraints)(c).Empty() }
 
 // maxFieldErrors caps the failures one answer lists; past it the answer
 // says the list was cut (Problem.ErrorsTruncated). With the caps on the
@@ -466,7 +417,7 @@ func scalarCheck(t reflect.Type, c Constraints, loc string) (check, error) {
 			})
 		}
 		if c.Format != "" {
-			f, msg := formatChecks[c.Format], "must be a valid "+c.Format
+			f, msg := schema.Format(c.Format), "must be a valid "+c.Format
 			fns = append(fns, func(p unsafe.Pointer, e *errs) {
 				if s := get(p); !f(s) {
 					e.add(loc, msg, s)
@@ -562,71 +513,6 @@ func numberGetter(k reflect.Kind) func(p unsafe.Pointer) float64 {
 		return func(p unsafe.Pointer) float64 { return *(*float64)(p) }
 	}
 	return func(unsafe.Pointer) float64 { return math.NaN() }
-}
-
-// formatChecks are the `format` tag values.
-var formatChecks = map[string]func(string) bool{
-	"email":     isEmail,
-	"uuid":      isUUID,
-	"date-time": isDateTime,
-}
-
-// isEmail accepts local@domain with a dot-free-or-dotted domain of
-// letters, digits and hyphens: the addr-spec subset real forms accept.
-func isEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 || len(s) > 254 {
-		return false
-	}
-	local, domain := s[:at], s[at+1:]
-	for i := 0; i < len(local); i++ {
-		c := local[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>[]:;@\,"`, c) >= 0 {
-			return false
-		}
-	}
-	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
-		return false
-	}
-	for _, label := range strings.Split(domain, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c == '-' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// isUUID accepts the 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// isDateTime accepts RFC 3339 date-times.
-func isDateTime(s string) bool {
-	_, err := time.Parse(time.RFC3339Nano, s)
-	return err == nil
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -726,56 +612,9 @@ func recurse(fn *check, from, to string) check {
 }
 
 // hasConstraints reports whether a value of struct type t can hold a
-// field with a constraint tag (or required), at any depth. It errs on the
-// side of yes (it looks at every field), which only costs a walk.
-func hasConstraints(t reflect.Type) bool {
-	if v, ok := constrainedTypes.Load(t); ok {
-		return v.(bool)
-	}
-	// The struct types t reaches, and which of them have a constrained
-	// field of their own; then who reaches one of those.
-	edges := map[reflect.Type][]reflect.Type{}
-	marked := map[reflect.Type]bool{}
-	var visit func(t reflect.Type)
-	visit = func(t reflect.Type) {
-		if _, ok := edges[t]; ok {
-			return
-		}
-		edges[t] = nil
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			for _, k := range constraintTags {
-				if _, ok := f.Tag.Lookup(k); ok {
-					marked[t] = true
-				}
-			}
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array || ft.Kind() == reflect.Map {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct && ft != timeType {
-				edges[t] = append(edges[t], ft)
-				visit(ft)
-			}
-		}
-	}
-	visit(t)
-	for changed := true; changed; {
-		changed = false
-		for u, to := range edges {
-			for _, v := range to {
-				if marked[v] && !marked[u] {
-					marked[u], changed = true, true
-				}
-			}
-		}
-	}
-	constrainedTypes.Store(t, marked[t])
-	return marked[t]
-}
-
-// constrainedTypes caches hasConstraints.
-var constrainedTypes sync.Map // reflect.Type → bool
+// field with a check (required or a constraint), at any depth, among the
+// fields encoding/json decodes (schema.HasChecks).
+func hasConstraints(t reflect.Type) bool { return schema.HasChecks(t) }
 
 // eachElem runs inner on every element of a slice of type t, recording the
 // index for the "[]" of error locations.
@@ -858,50 +697,28 @@ type sliceHeader struct {
 	cap  int
 }
 
-// structCheck compiles the checks of t's exported fields.
+// structCheck compiles the checks of the fields encoding/json decodes
+// into (schema.StructOf: embedded structs flattened, hidden fields left
+// out). A field behind a nil embedded pointer is absent: only required
+// applies to it.
 func (vc *valCompiler) structCheck(t reflect.Type, loc string) (check, error) {
+	st, err := schema.StructOf(t)
+	if err != nil {
+		return nil, err
+	}
 	type fieldCheck struct {
-		off   uintptr
+		f     *schema.Field
 		check check
 	}
 	var fields []fieldCheck
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() && !f.Anonymous {
-			continue
-		}
-		name, omitEmpty, skip := jsonName(f)
-		if skip {
-			continue
-		}
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				inner, err := vc.value(f.Type, loc)
-				if err != nil {
-					return nil, err
-				}
-				if inner != nil {
-					fields = append(fields, fieldCheck{off: f.Offset, check: inner})
-				}
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		c, err := vc.field(f, loc+"."+name, omitEmpty)
+	for i := range st.Fields {
+		f := &st.Fields[i]
+		c, err := vc.field(f, loc+"."+f.Name)
 		if err != nil {
-			return nil, fmt.Errorf("field %s.%s: %w", t, f.Name, err)
+			return nil, fmt.Errorf("field %s.%s: %w", t, f.GoName, err)
 		}
 		if c != nil {
-			fields = append(fields, fieldCheck{off: f.Offset, check: c})
+			fields = append(fields, fieldCheck{f: f, check: c})
 		}
 	}
 	if len(fields) == 0 {
@@ -909,24 +726,25 @@ func (vc *valCompiler) structCheck(t reflect.Type, loc string) (check, error) {
 	}
 	return func(p unsafe.Pointer, e *errs) {
 		for i := range fields {
-			fields[i].check(unsafe.Add(p, fields[i].off), e)
+			fields[i].check(fields[i].f.Ptr(p), e)
 		}
 	}, nil
 }
 
 // field compiles the checks of one body field at loc: required,
 // its own constraints, and those of the values inside it. A field is
-// absent when it is a nil pointer, or zero with omitempty in its json tag:
-// absent fields are only checked for required.
-func (vc *valCompiler) field(f reflect.StructField, loc string, omitEmpty bool) (check, error) {
-	c, required, err := parseConstraints(f.Tag)
-	if err != nil {
-		return nil, err
-	}
+// absent when it is a nil pointer, behind a nil embedded pointer (p is
+// nil), or zero with omitempty in its json tag: absent fields are only
+// checked for required.
+func (vc *valCompiler) field(f *schema.Field, loc string) (check, error) {
+	c, required := Constraints(f.Constraints), f.Required
 	t := f.Type
-	inner, err := vc.value(t, loc)
-	if err != nil {
-		return nil, err
+	var inner check
+	if !f.Quoted {
+		var err error
+		if inner, err = vc.value(t, loc); err != nil {
+			return nil, err
+		}
 	}
 	own, err := ownCheck(t, c, loc)
 	if err != nil {
@@ -936,14 +754,14 @@ func (vc *valCompiler) field(f reflect.StructField, loc string, omitEmpty bool) 
 		return nil, nil
 	}
 	zero := zeroCheck(t)
-	optional := omitEmpty || t.Kind() == reflect.Pointer
+	optional := f.OmitEmpty || t.Kind() == reflect.Pointer
 	return func(p unsafe.Pointer, e *errs) {
-		if zero(p) {
+		if p == nil || zero(p) {
 			if required {
 				e.add(loc, "is required", nil)
 				return
 			}
-			if optional {
+			if optional || p == nil {
 				return
 			}
 		}
@@ -1068,32 +886,4 @@ func zeroCheck(t reflect.Type) func(p unsafe.Pointer) bool {
 		}
 		return true
 	}
-}
-
-// jsonName returns the JSON name of a struct field, whether it has
-// omitempty (or omitzero), and whether JSON skips it.
-func jsonName(f reflect.StructField) (name string, omitEmpty, skip bool) {
-	tag, ok := f.Tag.Lookup("json")
-	if !ok {
-		return "", false, false
-	}
-	if tag == "-" {
-		return "", false, true
-	}
-	name, _, _ = strings.Cut(tag, ",")
-	return name, hasJSONOption(f, "omitempty") || hasJSONOption(f, "omitzero"), false
-}
-
-// hasJSONOption reports whether the json tag of f lists option opt after
-// the name ("string" in `json:"n,string"`).
-func hasJSONOption(f reflect.StructField, opt string) bool {
-	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-	for opts != "" {
-		var o string
-		o, opts, _ = strings.Cut(opts, ",")
-		if o == opt {
-			return true
-		}
-	}
-	return false
 }

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/schema"
 )
 
 // ref is a reference to the component schema of a named struct type; its
@@ -150,146 +150,24 @@ func nullable(s any) any {
 	return c
 }
 
-// jsonField is one field of a struct as encoding/json sees it.
-type jsonField struct {
-	name      string
-	f         reflect.StructField
-	index     []int
-	tagged    bool
-	omitEmpty bool
-	asString  bool
-}
-
-// jsonFields lists t's fields as encoding/json encodes them: embedded
-// structs without a json name are flattened; of several fields with one
-// name the shallowest wins, a tagged one over an untagged one at the same
-// depth, and a tie drops them all.
-func jsonFields(t reflect.Type) []jsonField {
-	type level struct {
-		t     reflect.Type
-		index []int
-	}
-	var fields []jsonField
-	current := []level{}
-	next := []level{{t: t}}
-	visited := map[reflect.Type]bool{}
-	for len(next) > 0 {
-		current, next = next, nil
-		count := map[string]int{}
-		var found []jsonField
-		for _, lv := range current {
-			if visited[lv.t] {
-				continue
-			}
-			visited[lv.t] = true
-			for i := 0; i < lv.t.NumField(); i++ {
-				f := lv.t.Field(i)
-				ft := f.Type
-				if f.Anonymous {
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if !f.IsExported() && ft.Kind() != reflect.Struct {
-						continue
-					}
-				} else if !f.IsExported() {
-					continue
-				}
-				tag := f.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				index := append(append([]int(nil), lv.index...), i)
-				if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
-					next = append(next, level{t: ft, index: index})
-					continue
-				}
-				tagged := name != ""
-				if name == "" {
-					name = f.Name
-				}
-				jf := jsonField{name: name, f: f, index: index, tagged: tagged}
-				for opts != "" {
-					var o string
-					o, opts, _ = strings.Cut(opts, ",")
-					switch o {
-					case "omitempty", "omitzero":
-						jf.omitEmpty = true
-					case "string":
-						switch ft.Kind() {
-						case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-							reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-							reflect.Float32, reflect.Float64, reflect.String:
-							jf.asString = true
-						}
-					}
-				}
-				found = append(found, jf)
-				count[name]++
-			}
-		}
-		have := map[string]bool{}
-		for _, f := range fields {
-			have[f.name] = true
-		}
-		for _, f := range found {
-			if have[f.name] {
-				continue // a shallower field hides it
-			}
-			if count[f.name] > 1 {
-				// Tie at this depth: one tagged field wins, else none.
-				var tagged []jsonField
-				for _, g := range found {
-					if g.name == f.name && g.tagged {
-						tagged = append(tagged, g)
-					}
-				}
-				if len(tagged) == 1 && tagged[0].f.Name == f.f.Name && equalIndex(tagged[0].index, f.index) {
-					fields = append(fields, f)
-				}
-				continue
-			}
-			fields = append(fields, f)
-		}
-	}
-	sort.SliceStable(fields, func(i, j int) bool { return lessIndex(fields[i].index, fields[j].index) })
-	return fields
-}
-
-func equalIndex(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func lessIndex(a, b []int) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return len(a) < len(b)
-}
-
-// structSchema builds the object schema of a struct type.
+// structSchema builds the object schema of a struct type from its
+// fields as the validator sees them (schema.StructOf).
 func (r *registry) structSchema(t reflect.Type) (*obj, error) {
+	st, err := schema.StructOf(t)
+	if err != nil {
+		return nil, err
+	}
 	props := &obj{}
 	var required []any
-	for _, jf := range jsonFields(t) {
-		s, req, err := r.fieldSchema(jf.f, jf.asString)
+	for i := range st.Fields {
+		f := &st.Fields[i]
+		s, err := r.fieldSchema(f)
 		if err != nil {
-			return nil, fmt.Errorf("field %s.%s: %w", t, jf.f.Name, err)
+			return nil, fmt.Errorf("field %s.%s: %w", t, f.GoName, err)
 		}
-		props.set(jf.name, s)
-		if req {
-			required = append(required, jf.name)
+		props.set(f.Name, s)
+		if f.Required {
+			required = append(required, f.Name)
 		}
 	}
 	s := (&obj{}).set("type", "object").set("properties", props)
@@ -300,46 +178,38 @@ func (r *registry) structSchema(t reflect.Type) (*obj, error) {
 }
 
 // fieldSchema builds the schema of one struct field: its type's schema
-// with the field's validation constraints, `doc` (description) and
-// `example` tags.
-func (r *registry) fieldSchema(f reflect.StructField, asString bool) (any, bool, error) {
-	c, required, err := graft.ParseConstraints(f.Tag)
-	if err != nil {
-		return nil, false, err
-	}
+// (a string for a ",string" field) with the field's validation
+// constraints, `doc` (description) and `example` tags.
+func (r *registry) fieldSchema(f *schema.Field) (any, error) {
 	var s any
-	if asString {
-		s = (&obj{}).set("type", "string")
+	var err error
+	if f.Quoted {
+		if s = (&obj{}).set("type", "string"); f.Type.Kind() == reflect.Pointer {
+			s = nullable(s)
+		}
 	} else if s, err = r.schema(f.Type); err != nil {
-		return nil, false, err
-	}
-	s, err = constrain(s, f.Type, c)
-	if err != nil {
-		return nil, false, err
-	}
-	s, err = annotate(s, f.Type, f.Tag.Get("doc"), f.Tag, asString)
-	return s, required, err
-}
-
-// annotate adds a description and the `example` tag's value to s.
-func annotate(s any, t reflect.Type, doc string, tag reflect.StructTag, asString bool) (any, error) {
-	ex, hasEx := tag.Lookup("example")
-	dep, err := deprecatedTag(tag)
-	if err != nil {
 		return nil, err
 	}
-	if doc == "" && !hasEx && !dep {
+	if s, err = constrain(s, f.Type, graft.Constraints(f.Constraints)); err != nil {
+		return nil, err
+	}
+	return annotateField(s, f)
+}
+
+// annotateField adds a field's description, deprecation and example.
+func annotateField(s any, f *schema.Field) (any, error) {
+	if f.Doc == "" && !f.HasExample && !f.Deprecated {
 		return s, nil
 	}
 	o := own(s)
-	if doc != "" {
-		o.set("description", doc)
+	if f.Doc != "" {
+		o.set("description", f.Doc)
 	}
-	if dep {
+	if f.Deprecated {
 		o.set("deprecated", true)
 	}
-	if hasEx {
-		v, err := exampleValue(t, ex, asString)
+	if f.HasExample {
+		v, err := exampleValue(f.Type, f.Example, f.Quoted)
 		if err != nil {
 			return nil, err
 		}
