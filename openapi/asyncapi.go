@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/schema"
 	"github.com/graftgo/graft/ws"
 )
 
@@ -346,12 +347,16 @@ func (b *asyncBuilder) handshake(api ws.API) (params, query, headers *obj, err e
 				name = f.Tag.Get("header")
 				props, req = hp, &hreq
 			}
-			s, required, err := b.reg.fieldSchema(f, false)
+			sf, err := schema.FieldOf(f)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("handshake %s: %w", h, err)
+			}
+			s, err := b.reg.fieldSchema(&sf)
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("handshake %s: field %s: %w", h, f.Name, err)
 			}
 			props.set(name, s)
-			if required {
+			if sf.Required {
 				*req = append(*req, name)
 			}
 		}
@@ -493,15 +498,19 @@ func checkDiscriminator(m ws.Message) error {
 	if t.Kind() != reflect.Struct {
 		return fmt.Errorf("Discriminator %q: the payload %s is not a struct", m.Discriminator, m.Payload)
 	}
+	st, err := schema.StructOf(t)
+	if err != nil {
+		return err
+	}
 	var names []string
-	for _, jf := range jsonFields(t) {
-		if jf.name == m.Discriminator {
-			if jf.f.Type.Kind() != reflect.String {
-				return fmt.Errorf("Discriminator %q: field %s.%s is a %s; the discriminator must be a string", m.Discriminator, t, jf.f.Name, jf.f.Type)
+	for _, f := range st.Fields {
+		if f.Name == m.Discriminator {
+			if f.Type.Kind() != reflect.String {
+				return fmt.Errorf("Discriminator %q: field %s.%s is a %s; the discriminator must be a string", m.Discriminator, t, f.GoName, f.Type)
 			}
 			return nil
 		}
-		names = append(names, jf.name)
+		names = append(names, f.Name)
 	}
 	return fmt.Errorf("Discriminator %q: the payload %s has no such property (it has %s)", m.Discriminator, t, strings.Join(names, ", "))
 }

@@ -227,6 +227,19 @@ func compile(t reflect.Type) (*Struct, error) {
 	return s, nil
 }
 
+// FieldOf describes one struct field on its own, as a param rather than
+// a member of a JSON object (a query or header field: its key is the
+// param's name, not a json tag): its type, constraints and documentation
+// tags. Name is the Go name; Index and Offsets are the field's own.
+func FieldOf(sf reflect.StructField) (Field, error) {
+	f, err := field(nil, cand{sf: sf, name: sf.Name, index: sf.Index})
+	if err != nil {
+		return f, fmt.Errorf("field %s: %w", sf.Name, err)
+	}
+	f.Offsets = []uintptr{sf.Offset}
+	return f, nil
+}
+
 // field reads the tags of a field the walk kept.
 func field(t reflect.Type, c cand) (Field, error) {
 	f := Field{
@@ -235,7 +248,9 @@ func field(t reflect.Type, c cand) (Field, error) {
 		OmitEmpty: hasOpt(c.opts, "omitempty") || hasOpt(c.opts, "omitzero"),
 		Doc:       c.sf.Tag.Get("doc"),
 	}
-	f.Offsets = offsets(t, c.index)
+	if t != nil {
+		f.Offsets = offsets(t, c.index)
+	}
 	f.Example, f.HasExample = c.sf.Tag.Lookup("example")
 	if v, ok := c.sf.Tag.Lookup("deprecated"); ok {
 		b, err := strconv.ParseBool(v)
