@@ -48,3 +48,5 @@ func BenchmarkMemoryHistoryAppend(b *testing.B) { BenchHistoryAppend(b, memoryHi
 func BenchmarkMemoryHistorySince1000(b *testing.B) { BenchHistorySince(b, memoryHistory) }
 
 func TestPresenceOverMemoryBus(t *testing.T) { RunPresence(t, memoryBus) }
+
+func BenchmarkPresencePropagationMemoryBus(b *testing.B) { BenchPresencePropagation(b, memoryBus) }

@@ -40,8 +40,9 @@ func RunPresence(t *testing.T, setup func(t testing.TB) Harness) {
 // presenceNode is an app node whose /ws route takes "NAME TOPIC" or
 // "NAME TOPIC watch" messages: it sets the connection's presence info to
 // NAME and subscribes it to TOPIC, answering "ready", or watches TOPIC,
-// answering "members NAMES" (sorted); each presence event is sent as
-// "join NAME" or "leave NAME".
+// answering "members NAMES" (sorted); "leave TOPIC" unsubscribes,
+// without an answer. Each presence event is sent as "join NAME" or
+// "leave NAME".
 type presenceNode struct {
 	app    *graft.App[graft.Ctx]
 	addr   string
@@ -59,6 +60,10 @@ func startPresenceNode(t testing.TB, h Harness, ttl time.Duration) *presenceNode
 		Upgrade: func(c *graft.Ctx) (struct{}, error) { return struct{}{}, nil },
 		Message: func(c *ws.Conn[struct{}], data []byte, op ws.OpCode) {
 			name, topic, _ := strings.Cut(string(data), " ")
+			if name == "leave" {
+				c.Unsubscribe(topic)
+				return
+			}
 			topic, watch := strings.CutSuffix(topic, " watch")
 			if err := c.SetPresenceInfo(name); err != nil {
 				c.Close(ws.StatusInternalError, err.Error())
@@ -267,4 +272,44 @@ func testPresenceBusRestart(t *testing.T, h Harness) {
 	alice.expect(t, "join bob")
 	a.waitPresence(t, "room", "alice,bob")
 	b.waitPresence(t, "room", "alice,bob")
+}
+
+// BenchPresencePropagation measures how long a subscription made on one
+// node takes to reach a watcher on another as a join (and its
+// unsubscription as a leave): a client of node A subscribes and
+// unsubscribes, a client of node B watching the topic gets the events.
+// ns/change is one such change, from A's client's message to B's
+// client's event. In "first" the client is A's only subscriber of the
+// topic, so each change also subscribes or unsubscribes A on the bus; in
+// "more" another client of A keeps the topic subscribed.
+func BenchPresencePropagation(b *testing.B, setup func(t testing.TB) Harness) {
+	for _, keep := range []bool{false, true} {
+		name := "first"
+		if keep {
+			name = "more"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := setup(b)
+			na := startPresenceNode(b, h, time.Hour)
+			nb := startPresenceNode(b, h, time.Hour)
+			c := na.join(b, "bench", "room-other", false, "ready")
+			members := "members watcher"
+			if keep {
+				na.join(b, "keeper", "room", false, "ready")
+				nb.waitPresence(b, "room", "keeper")
+				members = "members keeper,watcher"
+			}
+			w := nb.join(b, "watcher", "room", true, members)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				c.send(b, "bench room")
+				w.expect(b, "join bench")
+				c.send(b, "leave room")
+				w.expect(b, "leave bench")
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N), "ns/change")
+		})
+	}
 }

@@ -24,3 +24,7 @@ func BenchmarkSubject(b *testing.B) {
 		Subject("graft.ws", "room-42")
 	}
 }
+
+// BenchmarkPresencePropagation: a subscription on node A seen in node B's
+// NumClusterSubscribers, through embedded NATS.
+func BenchmarkPresencePropagation(b *testing.B) { brokertest.BenchPresencePropagation(b, natsBus) }

@@ -23,3 +23,7 @@ func BenchmarkCrossNodeThroughputParallel(b *testing.B) { brokertest.BenchThroug
 // waits for node B to deliver it; it reports the one-way publish-to-deliver
 // latency percentiles (same process, same clock).
 func BenchmarkCrossNodeLatency(b *testing.B) { brokertest.BenchLatency(b, redisBus) }
+
+// BenchmarkPresencePropagation: a subscription on node A seen in node B's
+// NumClusterSubscribers, through a real Redis.
+func BenchmarkPresencePropagation(b *testing.B) { brokertest.BenchPresencePropagation(b, redisBus) }
