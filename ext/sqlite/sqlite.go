@@ -178,6 +178,12 @@ func (s *SQLite) Stop(context.Context) error {
 // nil otherwise.
 func (s *SQLite) DB() *sql.DB { return s.db }
 
+// Configure changes the settings after the app's config was loaded: for an
+// extension that requires this one and has its own spelling of a key (in
+// its Extend), or app code before Start. Validate then checks the result.
+// examples/chat uses it so that its --db flag names the file.
+func (s *SQLite) Configure(f func(*Config)) { f(&s.cfg) }
+
 // Settings returns the settings in force: Options.Config overridden by the
 // app's config.
 func (s *SQLite) Settings() Config { return s.cfg }

@@ -397,3 +397,37 @@ func TestMemory(t *testing.T) {
 		t.Errorf("in memory: %s", got)
 	}
 }
+
+// dependent is an extension that requires SQLite and names its file with
+// a key of its own, through Configure.
+type dependent struct{ file string }
+
+func (*dependent) ID() string         { return "test.dependent" }
+func (*dependent) Requires() []string { return []string{sqlite.Extension(sqlite.Options{}).ID()} }
+func (d *dependent) Extend(b *graft.Builder) error {
+	db, err := graft.Require[*sqlite.SQLite](b)
+	if err != nil {
+		return err
+	}
+	db.Configure(func(c *sqlite.Config) { c.File = d.file })
+	return nil
+}
+
+// TestConfigure checks that a requiring extension's Configure in Extend
+// decides the file that Start opens.
+func TestConfigure(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "dependent.db")
+	ext := sqlite.Extension(sqlite.Options{})
+	app := graft.NewWithContext[Ctx](graft.Config{})
+	app.Register(ext, &dependent{file: file})
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(context.Background())
+	if s := ext.Settings(); s.File != file {
+		t.Errorf("file %q, want %q", s.File, file)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("the configured file was not opened: %v", err)
+	}
+}
