@@ -74,6 +74,7 @@ type stream struct {
 	filling bool // a goroutine reads the gap from the history
 	recov   map[subKey]*recovery
 	drops   []dropped // over-limit subscribers, handled after unlocking
+	dead    bool      // dropped from the hub's map: a newer one serves the topic
 }
 
 // dropped is a publication a subscriber's backpressure limit refused;
@@ -208,6 +209,19 @@ func (h *Hub) stream(topic string, create bool) *stream {
 	return st
 }
 
+// lockStream returns topic's stream, locked; never one forgetStream
+// dropped, whose deliveries would bypass the recoveries of the new one.
+func (h *Hub) lockStream(topic string) *stream {
+	for {
+		st := h.stream(topic, true)
+		st.mu.Lock()
+		if !st.dead {
+			return st
+		}
+		st.mu.Unlock()
+	}
+}
+
 // recoverOn registers rec, k's recovery on topic, and returns the
 // stream, starting the node's view of it at base if it had none: in one
 // step with the lookup, so that forgetStream cannot drop the stream in
@@ -257,6 +271,7 @@ func (h *Hub) forgetStream(topic string, k subKey) {
 	delete(st.recov, k)
 	if len(st.recov) == 0 && !st.filling && h.reg.NumSubscribers(topic) == 0 {
 		delete(h.streams, topic)
+		st.dead = true
 	}
 	st.mu.Unlock()
 }
@@ -319,8 +334,7 @@ func (h *Hub) deliverPositioned(topic string, pos Position, data []byte, op OpCo
 	if h.reg.NumSubscribers(topic) == 0 {
 		return
 	}
-	st := h.stream(topic, true)
-	st.mu.Lock()
+	st := h.lockStream(topic)
 	defer st.unlock()
 	switch {
 	case st.epoch != pos.Epoch:
@@ -448,7 +462,7 @@ func (h *Hub) fill(topic string, st *stream, owner bool) {
 	from := Position{Offset: st.last, Epoch: st.epoch}
 	st.mu.Unlock()
 	var pubs []broker.Publication
-	var err error
+	err := errors.New("no history")
 	if hist != nil && from.Epoch != "" {
 		ctx, cancel := context.WithTimeout(h.ctx, historyTimeout)
 		pubs, _, err = hist.Since(ctx, topic, from, 0)
@@ -457,7 +471,10 @@ func (h *Hub) fill(topic string, st *stream, owner bool) {
 	st.mu.Lock()
 	defer st.unlock()
 	st.filling = false
-	if err != nil && !errors.Is(err, broker.ErrUnrecoverable) {
+	if st.dead {
+		return
+	}
+	if err != nil && hist != nil && !errors.Is(err, broker.ErrUnrecoverable) {
 		h.logger.Warn("graft: reading missed publications from the history failed", "topic", topic, "err", err)
 	}
 	if st.epoch == from.Epoch {
@@ -468,11 +485,17 @@ func (h *Hub) fill(topic string, st *stream, owner bool) {
 		}
 	}
 	h.flushPending(topic, st)
-	if len(st.pending) > 0 {
-		// What is missing is gone from the history: go on from what is
-		// held.
+	switch {
+	case len(st.pending) == 0:
+	case err != nil:
+		// What is missing is gone from the history (or it fails): go on
+		// from what is held; the clients see the gap in the offsets.
 		st.last = st.pending[0].off - 1
 		h.flushPending(topic, st)
+	default:
+		// Held publications arrived during the read, ahead of ones the
+		// history did not have yet: look again.
+		h.fillLater(topic, st)
 	}
 }
 

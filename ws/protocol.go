@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
@@ -25,6 +26,17 @@ import (
 //	{"type":"subscribe","topic":"chat"}                               fresh
 //	{"type":"subscribe","topic":"chat","epoch":"9f3c…","offset":41}  resume after offset 41
 //	{"type":"unsubscribe","topic":"chat"}
+
+// ClientScript is graft-ws.js, the browser client of the protocol: it
+// reconnects with backoff and resumes its topics from the last offset it
+// saw (docs/websocket.md). Serve it from a route, for example:
+//
+//	app.GET("/graft-ws.js", func(c *graft.Ctx) error {
+//		return c.Bytes(http.StatusOK, "text/javascript; charset=utf-8", ws.ClientScript)
+//	})
+//
+//go:embed client/graft-ws.js
+var ClientScript []byte
 
 // pubMessageSize is a capacity hint for appendPub's message.
 func pubMessageSize(topic, epoch string, data []byte, op OpCode) int {
