@@ -75,6 +75,9 @@ func asyncApp() (*graft.App[graft.Ctx], *openapi.Ext) {
 	ws.Route(app, "/pets/watch", ws.Behavior[struct{}]{
 		Sends:  []ws.Message{petChanged, userSeen},
 		Topics: []ws.Topic{{Pattern: "pets", Messages: []ws.Message{petChanged}}},
+		// Clients subscribe themselves: the protocol's messages are the
+		// route's too.
+		ClientSubscribe: func(*ws.Conn[struct{}], string) error { return nil },
 	})
 	ws.Route(app, "/echo", ws.Behavior[struct{}]{}) // declares nothing: a channel without messages
 	return app, ext

@@ -63,7 +63,9 @@ type Topic struct {
 
 // API is what a WebSocket route declares about itself for documents:
 // its Behavior's Receives, Sends, Topics, Handshake and Description, with
-// the route's full pattern and subprotocols. APIOf returns it.
+// the route's full pattern and subprotocols. With Behavior.ClientSubscribe
+// set, Receives and Sends end with the client protocol's messages
+// (SubscribeRequest … Pub), which graft handles itself. APIOf returns it.
 type API struct {
 	// Pattern is the route's full pattern, group prefixes included.
 	Pattern     string
@@ -159,11 +161,18 @@ func declareAPI[T any](ri *graft.Route, b *Behavior[T]) {
 		}
 		b.Handshake = h
 	}
+	receives, sends := b.Receives, b.Sends
+	if b.ClientSubscribe != nil {
+		// graft speaks the client protocol on the route: its messages
+		// are the route's too.
+		receives = append(append([]Message(nil), receives...), protocolReceives...)
+		sends = append(append([]Message(nil), sends...), protocolSends...)
+	}
 	ri.SetMeta(apiKey{}, API{
 		Pattern:      pattern,
 		Description:  b.Description,
-		Receives:     b.Receives,
-		Sends:        b.Sends,
+		Receives:     receives,
+		Sends:        sends,
 		Topics:       b.Topics,
 		Handshake:    b.Handshake,
 		Subprotocols: b.Subprotocols,
