@@ -19,10 +19,10 @@ import (
 // GRAFT_CLUSTER_REDIS or the flags.
 type Cluster struct {
 	// NATS is the NATS server's URL, or a comma-separated list of them.
-	NATS string `toml:"nats" flag:"nats" help:"NATS server URL (nats://host:4222; comma-separated for several) whose bus joins this process to the others"`
+	NATS string `toml:"nats" flag:"nats,cluster.nats" help:"NATS server URL (nats://host:4222; comma-separated for several) whose bus joins this process to the others"`
 	// Redis is the Redis server's URL: redis://[user:password@]host:port[/db]
 	// (rediss:// for TLS), or a bare host:port.
-	Redis string `toml:"redis" flag:"redis" help:"Redis server URL (redis://[user:password@]host:port[/db]) whose pub/sub joins this process to the others"`
+	Redis string `toml:"redis" flag:"redis,cluster.redis" help:"Redis server URL (redis://[user:password@]host:port[/db]) whose pub/sub joins this process to the others"`
 }
 
 // cluster is the extension that reads Cluster and gives the WebSocket

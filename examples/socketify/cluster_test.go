@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -185,4 +186,97 @@ func TestClusterBusDown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "--broker-wait") {
 		t.Fatalf("Start = %v, want an error naming %s and --broker-wait", err, url)
 	}
+}
+
+// A second socketify process (this test binary running main) and an
+// in-process node share an embedded nats-server, with presence on the
+// signal topics (--ws.presence 'signal-*'): PMs cross between the
+// processes exactly once, in order; each node sees who is online on the
+// other; and when the process is killed (SIGKILL: no leave, no bye) its
+// users drop out of the other node's presence within the TTL.
+func TestClusterProcessGone(t *testing.T) {
+	url := startNATS(t)
+	flags := []string{"--nats", url, "--ws.presence", "signal-*", "--ws.presence-ttl", "600ms"}
+	appA, addrA := startFromFlags(t, flags...)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrB := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addrB)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SOCKETIFY_MAIN_ARGS="+strings.Join(append([]string{"--host", "127.0.0.1", "--port", port}, flags...), "\n"))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addrB, time.Second); err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the socketify process exited (%v) before listening:\n%s", waitErr, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the socketify process did not listen on %s within 20s:\n%s", addrB, out.String())
+		}
+	}
+
+	alice := dial(t, addrA, "alice")
+	bob := dial(t, addrB, "bob")
+	online := func(user string, want int) {
+		t.Helper()
+		var n int
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			var err error
+			if n, err = ws.NumClusterSubscribers(appA, "signal-"+user); err != nil {
+				t.Fatal(err)
+			}
+			if n == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node A counts %d connections of %s, want %d", n, user, want)
+			}
+		}
+	}
+	online("bob", 1) // bob is on the other process
+	if ms, _ := ws.HubOf(appA).Presence("signal-bob"); len(ms) != 1 || ms[0].Info != "bob" || ms[0].Node == ws.HubOf(appA).NodeID() {
+		t.Fatalf("Presence(signal-bob) on A = %+v, want bob on another node", ms)
+	}
+	if n := ws.NumSubscribers(appA, "signal-bob"); n != 0 {
+		t.Fatalf("NumSubscribers(signal-bob) on A = %d, want 0: it counts this node only", n)
+	}
+	waitCrossing(t, appA, bob, "signal-bob")
+
+	const n = 50
+	for i := 1; i <= n; i++ {
+		alice.pm(t, "bob", fmt.Sprintf("a%d", i))
+		if i == 1 {
+			bob.expect(t, pmJSON("alice", "a1"))
+			bob.send(t, JoinRequest{Join: "alice"})
+		}
+		bob.pm(t, "alice", fmt.Sprintf("b%d", i))
+	}
+	bob.expectPMs(t, "alice", numbered("a", 2, n)...)
+	alice.expectPMs(t, "bob", numbered("b", 1, n)...)
+
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	online("bob", 0)
+	online("alice", 1)
 }

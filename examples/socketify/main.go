@@ -234,6 +234,9 @@ func newApp(cfg graft.Config, wcfg ws.Config) *graft.App[Ctx] {
 		},
 		Open: func(conn *ws.Conn[Session]) {
 			username.Set(conn, conn.Data().Username)
+			// With --ws.presence 'signal-*' the signal topics tell every
+			// node who is online, and as whom.
+			conn.SetPresenceInfo(conn.Data().Username)
 			conn.Subscribe("signal-" + conn.Data().Username)
 		},
 		Message: func(conn *ws.Conn[Session], data []byte, op ws.OpCode) {

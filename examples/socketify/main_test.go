@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -14,7 +15,18 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain runs the example's main instead of the tests when
+// SOCKETIFY_MAIN_ARGS is set (TestClusterProcessGone starts the test
+// binary that way, as a second socketify process): its value is the
+// command line, arguments separated by newlines.
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv("SOCKETIFY_MAIN_ARGS"); ok {
+		os.Args = append([]string{"socketify"}, strings.Split(args, "\n")...)
+		main()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func do(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
 	t.Helper()
