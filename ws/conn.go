@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"runtime/debug"
@@ -109,6 +110,7 @@ type Socket struct {
 	wire  wireConn
 	rsv   rsvCheck // in front of the engine's reads with compression
 	props graft.Props
+	ctx   context.Context // the upgrade request's values, never cancelled
 
 	id          uint64
 	subprotocol string
@@ -172,6 +174,17 @@ func (s *Socket) RemoteAddr() net.Addr {
 		return nil
 	}
 	return s.nc.RemoteAddr()
+}
+
+// Context returns the context of the upgrade request without its
+// cancellation (context.WithoutCancel): the values middleware put there
+// (a request id, the handshake's trace span) for the connection's life,
+// e.g. to link a span per message to the handshake's trace.
+func (s *Socket) Context() context.Context {
+	if s.ctx == nil {
+		return context.Background()
+	}
+	return s.ctx
 }
 
 // Route returns the pattern of the connection's route, e.g. "/chat/{room}",
@@ -260,6 +273,7 @@ func (s *Socket) reset() {
 	s.rawBuf, s.rawErr = nil, nil
 	s.rsv = rsvCheck{}
 	s.stats = Stats{}
+	s.ctx = nil
 	s.ntopics = 0
 	s.presInfo, s.presTopics = "", s.presTopics[:0]
 	s.mu.Unlock()

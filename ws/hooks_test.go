@@ -439,3 +439,38 @@ func TestConnHooksListedInExtensions(t *testing.T) {
 		}
 	}
 }
+
+type ctxKeyT struct{}
+
+// TestSocketContext: the connection's Context carries the values of the
+// upgrade request's context (here put there by app middleware) and is not
+// cancelled when the upgrade request ends; the pooled Socket's next
+// connection has its own.
+func TestSocketContext(t *testing.T) {
+	got := make(chan string, 4)
+	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {
+		app.Register(Extension(Config{PoolMaxItems: 1}))
+		app.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
+			return func(c *graft.Ctx) error {
+				c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ctxKeyT{}, c.Query("v")))
+				return next(c)
+			}
+		})
+		Route(app, "/ws", Behavior[struct{}]{
+			Message: func(c *Conn[struct{}], data []byte, op OpCode) {
+				v, _ := c.Context().Value(ctxKeyT{}).(string)
+				got <- fmt.Sprintf("%s err=%v", v, c.Context().Err())
+			},
+		})
+	})
+	for _, v := range []string{"a", "b"} {
+		c := wsDial(t, app.Addr(), "/ws?v="+v)
+		c.writeFrame(wsTextFrame("x"))
+		if g := wsRecv(t, got, "the message handler"); g != v+" err=<nil>" {
+			t.Fatalf("Context: %s, want %s err=<nil>", g, v)
+		}
+		c.writeFrame(wsCloseFrame(1000, ""))
+		c.expectClose(1000)
+		wsWaitFor(t, "the connection to be released", func() bool { return HubOf(app).NumConns() == 0 })
+	}
+}

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -450,6 +451,7 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 		*(*ConnMixin)(unsafe.Add(base, off)) = ConnMixin{s: &conn.Socket}
 	}
 	s := &conn.Socket
+	s.ctx = context.WithoutCancel(req.Context())
 	s.open(nc)
 	br := brw.Reader
 	if br.Buffered() == 0 {
