@@ -79,7 +79,21 @@ func PluginFieldTagged[T any](sig *Signature, tag string) *PluginFieldRef[T] {
 	return findPluginField[T](sig, func(p PluginParam) bool { return p.Tag == tag }, fmt.Sprintf(" tagged plugin:%q", tag))
 }
 
+// ReadPluginField finds the endpoint's plugin field of type T as
+// PluginField does, without declaring that the caller fills it: for a
+// plugin that reads, in its wrapper, what another plugin fills (a rate
+// limit keyed by the claims an auth plugin binds). The field still needs
+// a plugin that fills it, or start-up stops as for any plugin field; the
+// reader only uses Get.
+func ReadPluginField[T any](sig *Signature) *PluginFieldRef[T] {
+	return lookupPluginField[T](sig, func(PluginParam) bool { return true }, "", false)
+}
+
 func findPluginField[T any](sig *Signature, match func(PluginParam) bool, what string) *PluginFieldRef[T] {
+	return lookupPluginField[T](sig, match, what, true)
+}
+
+func lookupPluginField[T any](sig *Signature, match func(PluginParam) bool, what string, claim bool) *PluginFieldRef[T] {
 	t := reflect.TypeFor[T]()
 	var found []PluginParam
 	for _, p := range sig.Plugins {
@@ -99,7 +113,7 @@ func findPluginField[T any](sig *Signature, match func(PluginParam) bool, what s
 		setupPanic("endpoint %s %s: %d plugin fields of type %s%s (%s); give them distinct tags (plugin:\"name\") and find each with PluginFieldTagged", methodLabel(sig.Method), sig.Route, len(found), t, what, strings.Join(names, ", "))
 	}
 	p := found[0]
-	if !slices.Contains(sig.plug.claimed, p.offset) {
+	if claim && !slices.Contains(sig.plug.claimed, p.offset) {
 		sig.checkOpen("PluginField")
 		sig.plug.claimed = append(sig.plug.claimed, p.offset)
 	}

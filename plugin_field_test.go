@@ -129,6 +129,12 @@ func TestPluginFieldUnfilledStopsStartup(t *testing.T) {
 		return next, nil
 	}))
 	nilFactory := PluginFactory(func(*di.Graph, *Signature) (Plugin, error) { return nil, nil })
+	reader := NamedPlugin("reader", PluginFunc(func(_ *di.Graph, next Endpoint, sig *Signature) (Endpoint, error) {
+		if ReadPluginField[*busT](sig) == nil {
+			return nil, errors.New("reader: no *busT field")
+		}
+		return next, nil // reads the field (ReadPluginField), fills nothing
+	}))
 	for _, tc := range []struct {
 		name string
 		opts []Option
@@ -136,6 +142,7 @@ func TestPluginFieldUnfilledStopsStartup(t *testing.T) {
 		{"no plugin", nil},
 		{"a plugin that does not claim it", []Option{Plugins(looker)}},
 		{"a factory that builds nothing", []Option{Plugins(nilFactory)}},
+		{"a plugin that only reads it", []Option{Plugins(reader)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := New(Config{})
