@@ -19,6 +19,6 @@ func ExampleRoute() {
 	// /repos/:owner/:repo/issues/:number
 	// /repos/{owner}/{repo}/issues/{number}
 	// GET /repos/{owner}/{repo}/issues/{number}
-	// /repos/v-owner/v-repo/issues/v-number
+	// /repos/v-owner/v-repo/issues/1347
 	// [owner repo number]
 }
