@@ -248,8 +248,8 @@ func (e *errs) Report(loc, msg string, got any) { e.add(loc, msg, got) }
 func (e *errs) Full() bool { return e.truncated }
 
 // answerCodec chooses the body codec a typed endpoint answers in, by
-// Ctx.Render's rules over JSON (the first) and the scope's body codecs:
-// the acceptable one of highest quality, the first listed on a tie; nil
+// Ctx.Render's rules (codecs.negotiate) over JSON (the first) and the
+// scope's body codecs, each weighed by its best media type name: nil
 // means JSON; none acceptable is Render's 406. Nothing is allocated.
 func answerCodec(c *Ctx) (*bodyEntry, error) {
 	accept := headerValue(c.Request.Header, "Accept")
@@ -258,31 +258,15 @@ func answerCodec(c *Ctx) (*bodyEntry, error) {
 	}
 	cd := c.codecTable()
 	var best *bodyEntry
-	bestQ := -1.0
-	for accept != "" {
-		var part string
-		part, accept, _ = strings.Cut(accept, ",")
-		mt, params, _ := strings.Cut(part, ";")
-		mt = strings.TrimSpace(mt)
-		q := acceptQ(params)
-		if q <= bestQ || q == 0 {
-			continue
-		}
-		if strings.EqualFold(mt, mediaJSON) || mt == "*/*" || strings.EqualFold(mt, "application/*") {
-			best, bestQ = nil, q
-			continue
-		}
-	find:
-		for i := range cd.bodies {
-			for _, n := range cd.bodies[i].names {
-				if strings.EqualFold(mt, n) {
-					best, bestQ = &cd.bodies[i], q
-					break find
-				}
+	bestQ, bestPos := acceptRank(accept, mediaJSON)
+	for i := range cd.bodies {
+		for _, n := range cd.bodies[i].names {
+			if q, pos := acceptRank(accept, n); q > bestQ || (q == bestQ && q > 0 && pos < bestPos) {
+				best, bestQ, bestPos = &cd.bodies[i], q, pos
 			}
 		}
 	}
-	if bestQ < 0 {
+	if bestQ <= 0 {
 		return nil, notAcceptable(cd)
 	}
 	return best, nil

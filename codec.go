@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -118,36 +117,21 @@ func (c *codecs) merge(child *codecs) *codecs {
 	return m
 }
 
-// negotiate picks the encoder for an Accept header: the first registered
-// media type the client accepts with the highest quality; with no Accept
-// header (or */*) the first registered one.
+// negotiate picks the encoder for an Accept header (see acceptRank): the
+// registered media type of highest quality, a tie going to the one whose
+// deciding range comes first in the header, then to the first registered;
+// with no Accept header the first registered one.
 func (c *codecs) negotiate(accept string) (string, RequestEncodeFunc) {
-	if accept == "" || len(c.types) == 0 {
-		if len(c.types) == 0 {
-			return "", nil
-		}
+	if len(c.types) == 0 {
+		return "", nil
+	}
+	if accept == "" {
 		return c.types[0], c.encoders[c.types[0]].req
 	}
-	best, bestQ := "", -1.0
-	for _, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		q := 1.0
-		if qs, ok := params["q"]; ok {
-			if f, err := strconv.ParseFloat(qs, 64); err == nil {
-				q = f
-			}
-		}
-		if q <= bestQ || q == 0 {
-			continue
-		}
-		for _, t := range c.types {
-			if mediaMatch(mt, t) {
-				best, bestQ = t, q
-				break
-			}
+	best, bestQ, bestPos := "", 0.0, 0
+	for _, t := range c.types {
+		if q, pos := acceptRank(accept, t); q > bestQ || (q == bestQ && q > 0 && pos < bestPos) {
+			best, bestQ, bestPos = t, q, pos
 		}
 	}
 	if best == "" {
@@ -156,15 +140,34 @@ func (c *codecs) negotiate(accept string) (string, RequestEncodeFunc) {
 	return best, c.encoders[best].req
 }
 
-// mediaMatch reports whether the Accept range r covers media type t.
-func mediaMatch(r, t string) bool {
-	if r == "*/*" || r == t {
-		return true
+// acceptRank returns the quality the Accept header accept gives media type
+// mt and the position in the header of the range that decides it: the
+// most specific range covering mt (type/subtype over type/*, over */*;
+// RFC 9110, 12.5.1), the first of equal ones. q is 0 when no range covers
+// mt or the deciding one has q=0 (in any spelling). Media types and
+// parameter names compare case-insensitively; a malformed q counts as 1.
+// It allocates nothing.
+func acceptRank(accept, mt string) (q float64, pos int) {
+	best := -1
+	for i := 0; accept != ""; i++ {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		r, params, _ := strings.Cut(part, ";")
+		r = strings.TrimSpace(r)
+		sp := -1
+		switch {
+		case r == "*/*":
+			sp = 0
+		case strings.EqualFold(r, mt):
+			sp = 2
+		case len(r) > 2 && strings.HasSuffix(r, "/*") && len(mt) > len(r)-1 && strings.EqualFold(mt[:len(r)-1], r[:len(r)-1]):
+			sp = 1
+		}
+		if sp > best {
+			best, q, pos = sp, acceptQ(params), i
+		}
 	}
-	if major, ok := strings.CutSuffix(r, "/*"); ok {
-		return strings.HasPrefix(t, major+"/")
-	}
-	return false
+	return q, pos
 }
 
 // Render answers with v encoded by the encoder the request's Accept header
@@ -186,48 +189,15 @@ func (c *Ctx) Render(status int, v any) error {
 // Accepts reports whether the request's Accept header accepts media type
 // mt. The most specific range that covers mt decides (type/subtype over
 // type/*, over */*), and a quality of zero (q=0, q=0.0, q=0.000) means
-// "not acceptable". No Accept header accepts everything.
+// "not acceptable". No Accept header accepts everything. Render and typed
+// endpoints choose among their media types by the same rule.
 func (c *Ctx) Accepts(mt string) bool {
 	accept := c.Request.Header.Get("Accept")
 	if accept == "" {
 		return true
 	}
-	best, q := -1, 0.0
-	for part := range strings.SplitSeq(accept, ",") {
-		r, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || !mediaMatch(r, mt) {
-			continue
-		}
-		if sp := rangeSpecificity(r); sp > best {
-			best, q = sp, acceptQuality(params)
-		}
-	}
-	return best >= 0 && q > 0
-}
-
-// rangeSpecificity ranks an Accept range: */* 0, type/* 1, type/subtype 2.
-func rangeSpecificity(r string) int {
-	switch {
-	case r == "*/*":
-		return 0
-	case strings.HasSuffix(r, "/*"):
-		return 1
-	}
-	return 2
-}
-
-// acceptQuality returns a range's q parameter: 1 when absent or malformed
-// (as negotiate reads it), else its value.
-func acceptQuality(params map[string]string) float64 {
-	qs, ok := params["q"]
-	if !ok {
-		return 1
-	}
-	f, err := strconv.ParseFloat(qs, 64)
-	if err != nil {
-		return 1
-	}
-	return f
+	q, _ := acceptRank(accept, mt)
+	return q > 0
 }
 
 // Bind decodes the request body into v with the decoder registered for its

@@ -54,3 +54,43 @@ func TestAcceptsQuality(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderHonoursSpecificRanges: Render weighs each registered media
+// type by the most specific Accept range that covers it, as Accepts does:
+// a type refused by name (q=0) is not chosen through */*, and a wildcard
+// gives a type the range's quality.
+func TestRenderHonoursSpecificRanges(t *testing.T) {
+	app := graft.New(graft.Config{})
+	app.Register(graft.ExtensionFunc("t.text", func(b *graft.Builder) error {
+		b.Encoder("text/plain", func(v any) ([]byte, error) { return []byte("text"), nil })
+		return nil
+	}))
+	app.GET("/r", func(c *graft.Ctx) error { return c.Render(http.StatusOK, 1) })
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	const js, txt = "application/json", "text/plain"
+	for accept, want := range map[string]string{
+		"":                                "application/json",
+		"*/*":                             js,
+		"*/*;q=0.5, application/json;q=0": txt, // JSON refused by name: not through */*
+		"application/json;q=0, */*":       txt,
+		"text/*;q=0.9, */*;q=0.1":         txt,
+		"text/*;q=0.1, */*;q=0.9":         js,
+		"text/plain, application/json":    txt, // a tie: the first in the header
+		"TEXT/PLAIN;Q=0.2, application/*": js,
+		"*/*;q=0.5, application/json;q=0, text/plain;q=0": "406",
+	} {
+		hdr := map[string]string{}
+		if accept != "" {
+			hdr["Accept"] = accept
+		}
+		st, h, _ := get(t, srv, "GET", "/r", hdr)
+		got := h.Get("Content-Type")
+		if st == http.StatusNotAcceptable {
+			got = "406"
+		}
+		if got != want {
+			t.Errorf("Accept %q: %d %s, want %s", accept, st, got, want)
+		}
+	}
+}

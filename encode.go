@@ -27,16 +27,17 @@ var (
 	hdrText  = []string{"text/plain; charset=utf-8"}
 )
 
-// acceptQ reads q= from media range params; 1 when absent.
+// acceptQ reads q= from media range params; 1 when absent or malformed
+// (as mime.ParseMediaType-based readers took it).
 func acceptQ(params string) float64 {
 	for params != "" {
 		var p string
 		p, params, _ = strings.Cut(params, ";")
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if k == "q" || k == "Q" {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if k = strings.TrimSpace(k); k == "q" || k == "Q" {
+			q, err := strconv.ParseFloat(strings.Trim(strings.TrimSpace(v), `"`), 64)
 			if err != nil {
-				return 0
+				return 1
 			}
 			return q
 		}

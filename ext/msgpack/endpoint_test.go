@@ -99,6 +99,8 @@ func TestAnswerCodecLikeRender(t *testing.T) {
 		"application/json;q=0.2, application/x-msgpack;q=0.9": mp,
 		"application/msgpack;q=0, */*;q=0.1":                  js,
 		"application/msgpack;q=0":                             "406",
+		"*/*;q=0.5, application/json;q=0":                     mp,
+		"application/json;q=0, application/*":                 mp,
 		"text/html":                                           "406",
 	} {
 		for _, path := range []string{"/typed", "/render"} {
