@@ -412,7 +412,8 @@ func (s *Socket) subscriptionChanged(topic string, newCount, oldCount int) {
 }
 
 // NumSubscribers returns the number of this node's connections subscribed
-// to topic, as App.NumSubscribers does; for mixins, which see no App.
+// to topic, as Hub.NumSubscribers does; for mixins, which see no Hub.
+// NumClusterSubscribers counts every node's.
 func (s *Socket) NumSubscribers(topic string) int { return s.hub.reg.NumSubscribers(topic) }
 
 // IsSubscribed reports whether the connection is subscribed to topic.

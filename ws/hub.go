@@ -130,7 +130,8 @@ func Publish(r graft.Router, topic string, data []byte, op OpCode) error {
 }
 
 // NumSubscribers returns the number of the app's connections on this node
-// subscribed to topic; see Hub.NumSubscribers.
+// subscribed to topic; see Hub.NumSubscribers (and NumClusterSubscribers
+// for every node's).
 func NumSubscribers(r graft.Router, topic string) int {
 	return HubOf(r).NumSubscribers(topic)
 }
@@ -178,7 +179,8 @@ func (h *Hub) Publish(topic string, data []byte, op OpCode) error {
 }
 
 // NumSubscribers returns the number of this node's connections subscribed
-// to topic.
+// to topic; NumClusterSubscribers counts every node's, on topics with
+// presence.
 func (h *Hub) NumSubscribers(topic string) int {
 	if h == nil {
 		return 0

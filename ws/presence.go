@@ -409,8 +409,11 @@ func (p *presence) send() {
 	for {
 		select {
 		case <-p.quit:
-			p.flush(&sent)
-			p.publish(encodeBye(p.self))
+			// A bus that failed the last changes would only make the bye
+			// wait for its timeout too: the TTL drops this node then.
+			if p.flush(&sent) {
+				p.publish(encodeBye(p.self))
+			}
 			return
 		case <-p.sendWake:
 			p.flush(&sent)
@@ -423,8 +426,9 @@ func (p *presence) send() {
 }
 
 // flush sends the queued changes, then the snapshot requests, then this
-// node's snapshot if one was asked for.
-func (p *presence) flush(sent *uint64) {
+// node's snapshot if one was asked for; it reports whether the bus took
+// them all.
+func (p *presence) flush(sent *uint64) bool {
 	p.mu.Lock()
 	ops, reqs := p.out, p.requests
 	p.out, p.requests = nil, nil
@@ -443,30 +447,35 @@ func (p *presence) flush(sent *uint64) {
 	}
 	seq := p.seq
 	p.mu.Unlock()
+	ok := true
 	if len(ops) > 0 {
 		for _, m := range encodeChanges(p.self, first, ops) {
-			p.publish(m)
+			ok = p.publish(m) && ok
 		}
 	}
 	for _, r := range reqs {
-		p.publish(encodeRequest(p.self, r))
+		ok = p.publish(encodeRequest(p.self, r)) && ok
 	}
 	for _, m := range snap {
-		p.publish(m)
+		ok = p.publish(m) && ok
 	}
 	*sent = seq
+	return ok
 }
 
-// publish puts one presence message on the bus. A failure is not
+// publish puts one presence message on the bus and reports whether the
+// bus took it. A failure is not
 // retried: the heartbeats that follow tell the other nodes they missed a
 // change, and they ask for a snapshot. It does not use the hub's
 // context, which ends before the last changes and the bye are sent.
-func (p *presence) publish(m []byte) {
+func (p *presence) publish(m []byte) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := p.brk.Publish(ctx, broker.Message{Topic: presenceTopic, Payload: m, Binary: true}); err != nil {
 		p.h.logger.Debug("graft: sending presence on the broker failed; the other nodes resync from the next heartbeat", "err", err)
+		return false
 	}
+	return true
 }
 
 // expire drops the nodes silent for longer than the TTL.
