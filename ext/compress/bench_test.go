@@ -7,13 +7,8 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/compress"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // benchApps are two apps serving the same 7200-byte text: one bare, one
 // with the compression extension.
@@ -34,8 +29,8 @@ func benchApps(tb testing.TB) (bare, withExt *graft.App[graft.Ctx]) {
 	return mk(false), mk(true)
 }
 
-func serveOnce(app http.Handler, w *discard, req *http.Request) {
-	clear(w.h)
+func serveOnce(app http.Handler, w *graftest.Discard, req *http.Request) {
+	w.Reset()
 	app.ServeHTTP(w, req)
 }
 
@@ -56,7 +51,7 @@ func TestPooledCompressorAllocs(t *testing.T) {
 		t.Skip("allocation counts differ under -race")
 	}
 	bare, withExt := benchApps(t)
-	w := &discard{h: http.Header{}}
+	w := graftest.NewDiscard()
 	for _, tc := range []struct{ path, ae string }{{"/big", "gzip"}, {"/big", "zstd"}, {"/big", ""}, {"/small", "gzip"}} {
 		bareReq := request(tc.path, tc.ae)
 		base := testing.AllocsPerRun(200, func() { serveOnce(bare, w, bareReq) })
@@ -85,7 +80,7 @@ func BenchmarkCompress(b *testing.B) {
 		{"under-min/5B", withExt, "/small", "gzip"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := request(tc.path, tc.ae)
 			b.ReportAllocs()
 			for b.Loop() {

@@ -2,19 +2,13 @@ package healthcheck_test
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/healthcheck"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkHealth: liveness next to a bare handler answering the same
 // bytes, and readiness with three passing checks (run concurrently, each
@@ -35,11 +29,11 @@ func BenchmarkHealth(b *testing.B) {
 	defer app.Stop(b.Context())
 	for _, p := range []string{"/bare", "/healthz", "/readyz"} {
 		b.Run(p[1:], func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest("GET", p, nil)
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				app.ServeHTTP(w, req)
 			}
 		})

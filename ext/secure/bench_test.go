@@ -7,13 +7,8 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/secure"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 func apps(tb testing.TB) (bare, withExt *graft.App[graft.Ctx]) {
 	mk := func(ext bool) *graft.App[graft.Ctx] {
@@ -39,17 +34,17 @@ func TestHeadersCostNoAllocation(t *testing.T) {
 		t.Skip("allocation counts differ under -race")
 	}
 	bare, withExt := apps(t)
-	w := &discard{h: http.Header{}}
+	w := graftest.NewDiscard()
 	req := httptest.NewRequest("GET", "/ok", nil)
 	run := func(app http.Handler) float64 {
-		return testing.AllocsPerRun(200, func() { clear(w.h); app.ServeHTTP(w, req) })
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	base, got := run(bare), run(withExt)
 	if got > base {
 		t.Errorf("with the extension %.0f allocs, bare %.0f", got, base)
 	}
-	if w.h.Get("X-Frame-Options") != "DENY" {
-		t.Fatalf("the headers were not set: %v", w.h)
+	if w.Header().Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("the headers were not set: %v", w.Header())
 	}
 }
 
@@ -60,11 +55,11 @@ func BenchmarkSecure(b *testing.B) {
 		app  http.Handler
 	}{{"bare", bare}, {"recommended", withExt}} {
 		b.Run(tc.name, func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest("GET", "/ok", nil)
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				tc.app.ServeHTTP(w, req)
 			}
 		})

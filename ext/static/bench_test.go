@@ -10,25 +10,18 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/static"
+	"github.com/graftgo/graft/graftest"
 )
-
-// discard is a ResponseWriter that keeps nothing, so the benchmarks
-// measure the server side only.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 func bench(b *testing.B, app http.Handler, target string, hdr ...string) {
 	req := httptest.NewRequest("GET", target, nil)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	w := &discard{h: http.Header{}}
+	w := graftest.NewDiscard()
 	b.ReportAllocs()
 	for b.Loop() {
-		clear(w.h)
+		w.Reset()
 		app.ServeHTTP(w, req)
 	}
 }

@@ -3,11 +3,11 @@ package auth_test
 import (
 	"context"
 	"encoding/base64"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/plugins/auth"
 )
 
@@ -39,15 +39,14 @@ func BenchmarkAuth(b *testing.B) {
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
-		w := &discard{h: http.Header{}}
+		w := graftest.NewDiscard()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			clear(w.h)
-			w.status = 0
+			w.Reset()
 			app.ServeHTTP(w, req)
-			if w.status != 200 {
-				b.Fatalf("status %d", w.status)
+			if w.Status() != 200 {
+				b.Fatalf("status %d", w.Status())
 			}
 		}
 	}
@@ -60,25 +59,6 @@ func BenchmarkAuth(b *testing.B) {
 	b.Run("basic", func(b *testing.B) {
 		run(b, basic, "/g?q=x", map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("ada:lovelace"))})
 	})
-}
-
-// discard is a ResponseWriter that keeps only the status.
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }
 
 // An endpoint without the plugin field allocates exactly as much with the
@@ -95,8 +75,8 @@ func TestUntouchedEndpointCostsNothing(t *testing.T) {
 		}
 		defer app.Stop(context.Background())
 		req := httptest.NewRequest("GET", "/open?q=x", nil)
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	bare := allocs(nil)
 	for name, p := range map[string]graft.Plugin{

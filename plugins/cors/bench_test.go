@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/plugins/cors"
 )
 
@@ -53,14 +54,13 @@ func BenchmarkCORS(b *testing.B) {
 		{"preflight", with, request("OPTIONS", "https://app.example.com", "GET"), 204},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			b.ReportAllocs()
 			for range b.N {
-				clear(w.h)
-				w.status = 0
+				w.Reset()
 				bc.app.ServeHTTP(w, bc.req)
-				if w.status != bc.want {
-					b.Fatalf("status %d", w.status)
+				if w.Status() != bc.want {
+					b.Fatalf("status %d", w.Status())
 				}
 			}
 		})
@@ -74,8 +74,8 @@ func TestAllocs(t *testing.T) {
 	bare := build(t, nil)
 	with := build(t, cors.New(cors.Config{AllowOrigins: []string{"https://app.example.com"}, AllowCredentials: true}))
 	allocs := func(app *graft.App[graft.Ctx], req *http.Request) float64 {
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); w.status = 0; app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	base := allocs(bare, request("GET", "", ""))
 	if got := allocs(with, request("GET", "", "")); got != base {
@@ -87,22 +87,4 @@ func TestAllocs(t *testing.T) {
 	if got := allocs(with, request("OPTIONS", "https://app.example.com", "GET")); got > base+1 {
 		t.Errorf("preflight: %v allocs, want at most bare %v + 1", got, base)
 	}
-}
-
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/plugins/logging"
 )
 
@@ -42,14 +42,13 @@ func BenchmarkLogging(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/users/7", nil)
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			b.ReportAllocs()
 			for range b.N {
-				clear(w.h)
-				w.status = 0
+				w.Reset()
 				bc.app.ServeHTTP(w, req)
-				if w.status != 200 {
-					b.Fatalf("status %d", w.status)
+				if w.Status() != 200 {
+					b.Fatalf("status %d", w.Status())
 				}
 			}
 		})
@@ -65,8 +64,8 @@ func TestAllocs(t *testing.T) {
 	}
 	allocs := func(app *graft.App[graft.Ctx]) float64 {
 		req := httptest.NewRequest("GET", "/users/7", nil)
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); w.status = 0; app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	base := allocs(build(t, false, 0))
 	if got := allocs(build(t, true, slog.LevelInfo)); got != base+1 {
@@ -75,22 +74,4 @@ func TestAllocs(t *testing.T) {
 	if got := allocs(build(t, true, slog.LevelError)); got != base {
 		t.Errorf("with the record's level disabled: %v allocs, want %v as bare", got, base)
 	}
-}
-
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }

@@ -3,11 +3,11 @@ package metrics_test
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/plugins/metrics"
 )
 
@@ -33,14 +33,13 @@ func BenchmarkMetrics(b *testing.B) {
 	}{{"bare", build(b, false)}, {"metrics", build(b, true)}} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/users/7", nil)
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			b.ReportAllocs()
 			for range b.N {
-				clear(w.h)
-				w.status = 0
+				w.Reset()
 				bc.app.ServeHTTP(w, req)
-				if w.status != 200 {
-					b.Fatalf("status %d", w.status)
+				if w.Status() != 200 {
+					b.Fatalf("status %d", w.Status())
 				}
 			}
 		})
@@ -53,28 +52,10 @@ func BenchmarkMetrics(b *testing.B) {
 func TestAllocs(t *testing.T) {
 	allocs := func(app *graft.App[graft.Ctx]) float64 {
 		req := httptest.NewRequest("GET", "/users/7", nil)
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); w.status = 0; app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	if base, got := allocs(build(t, false)), allocs(build(t, true)); got != base {
 		t.Errorf("with metrics: %v allocs, want %v as bare", got, base)
 	}
-}
-
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }

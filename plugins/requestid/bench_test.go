@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/plugins/requestid"
 )
 
@@ -50,14 +51,13 @@ func BenchmarkRequestID(b *testing.B) {
 		{"field", with, httptest.NewRequest("GET", "/field?n=1", nil)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			b.ReportAllocs()
 			for range b.N {
-				clear(w.h)
-				w.status = 0
+				w.Reset()
 				bc.app.ServeHTTP(w, bc.req)
-				if w.status != 200 {
-					b.Fatalf("status %d", w.status)
+				if w.Status() != 200 {
+					b.Fatalf("status %d", w.Status())
 				}
 			}
 		})
@@ -70,8 +70,8 @@ func BenchmarkRequestID(b *testing.B) {
 func TestAllocs(t *testing.T) {
 	bare, with := build(t, false), build(t, true)
 	allocs := func(app *graft.App[graft.Ctx], req *http.Request) float64 {
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); w.status = 0; app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	base := allocs(bare, httptest.NewRequest("GET", "/typed?n=1", nil))
 	generated := allocs(with, httptest.NewRequest("GET", "/typed?n=1", nil))
@@ -86,22 +86,4 @@ func TestAllocs(t *testing.T) {
 	if got := allocs(with, httptest.NewRequest("GET", "/field?n=1", nil)); got != generated {
 		t.Errorf("ID field: %v allocs, want %v as without the field", got, generated)
 	}
-}
-
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/plugins/logging"
 	"github.com/graftgo/graft/plugins/metrics"
 	"github.com/graftgo/graft/plugins/tracing"
@@ -88,36 +88,17 @@ func BenchmarkObservability(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/users/7", nil)
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			b.ReportAllocs()
 			for range b.N {
-				clear(w.h)
-				w.status = 0
+				w.Reset()
 				bc.app.ServeHTTP(w, req)
-				if w.status != 200 {
-					b.Fatalf("status %d", w.status)
+				if w.Status() != 200 {
+					b.Fatalf("status %d", w.Status())
 				}
 			}
 		})
 	}
-}
-
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }
 
 // TestAllocs: an unsampled span costs three allocations beyond the bare
@@ -132,8 +113,8 @@ func TestAllocs(t *testing.T) {
 	}
 	allocs := func(app *graft.App[graft.Ctx]) float64 {
 		req := httptest.NewRequest("GET", "/users/7", nil)
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); w.status = 0; app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	base := allocs(build(t))
 	if got := allocs(build(t, tracing.New(tracing.Config{TracerProvider: provider(t, false)}))); got != base+3 {
@@ -161,7 +142,7 @@ func BenchmarkObservabilityDelta(b *testing.B) {
 	}
 	names := []string{"bare", "logging", "metrics", "tracing-unsampled", "all-unsampled", "all-sampled"}
 	req := httptest.NewRequest("GET", "/users/7", nil)
-	w := &discard{h: http.Header{}}
+	w := graftest.NewDiscard()
 	const round = 500
 	per := make([][]float64, len(apps))
 	b.ReportAllocs()
@@ -169,12 +150,11 @@ func BenchmarkObservabilityDelta(b *testing.B) {
 		for i, app := range apps {
 			start := time.Now()
 			for range round {
-				clear(w.h)
-				w.status = 0
+				w.Reset()
 				app.ServeHTTP(w, req)
 			}
-			if w.status != 200 {
-				b.Fatalf("%s: status %d", names[i], w.status)
+			if w.Status() != 200 {
+				b.Fatalf("%s: status %d", names[i], w.Status())
 			}
 			per[i] = append(per[i], float64(time.Since(start).Nanoseconds())/round)
 		}

@@ -2,12 +2,12 @@ package jwt_test
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	graftjwt "github.com/graftgo/graft/plugins/auth/jwt"
 )
 
@@ -43,15 +43,14 @@ func BenchmarkJWT(b *testing.B) {
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
-		w := &discard{h: http.Header{}}
+		w := graftest.NewDiscard()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			clear(w.h)
-			w.status = 0
+			w.Reset()
 			app.ServeHTTP(w, req)
-			if w.status != 200 {
-				b.Fatalf("status %d", w.status)
+			if w.Status() != 200 {
+				b.Fatalf("status %d", w.Status())
 			}
 		}
 	}
@@ -60,23 +59,4 @@ func BenchmarkJWT(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { run(b, bare, "/open?name=x", "") })
 	b.Run("untouched", func(b *testing.B) { run(b, with, "/open?name=x", "") })
 	b.Run("verified-HS256", func(b *testing.B) { run(b, with, "/me", "Bearer "+tok) })
-}
-
-// discard is a ResponseWriter that keeps only the status.
-type discard struct {
-	h      http.Header
-	status int
-}
-
-func (d *discard) Header() http.Header { return d.h }
-func (d *discard) WriteHeader(s int) {
-	if d.status == 0 {
-		d.status = s
-	}
-}
-func (d *discard) Write(p []byte) (int, error) {
-	if d.status == 0 {
-		d.status = 200
-	}
-	return len(p), nil
 }

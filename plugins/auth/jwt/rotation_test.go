@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	graftjwt "github.com/graftgo/graft/plugins/auth/jwt"
 )
 
@@ -96,8 +96,8 @@ func TestUntouchedEndpointCostsNothing(t *testing.T) {
 		}
 		defer app.Stop(context.Background())
 		req := httptest.NewRequest("GET", "/open?name=x", nil)
-		w := &discard{h: http.Header{}}
-		return testing.AllocsPerRun(200, func() { clear(w.h); app.ServeHTTP(w, req) })
+		w := graftest.NewDiscard()
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	if bare, with := allocs(false), allocs(true); bare != with {
 		t.Errorf("%v allocs per request with the plugin on an endpoint it leaves alone, %v without", with, bare)
