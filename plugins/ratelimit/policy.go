@@ -177,7 +177,9 @@ func (p *Policy) take(st *state, fresh bool, now, cost int64) (d Decision, expir
 		}
 		elapsed := now - start
 		weight := float64(win-elapsed) / float64(win)
-		used := float64(st.c)*weight + float64(st.b)
+		// The conversion rounds the product: no fused multiply-add, so
+		// the Redis script's doubles come out the same.
+		used := float64(float64(st.c)*weight) + float64(st.b)
 		if used+float64(cost) <= float64(limit) {
 			st.b += cost
 			used += float64(cost)
