@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf16"
@@ -47,7 +48,7 @@ const (
 	pPtr                 // a pointer: the value it points to
 	pSlice               // a JSON array decoded into a slice
 	pArray               // a JSON array decoded into a fixed-size array
-	pMap                 // a JSON object decoded into a map with string keys
+	pMap                 // a JSON object decoded into a map with string keys (or integer keys, JSON only)
 	pGo                  // a value the plan does not look into: checked as decoded
 	pRec                 // a value of a recursive type: its node, elem, in a frame from → to
 )
@@ -62,6 +63,7 @@ type pnode struct {
 	size     uintptr  // pSlice, pArray: element size
 	n        int      // pArray: length
 	mtyp     reflect.Type
+	numKey   numKey           // pMap: a map with integer keys (JSON bodies only)
 	mpool    *sync.Pool       // pMap: *mapScan scratch
 	check    check            // pGo
 	keys     map[string]int32 // pStruct, in a body codec's plan: the tracked field each key decodes into (presence_wire.go)
@@ -134,9 +136,11 @@ func (pc *presCompiler) value(t reflect.Type, loc string) (*pnode, error) {
 		}
 		return &pnode{kind: pSlice, elem: elem, size: t.Elem().Size()}, nil
 	case reflect.Map:
-		if t.Key().Kind() != reflect.String || implementsUnmarshaler(t.Key()) {
-			// Keys that are numbers or text types are not compared with
-			// the document's: such a map's values are checked as decoded.
+		nk, ok := keyKind(t.Key())
+		if !ok || nk != strKey && pc.names != nil {
+			// Keys that are text types (and, in a body codec's format,
+			// numbers) are not compared with the document's: such a
+			// map's values are checked as decoded.
 			c, err := compileValidator(t, loc)
 			if err != nil || c == nil {
 				return nil, err
@@ -147,8 +151,8 @@ func (pc *presCompiler) value(t reflect.Type, loc string) (*pnode, error) {
 		if err != nil || elem == nil {
 			return nil, err
 		}
-		return &pnode{kind: pMap, elem: elem, mtyp: t, mpool: &sync.Pool{New: func() any {
-			return &mapScan{k: reflect.New(t.Key()).Elem(), v: reflect.New(t.Elem()).Elem(), at: map[string]int{}}
+		return &pnode{kind: pMap, elem: elem, mtyp: t, numKey: nk, mpool: &sync.Pool{New: func() any {
+			return &mapScan{k: reflect.New(t.Key()).Elem(), v: reflect.New(t.Elem()).Elem(), at: map[string]int{}, atNum: map[uint64]int{}}
 		}}}, nil
 	case reflect.Struct:
 		if t == timeType || !hasConstraints(t) {
@@ -364,9 +368,39 @@ func (n *pnode) ok(p unsafe.Pointer, e *errs) bool {
 // mapScan is the scratch of a map node: where each key's value starts in
 // the document, and the entry being checked.
 type mapScan struct {
-	it   reflect.MapIter
-	k, v reflect.Value
-	at   map[string]int
+	it    reflect.MapIter
+	k, v  reflect.Value
+	at    map[string]int
+	atNum map[uint64]int // at, for a map with integer keys: by the key's value (its bits)
+}
+
+// numKey says how a JSON object's keys name the entries of a map with
+// integer keys: decimal text, which encoding/json parses (so "01" and "1"
+// name one entry); the scan indexes the document's keys by their value.
+type numKey uint8
+
+const (
+	strKey  numKey = iota // string keys: compared as text
+	intKey                // signed integer keys
+	uintKey               // unsigned integer keys
+)
+
+// keyKind returns the numKey of a map key type for JSON, false when its
+// keys are neither strings nor integers that encoding/json reads as
+// decimal text (text types, which decode themselves).
+func keyKind(k reflect.Type) (numKey, bool) {
+	if implementsUnmarshaler(k) {
+		return 0, false
+	}
+	switch k.Kind() {
+	case reflect.String:
+		return strKey, true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return intKey, true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return uintKey, true
+	}
+	return 0, false
 }
 
 // maxPooledMapKeys bounds the index a pooled mapScan keeps.
@@ -634,7 +668,18 @@ func (s *pscan) mapObject(n *pnode, p unsafe.Pointer) {
 		s.ws()
 		s.i++ // :
 		s.ws()
-		ms.at[k] = s.i // the last one wins, as in the decoded map
+		switch n.numKey {
+		case strKey:
+			ms.at[k] = s.i // the last one wins, as in the decoded map
+		case intKey:
+			if v, err := strconv.ParseInt(k, 10, 64); err == nil {
+				ms.atNum[uint64(v)] = s.i
+			}
+		case uintKey:
+			if v, err := strconv.ParseUint(k, 10, 64); err == nil {
+				ms.atNum[v] = s.i
+			}
+		}
 		s.skip()
 		s.ws()
 		if s.peek() == ',' {
@@ -659,7 +704,16 @@ func (s *pscan) mapEntries(n *pnode, m reflect.Value, ms *mapScan) {
 	ms.it.Reset(m)
 	for ms.it.Next() {
 		ms.k.SetIterKey(&ms.it)
-		at, ok := ms.at[ms.k.String()]
+		var at int
+		var ok bool
+		switch n.numKey {
+		case strKey:
+			at, ok = ms.at[ms.k.String()]
+		case intKey:
+			at, ok = ms.atNum[uint64(ms.k.Int())]
+		case uintKey:
+			at, ok = ms.atNum[ms.k.Uint()]
+		}
 		if !ok {
 			continue
 		}
@@ -681,6 +735,11 @@ func (s *pscan) mapEntries(n *pnode, m reflect.Value, ms *mapScan) {
 		ms.at = map[string]int{}
 	} else {
 		clear(ms.at)
+	}
+	if len(ms.atNum) > maxPooledMapKeys {
+		ms.atNum = map[uint64]int{}
+	} else {
+		clear(ms.atNum)
 	}
 	n.mpool.Put(ms)
 }

@@ -51,6 +51,11 @@ type walkBadName struct {
 	OClock int `json:"o'clock" required:"true"`
 }
 
+// walkItem's qty is optional, checked when sent.
+type walkItem struct {
+	Qty int `json:"qty" min:"1"`
+}
+
 func walkPost[B any](t *testing.T, forbid bool) func(body string) epResult {
 	t.Helper()
 	app := New(Config{})
@@ -93,6 +98,11 @@ func TestWalksAgree(t *testing.T) {
 		// and all.
 		{"nil embedded pointer: required", walkPost[map[int]walkPtrEmbedded](t, false), `{"1":{"note":"x"}}`, []string{"body.1.tenant"}},
 		{"nil embedded pointer: sent", walkPost[map[int]walkPtrEmbedded](t, false), `{"1":{"tenant":"t"}}`, nil},
+		// A map with integer keys was checked as decoded, without the
+		// document: an optional field it lacked was checked as zero.
+		{"integer keys: optional absent", walkPost[map[int]walkItem](t, false), `{"1":{}}`, nil},
+		{"integer keys: sent", walkPost[map[int]walkItem](t, false), `{"1":{"qty":0}}`, []string{"body.1.qty"}},
+		{"integer keys: as encoding/json parses them", walkPost[map[uint8]walkItem](t, false), `{"07":{"qty":0},"8":{}}`, []string{"body.7.qty"}},
 		// The presence plan and the 422 walk used an invalid tag name as
 		// the key, where encoding/json uses the Go name.
 		{"invalid tag name: required", walkPost[walkBadName](t, false), `{"OClock":7}`, nil},

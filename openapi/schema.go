@@ -62,12 +62,16 @@ func (r *registry) schema(t reflect.Type) (any, error) {
 		return (&obj{}).set("type", "boolean"), nil
 	case reflect.Int, reflect.Int64:
 		return (&obj{}).set("type", "integer").set("format", "int64"), nil
-	case reflect.Int8, reflect.Int16, reflect.Int32:
+	case reflect.Int32:
 		return (&obj{}).set("type", "integer").set("format", "int32"), nil
+	case reflect.Int8, reflect.Int16:
+		// The range encoding/json accepts: a value past it is a 422.
+		lim := int64(1) << (t.Bits() - 1)
+		return (&obj{}).set("type", "integer").set("format", "int32").set("minimum", -lim).set("maximum", lim-1), nil
 	case reflect.Uint, reflect.Uint64, reflect.Uintptr:
 		return (&obj{}).set("type", "integer").set("format", "int64").set("minimum", 0), nil
 	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
-		return (&obj{}).set("type", "integer").set("format", "int32").set("minimum", 0), nil
+		return (&obj{}).set("type", "integer").set("format", "int32").set("minimum", 0).set("maximum", int64(1)<<t.Bits()-1), nil
 	case reflect.Float32:
 		return (&obj{}).set("type", "number").set("format", "float"), nil
 	case reflect.Float64:
@@ -183,17 +187,47 @@ func (r *registry) structSchema(t reflect.Type) (*obj, error) {
 func (r *registry) fieldSchema(f *schema.Field) (any, error) {
 	var s any
 	var err error
+	t := f.Type
+	if f.Required {
+		// null is "not sent" to the validator, so a required field cannot
+		// be null, pointer or not.
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+	}
 	if f.Quoted {
-		if s = (&obj{}).set("type", "string"); f.Type.Kind() == reflect.Pointer {
+		if s = quotedSchema(t); t.Kind() == reflect.Pointer {
 			s = nullable(s)
 		}
-	} else if s, err = r.schema(f.Type); err != nil {
+	} else if s, err = r.schema(t); err != nil {
 		return nil, err
 	}
 	if s, err = constrain(s, f.Type, graft.Constraints(f.Constraints)); err != nil {
 		return nil, err
 	}
 	return annotateField(s, f)
+}
+
+// quotedSchema is the schema of a ",string" value of type t: a string
+// holding the JSON text encoding/json reads into t.
+func quotedSchema(t reflect.Type) *obj {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	o := (&obj{}).set("type", "string")
+	switch k := t.Kind(); {
+	case k == reflect.Bool:
+		o.set("pattern", "^(true|false)$")
+	case k >= reflect.Int && k <= reflect.Int64:
+		o.set("pattern", "^-?(0|[1-9][0-9]*)$")
+	case k >= reflect.Uint && k <= reflect.Uintptr:
+		o.set("pattern", "^(0|[1-9][0-9]*)$")
+	case k == reflect.Float32 || k == reflect.Float64:
+		o.set("pattern", "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+	case k == reflect.String:
+		o.set("pattern", `^".*"$`)
+	}
+	return o
 }
 
 // annotateField adds a field's description, deprecation and example.

@@ -44,7 +44,7 @@ func TestSchemaFollowsTheWire(t *testing.T) {
 	want := map[string]any{
 		"Name":   map[string]any{"type": "string"}, // WireBase.Name (minLength 5) is hidden
 		"kind":   map[string]any{"type": "string", "enum": []any{"a", "b"}},
-		"count":  map[string]any{"type": []any{"string", "null"}},
+		"count":  map[string]any{"type": []any{"string", "null"}, "pattern": "^-?(0|[1-9][0-9]*)$"},
 		"OClock": map[string]any{"type": "integer", "format": "int64"},
 	}
 	if !reflect.DeepEqual(props, want) {

@@ -12,3 +12,13 @@ require (
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 )
+
+require github.com/graftgo/graft v0.0.0
+
+require (
+	github.com/klauspost/compress v1.17.9 // indirect
+	github.com/lxzan/gws v1.9.1 // indirect
+	github.com/pelletier/go-toml/v2 v2.4.3 // indirect
+)
+
+replace github.com/graftgo/graft => ../..
