@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.uber.org/goleak"
+	"go.yaml.in/yaml/v4"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -143,5 +145,29 @@ func TestExamples(t *testing.T) {
 		if n == 0 {
 			t.Errorf("%s: no message example checked", path)
 		}
+	}
+}
+
+// TestYAMLIsJSON: the YAML rendering reads back as the JSON document, so
+// it is valid AsyncAPI too.
+func TestYAMLIsJSON(t *testing.T) {
+	y, err := os.ReadFile("../testdata/feature-asyncapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := yaml.Unmarshal(y, &v); err != nil {
+		t.Fatalf("feature-asyncapi.yaml is not YAML: %v", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromYAML, readJSON(t, documents[0])) {
+		t.Errorf("feature-asyncapi.yaml and feature-asyncapi.json differ:\n%s", b)
 	}
 }
