@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -126,5 +130,48 @@ func TestMessagesPersist(t *testing.T) {
 	again := start(t, db...)
 	if got := list(again, ""); len(got) != 5 || got[4].Text != "m5" {
 		t.Errorf("after a restart on the same --db: %+v", got)
+	}
+}
+
+// Sign-ups and logins are limited per client address: over --auth-rate a
+// minute, 429 with Retry-After and the RateLimit fields.
+func TestAuthRateLimit(t *testing.T) {
+	n := start(t, append(memDB(t), "--auth-rate", "3")...)
+	signup(t, n, "alice")
+	signupLogin(t, n, "alice")
+	signupLogin(t, n, "alice")
+	code, b, h := call(t, "POST", n.url("/login"), Credentials{Username: "alice", Password: "password-alice"})
+	if code != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(h.Get("RateLimit-Policy"), `"auth"`) {
+		t.Errorf("4th auth request: %d %s %v, want 429 with Retry-After and RateLimit-Policy", code, b, h)
+	}
+	if code, _, _ := call(t, "GET", n.url("/me"), nil); code != http.StatusOK {
+		t.Errorf("GET /me is not limited: %d", code)
+	}
+}
+
+// With --otlp, every request's server span reaches the collector over
+// OTLP/HTTP, named after its route.
+func TestTracesToOTLP(t *testing.T) {
+	var mu sync.Mutex
+	var got []byte
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		if r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" {
+			got = append(got, b...)
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	n := start(t, append(memDB(t), "--otlp", collector.URL+"/v1/traces")...)
+	if code, _, _ := call(t, "GET", n.url("/me"), nil); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	n.stop(t) // flushes the batch
+	mu.Lock()
+	defer mu.Unlock()
+	if !bytes.Contains(got, []byte("GET /me")) || !bytes.Contains(got, []byte("graft-chat")) {
+		t.Errorf("the collector got %d bytes without a span named GET /me of service graft-chat", len(got))
 	}
 }

@@ -30,16 +30,31 @@ type Settings struct {
 	// Redis joins this process to the others over Redis (pub/sub, and
 	// Streams for the rooms' history).
 	Redis string `toml:"redis" flag:"redis" help:"Redis server URL (redis://[user:password@]host:port[/db]) whose pub/sub and streams join this node to the others"`
+	// AuthRate is how many sign-ups and logins one client address may
+	// make per minute (GCRA, with a burst of as many).
+	AuthRate int `toml:"auth-rate" flag:"auth-rate" help:"sign-ups and logins allowed per minute and client address" default:"30"`
+	// OTLP is an OpenTelemetry collector's OTLP/HTTP traces endpoint
+	// (http://host:4318/v1/traces); empty: no tracing.
+	OTLP string `toml:"otlp" flag:"otlp" help:"OTLP/HTTP endpoint for traces (http://host:4318/v1/traces); empty: no tracing"`
+}
+
+// authRate is AuthRate with its default.
+func (s Settings) authRate() int {
+	if s.AuthRate <= 0 {
+		return 30
+	}
+	return s.AuthRate
 }
 
 // chatExt is the chat's router-level extension: it reads [chat], names the
 // SQLite file, gives the WebSocket hub its broker and, at start, loads the
 // token key and publishes the store and the keys as scope values.
 type chatExt struct {
-	cfg  Settings
-	db   *sqlite.SQLite
-	keys *keys
-	b    *graft.Builder
+	cfg    Settings
+	traces *lateProvider
+	db     *sqlite.SQLite
+	keys   *keys
+	b      *graft.Builder
 }
 
 func (*chatExt) ID() string { return "example.chat" }
@@ -77,8 +92,17 @@ func (e *chatExt) Extend(b *graft.Builder) error {
 	return nil
 }
 
-// Start loads the token key: --jwt-key, or the database's.
+// Stop flushes the traces.
+func (e *chatExt) Stop(ctx context.Context) error { return e.traces.stop(ctx) }
+
+// Start starts the OTLP exporter when --otlp names one and loads the
+// token key: --jwt-key, or the database's.
 func (e *chatExt) Start(ctx context.Context) error {
+	if e.cfg.OTLP != "" {
+		if err := e.traces.startOTLP(ctx, e.cfg.OTLP); err != nil {
+			return fmt.Errorf("example.chat: --otlp %s: %w", e.cfg.OTLP, err)
+		}
+	}
 	if e.cfg.JWTKey != "" {
 		if len(e.cfg.JWTKey) < 32 {
 			return errors.New("example.chat: --jwt-key must be at least 32 bytes")

@@ -51,8 +51,11 @@ import (
 	"io/fs"
 	"log"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/di"
 	"github.com/graftgo/graft/ext/healthcheck"
 	"github.com/graftgo/graft/ext/msgpack"
 	"github.com/graftgo/graft/ext/sqlite"
@@ -60,6 +63,8 @@ import (
 	graftjwt "github.com/graftgo/graft/plugins/auth/jwt"
 	"github.com/graftgo/graft/plugins/logging"
 	"github.com/graftgo/graft/plugins/metrics"
+	"github.com/graftgo/graft/plugins/ratelimit"
+	"github.com/graftgo/graft/plugins/tracing"
 	"github.com/graftgo/graft/ws"
 )
 
@@ -134,17 +139,33 @@ func newChat(cfg graft.Config) (*graft.App[Ctx], *chatExt) {
 	}
 	db := sqlite.Extension(sqlite.Options{Migrations: migrations})
 	tokens := &keys{}
-	chat := &chatExt{db: db, keys: tokens}
+	traces := &lateProvider{}
+	chat := &chatExt{db: db, keys: tokens, traces: traces}
 	app.Register(
 		db, ws.Extension(wsConfig()), chat,
 		msgpack.Extension(),
 		healthcheck.Extension(healthcheck.Options{}),
 		logging.New(logging.Config{}),
 		metrics.New(metrics.Config{WebSocket: true}),
+		tracing.New(tracing.Config{TracerProvider: traces, WebSocket: true}),
 		openapi.Extension(openapi.Info{Title: "graft chat", Version: "1.0.0",
 			Description: "The graft showcase: sign up, log in, and chat in rooms over a WebSocket (/asyncapi.json)."}),
 	)
 	st := func() store { return store{db.DB()} }
+	// Sign-ups and logins per client address: one limiter for both, made
+	// at start-up once [chat] is loaded.
+	var authLimit graft.Plugin
+	var once sync.Once
+	limited := graft.PluginFactory(func(*di.Graph, *graft.Signature) (graft.Plugin, error) {
+		once.Do(func() {
+			n := chat.cfg.authRate()
+			authLimit = ratelimit.New(ratelimit.Config{
+				Policy: ratelimit.Policy{Name: "auth", Algorithm: ratelimit.GCRA, Limit: n, Window: time.Minute, Burst: n},
+				Key:    ratelimit.IP(ratelimit.IPConfig{}),
+			})
+		})
+		return authLimit, nil
+	})
 	auth := graftjwt.New[Claims](graftjwt.Config{Algorithms: []string{"HS256"}, Keyfunc: tokens.keyfunc, Issuer: tokenIssuer, Audience: tokenIssuer})
 
 	graft.Post(app, "/users", func(ctx context.Context, in *signupIn) (*signupOut, error) {
@@ -163,7 +184,7 @@ func newChat(cfg graft.Config) (*graft.App[Ctx], *chatExt) {
 			return nil, err
 		}
 		return &signupOut{Status: http.StatusCreated, Body: TokenOut{Username: in.Body.Username, Token: tok}}, nil
-	}, graft.Summary("Sign up"), graft.Tags("users"))
+	}, graft.Summary("Sign up"), graft.Tags("users"), graft.Plugins(limited))
 
 	graft.Post(app, "/login", func(ctx context.Context, in *loginIn) (*loginOut, error) {
 		bad := graft.NewError(http.StatusUnauthorized, "wrong username or password")
@@ -179,7 +200,7 @@ func newChat(cfg graft.Config) (*graft.App[Ctx], *chatExt) {
 			return nil, err
 		}
 		return &loginOut{Body: TokenOut{Username: in.Body.Username, Token: tok}}, nil
-	}, graft.Summary("Log in: a fresh token"), graft.Tags("users"))
+	}, graft.Summary("Log in: a fresh token"), graft.Tags("users"), graft.Plugins(limited))
 
 	app.GET("/me", func(c *Ctx) error {
 		user := c.GetUser()
