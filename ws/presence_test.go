@@ -330,6 +330,11 @@ func TestPresenceResync(t *testing.T) {
 	p.mu.Unlock()
 	recv([][]byte{encodeHeartbeat(other, 6)})
 	asked("heartbeat while unsynced", true)
+	// A watcher on this node, to see the events the snapshot makes.
+	p.mu.Lock()
+	p.topics["room"].watchers = map[subKey]uint64{{s: &Socket{}}: 999}
+	p.events = nil
+	p.mu.Unlock()
 	// The snapshot as of 6 (a two-part one, parts out of order):
 	ents := []presEntry{{"room", 4, "d"}, {"room", 5, "e"}, {"room", 6, "f"}}
 	parts := [][]byte{encodeSnapshot(other, 6, 9, ents[:1])[0], encodeSnapshot(other, 6, 9, ents[1:])[0]}
@@ -345,15 +350,35 @@ func TestPresenceResync(t *testing.T) {
 	recv(encodeChanges(other, 7, []presOp{join(7, "g")}))
 	want("after the snapshot", "d", "e", "f", "g")
 	asked("after the snapshot", false)
-	// The events a watcher would have had: b left, d, e, f, g joined.
+	// The watcher's events: b left, d, e and f joined (in some order, from
+	// the snapshot), then g.
 	p.mu.Lock()
-	nev := len(p.events)
+	var evs []string
+	for _, d := range p.events {
+		evs = append(evs, d.ev.Kind.String()+" "+d.ev.Member.Info)
+	}
+	p.events = nil
 	p.mu.Unlock()
-	if nev != 0 {
-		t.Fatalf("%d events queued without watchers", nev)
+	if len(evs) != 5 || evs[4] != "join g" {
+		t.Fatalf("events %q, want b's leave, d, e, f's joins, then g's", evs)
+	}
+	slices.Sort(evs[:4])
+	if want := []string{"join d", "join e", "join f", "leave b"}; !slices.Equal(evs[:4], want) {
+		t.Fatalf("snapshot events %q, want %q", evs[:4], want)
 	}
 	recv([][]byte{encodeBye(other)})
 	want("bye")
+	p.mu.Lock()
+	nleave := 0
+	for _, d := range p.events {
+		if d.ev.Kind == PresenceLeave {
+			nleave++
+		}
+	}
+	p.mu.Unlock()
+	if nleave != 4 {
+		t.Fatalf("a bye made %d leave events, want 4 (d, e, f, g)", nleave)
+	}
 	if n := p.count("room"); n != 0 {
 		t.Fatalf("count after bye %d", n)
 	}
