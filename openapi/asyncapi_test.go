@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/openapi"
 	"github.com/graftgo/graft/openapi/internal/fixture/b"
 	"github.com/graftgo/graft/ws"
@@ -95,10 +96,10 @@ func startAsync(t *testing.T) *openapi.Ext {
 
 func TestAsyncAPIGolden(t *testing.T) {
 	ext := startAsync(t)
-	golden(t, "feature-asyncapi.json", ext.AsyncAPI())
-	golden(t, "feature-asyncapi.yaml", ext.AsyncAPIYAML())
+	graftest.Golden(t, "feature-asyncapi.json", ext.AsyncAPI())
+	graftest.Golden(t, "feature-asyncapi.yaml", ext.AsyncAPIYAML())
 	// The WebSocket routes change nothing in the OpenAPI document.
-	golden(t, "feature.json", ext.JSON())
+	graftest.Golden(t, "feature.json", ext.JSON())
 }
 
 // TestAsyncAPIDocument checks, beyond the golden file, what each

@@ -4,61 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/graftgo/graft/graftest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the document built (go test -update rewrites it after review):\n%s", path, firstDiff(want, got))
-	}
-}
-
-func firstDiff(a, b []byte) string {
-	al, bl := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y []byte
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if !bytes.Equal(x, y) {
-			return "line " + itoa(i+1) + ":\n- " + string(x) + "\n+ " + string(y)
-		}
-	}
-	return ""
-}
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // decode parses a JSON document into generic values.
 func decode(t *testing.T, b []byte) map[string]any {
@@ -91,9 +47,9 @@ func TestFeatureGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Stop(t.Context())
-	golden(t, "feature.json", ext.JSON())
-	golden(t, "feature.yaml", ext.YAML())
-	golden(t, "feature-3.0.json", ext.JSON30())
+	graftest.Golden(t, "feature.json", ext.JSON())
+	graftest.Golden(t, "feature.yaml", ext.YAML())
+	graftest.Golden(t, "feature-3.0.json", ext.JSON30())
 }
 
 // TestFeatureDocument checks, beyond the golden file, what each feature

@@ -4,19 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/openapi*.json")
+	"github.com/graftgo/graft/graftest"
+)
 
 func get(t *testing.T, url string) []byte {
 	t.Helper()
@@ -41,23 +38,7 @@ func TestOpenAPIGolden(t *testing.T) {
 	_, srv := start(t)
 	for _, f := range []struct{ path, file string }{{"/openapi.json", "openapi.json"}, {"/openapi-3.0.json", "openapi-3.0.json"}} {
 		got := get(t, srv.URL+f.path)
-		file := filepath.Join("testdata", f.file)
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(file, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatalf("%v (go test -update creates it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from what %s serves; review and run go test -update", file, f.path)
-		}
+		graftest.Golden(t, f.file, got)
 	}
 	doc := string(get(t, srv.URL+"/openapi.json"))
 	for _, want := range []string{`"429"`, `"over --max-requests"`, `"createUser"`} {

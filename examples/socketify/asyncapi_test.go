@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/ws"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // TestAsyncAPIGolden pins the example's AsyncAPI document, as served
 // over a real listener (the asyncapitest module validates this file
@@ -27,23 +22,7 @@ func TestAsyncAPIGolden(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("/asyncapi.json: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	path := filepath.Join("testdata", "asyncapi.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(body, want) {
-		t.Errorf("%s differs from the served document (go test -update rewrites it after review):\n%s", path, body)
-	}
+	graftest.Golden(t, "asyncapi.json", body)
 }
 
 // TestAsyncAPIMatchesTheProtocol: the document says what the route does.
