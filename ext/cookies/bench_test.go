@@ -1,20 +1,14 @@
 package cookies_test
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/cookies"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkCookies: a bare handler, a plain cookie, and signed and
 // encrypted cookies set and read, through app.ServeHTTP.
@@ -40,14 +34,14 @@ func BenchmarkCookies(b *testing.B) {
 	}
 	for _, p := range []string{"/bare", "/plain", "/signed/put", "/signed/get", "/encrypted/put", "/encrypted/get"} {
 		b.Run(p[1:], func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest("GET", p, nil)
 			if ck := cookie[p]; ck != "" {
 				req.Header.Set("Cookie", ck)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				app.ServeHTTP(w, req)
 			}
 		})

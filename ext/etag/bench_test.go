@@ -8,13 +8,8 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/etag"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 var body1k = strings.Repeat("graft etag ", 93) // 1023 bytes
 
@@ -49,15 +44,18 @@ func BenchmarkETag(b *testing.B) {
 		{"post-untouched", tagged, "POST", ""},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest(tc.method, "/", nil)
 			if tc.inm != "" {
 				req.Header.Set("If-None-Match", tc.inm)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				tc.app.ServeHTTP(w, req)
+			}
+			if want := map[bool]int{true: 304, false: 200}[tc.inm != ""]; w.Status() != want {
+				b.Fatalf("status %d, want %d", w.Status(), want)
 			}
 		})
 	}
@@ -82,9 +80,9 @@ func TestAllocs(t *testing.T) {
 		defer a.Stop(t.Context())
 	}
 	count := func(h http.Handler, method string) float64 {
-		w := &discard{h: http.Header{}}
+		w := graftest.NewDiscard()
 		req := httptest.NewRequest(method, "/", nil)
-		return testing.AllocsPerRun(200, func() { clear(w.h); h.ServeHTTP(w, req) })
+		return testing.AllocsPerRun(200, func() { w.Reset(); h.ServeHTTP(w, req) })
 	}
 	bare := count(bareApp, "GET")
 	if got := count(app, "POST"); got != count(bareApp, "POST") {

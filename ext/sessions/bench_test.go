@@ -10,13 +10,8 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/sessions"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkSessions: a bare handler, one that does not touch the session
 // through the extension, and a read and a write of an existing session in
@@ -39,12 +34,12 @@ func BenchmarkSessions(b *testing.B) {
 		id, _ := st.store.Save(ctx, "", sessions.Changes{Set: map[string]string{"user": "ada"}}, time.Hour)
 		for _, p := range []string{"/bare", "/get", "/set"} {
 			b.Run(st.name+p, func(b *testing.B) {
-				w := &discard{h: http.Header{}}
+				w := graftest.NewDiscard()
 				req := httptest.NewRequest("GET", p, nil)
 				req.Header.Set("Cookie", "session="+id)
 				b.ReportAllocs()
 				for b.Loop() {
-					clear(w.h)
+					w.Reset()
 					app.ServeHTTP(w, req)
 				}
 			})
@@ -63,10 +58,10 @@ func TestUntouchedSessionCostsNothing(t *testing.T) {
 	bare.GET("/", func(c *Ctx) error { return h(&c.Ctx) })
 	plain.GET("/", h)
 	count := func(app http.Handler) float64 {
-		w := &discard{h: http.Header{}}
+		w := graftest.NewDiscard()
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set("Cookie", "session=abc")
-		return testing.AllocsPerRun(200, func() { clear(w.h); app.ServeHTTP(w, req) })
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	for _, a := range []interface{ Start(context.Context) error }{bare, plain} {
 		if err := a.Start(context.Background()); err != nil {

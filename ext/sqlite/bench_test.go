@@ -2,20 +2,14 @@ package sqlite_test
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/sqlite"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 func benchApp(tb testing.TB) *graft.App[Ctx] {
 	app := graft.NewWithContext[Ctx](graft.Config{})
@@ -47,11 +41,11 @@ func BenchmarkSQLite(b *testing.B) {
 	app := benchApp(b)
 	for _, p := range []string{"/bare", "/db", "/query"} {
 		b.Run(p[1:], func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest("GET", p, nil)
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				app.ServeHTTP(w, req)
 			}
 		})
@@ -61,10 +55,10 @@ func BenchmarkSQLite(b *testing.B) {
 // TestScopeValueAllocs: reaching the database costs no allocation.
 func TestScopeValueAllocs(t *testing.T) {
 	app := benchApp(t)
-	w := &discard{h: http.Header{}}
+	w := graftest.NewDiscard()
 	count := func(p string) float64 {
 		req := httptest.NewRequest("GET", p, nil)
-		return testing.AllocsPerRun(200, func() { clear(w.h); app.ServeHTTP(w, req) })
+		return testing.AllocsPerRun(200, func() { w.Reset(); app.ServeHTTP(w, req) })
 	}
 	if bare, db := count("/bare"), count("/db"); db != bare {
 		t.Errorf("c.DB(): %v allocs, bare handler %v", db, bare)

@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/graftgo/graft/ext/sessions"
 	"github.com/graftgo/graft/ext/sessions/sessionstest"
 	"github.com/graftgo/graft/ext/sqlite"
+	"github.com/graftgo/graft/graftest"
 )
 
 // TestSessionStore runs the sessions conformance suite (store semantics,
@@ -92,12 +92,12 @@ func BenchmarkSessionStore(b *testing.B) {
 	}
 	for _, p := range []string{"/bare", "/get", "/set"} {
 		b.Run(p[1:], func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest("GET", p, nil)
 			req.Header.Set("Cookie", "session="+id)
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				app.ServeHTTP(w, req)
 			}
 		})

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -10,13 +9,8 @@ import (
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ext/sessions"
 	"github.com/graftgo/graft/ext/sessions/redis"
+	"github.com/graftgo/graft/graftest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkStore: a bare handler, a session read (HGETALL) and a session
 // write (the Lua script) through the sessions extension on a loopback
@@ -42,12 +36,12 @@ func BenchmarkStore(b *testing.B) {
 	}
 	for _, p := range []string{"/bare", "/get", "/set"} {
 		b.Run(p[1:], func(b *testing.B) {
-			w := &discard{h: http.Header{}}
+			w := graftest.NewDiscard()
 			req := httptest.NewRequest("GET", p, nil)
 			req.Header.Set("Cookie", "session="+id)
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				app.ServeHTTP(w, req)
 			}
 		})
