@@ -172,8 +172,10 @@ type Session struct {
 
 // Load loads the session if it is not yet, and returns the store's error,
 // if any. A request without a valid session cookie gets a new, empty
-// session. Get, Set and the others call it; handlers that want to answer a
-// failing store themselves (503) call it first.
+// session. Get, Set and the others call it; after a failed load reads find
+// nothing and writes are dropped (the client's cookie is left alone), so
+// handlers that want to answer a failing store themselves (503) call Load
+// first.
 func (s *Session) Load() error {
 	if s.loaded {
 		return s.err
