@@ -142,7 +142,8 @@ func (a *Access) Session() *Session {
 }
 
 // Get returns the request's session of extension e, for code that has a
-// *graft.Ctx but not the mixin (middleware, plugins).
+// *graft.Ctx but not the mixin (middleware, plugins). Use it on routes in
+// e's scope: elsewhere nothing saves the session.
 func Get(c *graft.Ctx, e *Sessions) *Session {
 	s := state.Ptr(c)
 	if s.e == nil {
