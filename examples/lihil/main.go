@@ -1,6 +1,6 @@
-// Command lihil is lihil's plugin system in graft: a bus plugin
-// that injects an *EventBus into endpoints that declare one as a plugin
-// param, and a plugin factory built after the lifespan start-up from a
+// Command lihil is lihil's plugin system in graft: the bus plugin
+// (plugins/bus) that injects a *bus.Bus into endpoints that declare one as
+// a plugin param, and a plugin factory built after the lifespan start-up from a
 // config value (the limit plugin's section: key limit.max-requests, flag
 // --max-requests, env GRAFT_LIMIT_MAX_REQUESTS) and a resource a lifespan
 // hook put in the dependency graph.
@@ -27,6 +27,7 @@ import (
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/di"
 	"github.com/graftgo/graft/openapi"
+	"github.com/graftgo/graft/plugins/bus"
 )
 
 // UserCreated is published when a user is created.
@@ -56,14 +57,14 @@ func (l *EventLog) List() []UserCreated {
 }
 
 // CreateUserIn is the input of POST /users/{user_id}. Bus is a plugin
-// param: never read from the request, filled by BusPlugin.
+// param: never read from the request, filled by bus.Plugin.
 type CreateUserIn struct {
 	UserID string `path:"user_id" pattern:"^[0-9]+$" doc:"the new user's id" example:"7"`
 	Body   struct {
 		Name  string `json:"name" required:"true" minLength:"1" maxLength:"100" example:"Ada"`
 		Email string `json:"email" format:"email" example:"ada@example.com"`
 	}
-	Bus *EventBus `plugin:""`
+	Bus *bus.Bus `plugin:""`
 }
 
 // CreateUserOut answers 201 with the created user.
@@ -189,15 +190,13 @@ func newApp(args []string) (*graft.App[graft.Ctx], error) {
 	// The subscriber: it records every UserCreated it receives.
 	eventLog := &EventLog{}
 	di.Value(g, eventLog)
-	term := &BusTerminal{}
-	term.Subscribe(func(_ context.Context, g *di.Graph, ev any) error {
-		if e, ok := ev.(UserCreated); ok {
-			l, err := di.Get[*EventLog](g)
-			if err != nil {
-				return err
-			}
-			l.Add(e)
+	term := bus.NewTerminal()
+	bus.On(term, func(_ context.Context, g *di.Graph, e UserCreated) error {
+		l, err := di.Get[*EventLog](g)
+		if err != nil {
+			return err
 		}
+		l.Add(e)
 		return nil
 	})
 
@@ -209,7 +208,7 @@ func newApp(args []string) (*graft.App[graft.Ctx], error) {
 
 	// App-level plugin factory, then the bus plugin on the users group.
 	app.UsePlugins(limitPluginFactory(limitCfg))
-	users := app.Group("/users", graft.Plugins(BusPlugin(term)), graft.Tags("users"))
+	users := app.Group("/users", graft.Plugins(bus.Plugin(term)), graft.Tags("users"))
 	graft.Post(users, "/{user_id}", createUser, graft.Summary("Create a user"), graft.OperationID("createUser"),
 		graft.Description("Publishes a UserCreated event on the bus; the subscriber records it."))
 	graft.Get(app, "/events", listEvents, graft.Summary("List the events the subscriber received"), graft.Tags("events"), graft.OperationID("listEvents"))
