@@ -35,4 +35,3 @@ func BenchmarkBus(b *testing.B) {
 		})
 	}
 }
-
