@@ -730,7 +730,8 @@ func (b *Builder) Decoder(mediaType string, dec DecodeFunc) {
 // its WriteHeader is called, and Ctx.BytesWritten counts the bytes handlers
 // wrote, before the writer transforms them. For http.ResponseController
 // (Flush, Hijack) to reach the connection, give the writer an Unwrap method
-// returning inner.
+// returning inner. A writer that may send another status than the one
+// handlers wrote implements ResponseFinisher.
 func (b *Builder) WrapResponse(wrap func(c *Ctx, inner http.ResponseWriter) http.ResponseWriter) {
 	if wrap == nil {
 		b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: WrapResponse: the wrap function is nil", b.ID()))
@@ -745,13 +746,28 @@ func (b *Builder) WrapResponse(wrap func(c *Ctx, inner http.ResponseWriter) http
 			}
 			c.rw.w = w
 			err := next(c) // the response is complete when next returns (Use)
-			if cl, ok := w.(io.Closer); ok {
+			if f, ok := w.(ResponseFinisher); ok {
+				if st := f.Finish(); st != 0 {
+					c.rw.status = st
+				}
+			} else if cl, ok := w.(io.Closer); ok {
 				_ = cl.Close()
 			}
 			c.rw.w = inner
 			return err
 		}
 	})
+}
+
+// ResponseFinisher is implemented by a WrapResponse writer whose finish
+// step may send another status than the one handlers wrote, e.g. an
+// entity-tag writer that holds a 200 back and answers 304 Not Modified
+// (ext/etag). graft calls Finish instead of Close once the response is
+// complete; a non-zero result is the status that was sent, and from then
+// on Ctx.StatusCode reports it, so access logs and metrics see what went
+// out.
+type ResponseFinisher interface {
+	Finish() (sentStatus int)
 }
 
 // codecs returns the scope's own codec table, made on first use.

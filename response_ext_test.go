@@ -485,3 +485,61 @@ func TestResponseExtensionSetupMistakes(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// notModifiedExt is a body writer that holds every answer back and sends
+// 304 instead, reporting it through graft.ResponseFinisher.
+type notModifiedExt struct{}
+
+func (notModifiedExt) ID() string { return "test.notmodified" }
+
+func (notModifiedExt) Extend(b *graft.Builder) error {
+	b.WrapResponse(func(c *graft.Ctx, inner http.ResponseWriter) http.ResponseWriter {
+		return &notModifiedWriter{ResponseWriter: inner}
+	})
+	return nil
+}
+
+type notModifiedWriter struct{ http.ResponseWriter }
+
+func (w *notModifiedWriter) WriteHeader(int)             {}
+func (w *notModifiedWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *notModifiedWriter) Finish() int {
+	w.ResponseWriter.WriteHeader(http.StatusNotModified)
+	return http.StatusNotModified
+}
+
+// statusLog records c.StatusCode() after the answer, as an access log does.
+type statusLog struct{ got atomic.Int64 }
+
+func (*statusLog) ID() string { return "test.statuslog" }
+
+func (l *statusLog) Extend(b *graft.Builder) error {
+	b.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
+		return func(c *graft.Ctx) error {
+			err := next(c)
+			l.got.Store(int64(c.StatusCode()))
+			return err
+		}
+	})
+	return nil
+}
+
+// TestFinisherStatusReachesStatusCode: a body writer that sends 304 for a
+// handler's 200 used to leave c.StatusCode() at 200, so access logs and
+// metrics recorded a status that never went out.
+func TestFinisherStatusReachesStatusCode(t *testing.T) {
+	log := &statusLog{}
+	app := graft.New(graft.Config{})
+	app.Register(log, notModifiedExt{})
+	app.GET("/", func(c *graft.Ctx) error { return c.Text(200, "body") })
+	srv := httptest.NewServer(app)
+	defer func() { srv.Close(); app.Stop(context.Background()) }()
+	res, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 304 || log.got.Load() != 304 {
+		t.Fatalf("sent %d, c.StatusCode() after the answer %d; want 304 both", res.StatusCode, log.got.Load())
+	}
+}

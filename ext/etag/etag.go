@@ -174,12 +174,13 @@ const (
 )
 
 // writer holds back a GET or HEAD answer to tag it, and is reused from the
-// pool for the next one (Close resets it).
+// pool for the next one (Finish resets it).
 type writer struct {
 	http.ResponseWriter
 	e      *ETag
 	req    *http.Request
 	status int // 0 until WriteHeader
+	sent   int // the status answered instead (304, 412), 0 for the handler's
 	state  int
 	buf    []byte
 }
@@ -220,6 +221,7 @@ func (w *writer) conditional(tag string) bool {
 			delete(h, k)
 		}
 		h.Set("Content-Type", "application/problem+json")
+		w.sent = http.StatusPreconditionFailed
 		w.ResponseWriter.WriteHeader(http.StatusPreconditionFailed)
 		_, _ = w.ResponseWriter.Write(problem412)
 		return true
@@ -231,6 +233,7 @@ func (w *writer) conditional(tag string) bool {
 		for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Last-Modified"} {
 			delete(h, k)
 		}
+		w.sent = http.StatusNotModified
 		w.ResponseWriter.WriteHeader(http.StatusNotModified)
 		return true
 	}
@@ -280,8 +283,10 @@ func (w *writer) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-// Close tags a held-back answer, answers its conditions, or sends it.
-func (w *writer) Close() error {
+// Finish tags a held-back answer, answers its conditions, or sends it,
+// and returns the status sent (graft.ResponseFinisher: c.StatusCode()
+// then reports a 304 or 412 rather than the handler's 200).
+func (w *writer) Finish() int {
 	if w.state == holding && w.status != 0 {
 		tag := Of(w.buf, w.e.opts.Weak)
 		w.Header().Set("Etag", tag)
@@ -289,15 +294,18 @@ func (w *writer) Close() error {
 			w.pass()
 		}
 	}
-	w.ResponseWriter, w.req, w.status, w.state = nil, nil, 0, holding
+	sent := w.sent
+	w.ResponseWriter, w.req, w.status, w.state, w.sent = nil, nil, 0, holding, 0
 	if cap(w.buf) > 64<<10 {
 		w.buf = nil // do not keep a big answer's buffer in the pool
 	} else {
 		w.buf = w.buf[:0]
 	}
 	w.e.writers.Put(w)
-	return nil
+	return sent
 }
+
+var _ graft.ResponseFinisher = (*writer)(nil)
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }

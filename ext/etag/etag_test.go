@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,5 +329,44 @@ func TestNegativeMaxSizeFailsAtStart(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), etag.ID) || !strings.Contains(err.Error(), "MaxSize") {
 		t.Fatalf("message: %v", err)
+	}
+}
+
+// statusLog records c.StatusCode() after each answer, as an access log or
+// metrics extension does.
+type statusLog struct {
+	mu  sync.Mutex
+	got []int
+}
+
+func (*statusLog) ID() string { return "test.statuslog" }
+
+func (l *statusLog) Extend(b *graft.Builder) error {
+	b.Use(func(next graft.HandlerFunc) graft.HandlerFunc {
+		return func(c *graft.Ctx) error {
+			err := next(c)
+			l.mu.Lock()
+			l.got = append(l.got, c.StatusCode())
+			l.mu.Unlock()
+			return err
+		}
+	})
+	return nil
+}
+
+// TestStatusCodeIsTheOneSent: the 304 and 412 the extension answers for a
+// handler's 200 are what c.StatusCode() reports afterwards.
+func TestStatusCodeIsTheOneSent(t *testing.T) {
+	log := &statusLog{}
+	srv := server(t, etag.Options{}, log)
+	tag := etag.Of(noteBody(), false)
+	do(t, srv, "GET", "/notes/1")
+	do(t, srv, "GET", "/notes/1", "If-None-Match", tag)
+	do(t, srv, "GET", "/notes/1", "If-Match", `"stale"`)
+	do(t, srv, "GET", "/own", "If-None-Match", `"v7"`)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if fmt.Sprint(log.got) != "[200 304 412 304]" {
+		t.Fatalf("c.StatusCode() after the answers: %v, want [200 304 412 304]", log.got)
 	}
 }
