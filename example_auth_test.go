@@ -14,6 +14,7 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/di"
+	"github.com/graftgo/graft/graftest"
 )
 
 // Principal is who a bearer token says the caller is.
@@ -190,33 +191,14 @@ func TestAuthPluginOverListener(t *testing.T) {
 		seen.Store(in.User)
 		return createNote(context.Background(), &in.NoteIn)
 	})
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer app.Stop(context.Background())
-	srv := httptest.NewServer(app)
-	defer srv.Close()
-
-	post := func(auth, body string) (*http.Response, string) {
-		t.Helper()
-		req, err := http.NewRequest("POST", srv.URL+"/notes", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
+	srv := graftest.Start(t, app)
+	post := func(auth, body string) (*graftest.Response, string) {
+		var h []string
 		if auth != "" {
-			req.Header.Set("Authorization", auth)
+			h = []string{"Authorization", auth}
 		}
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res, string(b)
+		res := srv.Post("/notes", "application/json", body, h...)
+		return res, res.Text()
 	}
 
 	for _, tc := range []struct{ name, auth, body, detail string }{

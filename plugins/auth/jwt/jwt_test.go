@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +19,7 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
 	"github.com/graftgo/graft/openapi"
 	graftjwt "github.com/graftgo/graft/plugins/auth/jwt"
 	"go.uber.org/goleak"
@@ -74,7 +74,7 @@ func sign(t testing.TB, m gojwt.SigningMethod, c Claims, key any) string {
 
 // server starts an app with the plugin and a /notes endpoint needing
 // claims, an /open endpoint that does not, and the OpenAPI extension.
-func server(t *testing.T, cfg graftjwt.Config) (*httptest.Server, *atomic.Int64) {
+func server(t *testing.T, cfg graftjwt.Config) (*graftest.Server, *atomic.Int64) {
 	t.Helper()
 	var bodyRead atomic.Int64
 	app := graft.New(graft.Config{})
@@ -94,18 +94,14 @@ func server(t *testing.T, cfg graftjwt.Config) (*httptest.Server, *atomic.Int64)
 	graft.Get(app, "/open", func(_ context.Context, in *openIn) (*openOut, error) {
 		return &openOut{Body: "hi " + in.Name}, nil
 	})
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(app)
+	srv := graftest.Start(t, app)
 	bodyReadOf[srv] = &bodyRead
-	t.Cleanup(func() { srv.Close(); app.Stop(context.Background()) })
 	return srv, &bodyRead
 }
 
 // bodyReadOf maps a test server to its body-byte counter (tests here do
 // not run in parallel).
-var bodyReadOf = map[*httptest.Server]*atomic.Int64{}
+var bodyReadOf = map[*graftest.Server]*atomic.Int64{}
 
 type countingBody struct {
 	io.ReadCloser
@@ -118,27 +114,15 @@ func (b countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func post(t *testing.T, srv *httptest.Server, auth, body string) (*http.Response, string) {
+func post(t *testing.T, srv *graftest.Server, auth, body string) (*http.Response, string) {
 	t.Helper()
 	bodyReadOf[srv].Store(0)
-	req, err := http.NewRequest("POST", srv.URL+"/notes", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	var h []string
 	if auth != "" {
-		req.Header.Set("Authorization", auth)
+		h = []string{"Authorization", auth}
 	}
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(b)
+	res := srv.Post("/notes", "application/json", body, h...)
+	return res.Response, res.Text()
 }
 
 func want401(t *testing.T, res *http.Response, body, detail string, bodyRead *atomic.Int64) {
@@ -245,7 +229,7 @@ func TestRS256(t *testing.T) {
 	}
 
 	// An endpoint without a claims field is not guarded.
-	res, err = srv.Client().Get(srv.URL + "/open?name=bo")
+	res, err = srv.Client.Get(srv.URL + "/open?name=bo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +278,7 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, _ := server(t, graftjwt.Config{Algorithms: []string{"RS256"}, Key: &key.PublicKey})
-	res, err := srv.Client().Get(srv.URL + "/openapi.json")
+	res, err := srv.Client.Get(srv.URL + "/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
