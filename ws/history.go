@@ -286,9 +286,8 @@ func (h *Hub) publishHistory(topic string, data []byte, op OpCode) error {
 	}
 	buf := getFrameBuf(len(data) + 1)
 	stored := append(append((*buf)[:0], storedByte(op)), data...)
-	ctx, cancel := context.WithTimeout(h.ctx, historyTimeout)
-	pos, err := hist.Append(ctx, topic, stored)
-	cancel()
+	// No timer per publish: the server backends bound their own calls.
+	pos, err := hist.Append(h.ctx, topic, stored)
 	*buf = stored
 	putFrameBuf(buf)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/graftgo/graft/broker"
+	"github.com/graftgo/graft/ws"
 )
 
 // memoryBus runs the conformance cases against broker.MemoryBus, the bus
@@ -50,3 +51,7 @@ func BenchmarkMemoryHistorySince1000(b *testing.B) { BenchHistorySince(b, memory
 func TestPresenceOverMemoryBus(t *testing.T) { RunPresence(t, memoryBus) }
 
 func BenchmarkPresencePropagationMemoryBus(b *testing.B) { BenchPresencePropagation(b, memoryBus) }
+
+func BenchmarkMemoryAppRecovery1000(b *testing.B) {
+	BenchAppRecovery(b, func(testing.TB) ws.Config { return ws.Config{} })
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/broker/brokertest"
+	"github.com/graftgo/graft/ws"
 )
 
 // Two app nodes over an embedded nats-server with JetStream (file
@@ -52,4 +53,18 @@ func TestNewHistoryBeforeStart(t *testing.T) {
 	if _, err := b.NewHistory(brokertest.RecoveryRules); err == nil || !strings.Contains(err.Error(), "before Start") {
 		t.Fatalf("NewHistory before Start = %v, want an error saying so", err)
 	}
+}
+
+// BenchmarkAppRecovery1000: a client recovering 1,000 missed
+// publications from JetStream (file storage).
+func BenchmarkAppRecovery1000(b *testing.B) {
+	s := jetStreamServer(b, -1, b.TempDir())
+	brokertest.BenchAppRecovery(b, func(tb testing.TB) ws.Config {
+		n, err := New(Options{URL: s.ClientURL(), Logger: quiet})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { n.Close() })
+		return ws.Config{Broker: n}
+	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/broker/brokertest"
+	"github.com/graftgo/graft/ws"
 )
 
 // Two app nodes over a real redis-server with an append-only file: a
@@ -49,4 +50,11 @@ func TestNewHistoryBeforeStart(t *testing.T) {
 	if _, err := b.NewHistory(brokertest.RecoveryRules); err == nil || !strings.Contains(err.Error(), "before Start") {
 		t.Fatalf("NewHistory before Start = %v, want an error saying so", err)
 	}
+}
+
+// BenchmarkAppRecovery1000: a client recovering 1,000 missed
+// publications from Redis Streams (no persistence).
+func BenchmarkAppRecovery1000(b *testing.B) {
+	s := startRedis(b, 0)
+	brokertest.BenchAppRecovery(b, func(tb testing.TB) ws.Config { return ws.Config{Broker: newNode(tb, s)} })
 }
