@@ -32,6 +32,7 @@ type suite struct {
 	pkg   string // import path
 	bench string // -test.bench pattern
 	quick bool   // also in --quick runs
+	once  bool   // one round is enough (graft's own costs, no peer to compare with)
 }
 
 // microSuites: the peers (bench module) and graft's own costs (core, di,
@@ -39,15 +40,32 @@ type suite struct {
 // skipped).
 var microSuites = []suite{
 	{"peers", "github.com/graftgo/graft/bench",
-		`^Benchmark(GitHubAll|GitHubParam3|Plaintext|JSON|EchoUser|IssueParams|EndpointPeers|Endpoint422|SSE)$`, true},
+		`^Benchmark(GitHubAll|GitHubParam3|Plaintext|JSON|EchoUser|IssueParams|EndpointPeers|Endpoint422|SSE)$`, true, false},
 	{"core", "github.com/graftgo/graft",
-		`^Benchmark(ExtensionOverhead|ExtensionOne|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true},
-	{"di", "github.com/graftgo/graft/di", `^Benchmark(ScopedChain3|Singleton|Transient)$`, false},
-	{"ws", "github.com/graftgo/graft/ws", `^Benchmark(Publish|Recover)`, false},
-	{"observe", "github.com/graftgo/graft/plugins/observe", `^Benchmark`, false},
-	{"broker", "github.com/graftgo/graft/broker/brokertest", `^Benchmark`, false},
-	{"nats", "github.com/graftgo/graft/broker/nats", `^Benchmark(CrossNode|History)`, false},
-	{"redis", "github.com/graftgo/graft/broker/redis", `^Benchmark(CrossNode|History)`, false},
+		`^Benchmark(ExtensionOverhead|ExtensionOne|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true, false},
+	{"di", "github.com/graftgo/graft/di", `^Benchmark(ScopedChain3|Singleton|Transient)$`, false, true},
+	{"ws", "github.com/graftgo/graft/ws", `^Benchmark(Publish|Recover|Presence)`, false, true},
+	{"broker", "github.com/graftgo/graft/broker/brokertest", `^Benchmark`, false, true},
+	{"nats", "github.com/graftgo/graft/broker/nats", `^Benchmark(CrossNode|History)`, false, true},
+	{"redis", "github.com/graftgo/graft/broker/redis", `^Benchmark(CrossNode|History)`, false, true},
+	// The batteries, each next to the bare endpoint it wraps.
+	{"observability", "github.com/graftgo/graft/plugins/tracing", `^BenchmarkObservability`, false, true},
+	{"logging", "github.com/graftgo/graft/plugins/logging", `^Benchmark`, false, true},
+	{"metrics", "github.com/graftgo/graft/plugins/metrics", `^Benchmark`, false, true},
+	{"ratelimit", "github.com/graftgo/graft/plugins/ratelimit", `^Benchmark`, false, true},
+	{"jwt", "github.com/graftgo/graft/plugins/auth/jwt", `^Benchmark`, false, true},
+	{"auth", "github.com/graftgo/graft/plugins/auth", `^Benchmark`, false, true},
+	{"cors", "github.com/graftgo/graft/plugins/cors", `^Benchmark`, false, true},
+	{"requestid", "github.com/graftgo/graft/plugins/requestid", `^Benchmark`, false, true},
+	{"bus", "github.com/graftgo/graft/plugins/bus", `^Benchmark`, false, true},
+	{"compress", "github.com/graftgo/graft/ext/compress", `^Benchmark`, false, true},
+	{"etag", "github.com/graftgo/graft/ext/etag", `^Benchmark`, false, true},
+	{"static", "github.com/graftgo/graft/ext/static", `^Benchmark`, false, true},
+	{"secure", "github.com/graftgo/graft/ext/secure", `^Benchmark`, false, true},
+	{"cookies", "github.com/graftgo/graft/ext/cookies", `^Benchmark`, false, true},
+	{"sessions", "github.com/graftgo/graft/ext/sessions", `^Benchmark`, false, true},
+	{"sqlite", "github.com/graftgo/graft/ext/sqlite", `^Benchmark`, false, true},
+	{"healthcheck", "github.com/graftgo/graft/ext/healthcheck", `^Benchmark`, false, true},
 }
 
 func (r *runner) all() (*results, error) {
@@ -174,6 +192,9 @@ func (r *runner) micro() error {
 	}
 	for round := 1; round <= r.opts.rounds; round++ {
 		for _, b := range bins {
+			if b.once && round > 1 {
+				continue
+			}
 			r.logf("micro round %d/%d: %s", round, r.opts.rounds, b.name)
 			if err := r.runBench(b.bin, b.bench, bt, round, "micro-"+b.name); err != nil {
 				return err
