@@ -16,6 +16,9 @@
 //		return c.NoContent()
 //	})
 //
+// Typed endpoints get the session in a `plugin:""` field of type
+// *Session: the extension brings that plugin for its scope.
+//
 // Stores: NewMemoryStore (one process), NewCookieStore (the session signed
 // or encrypted in its cookie, on ext/cookies' Codec), ext/sqlite's
 // SessionStore and the Redis store of the nested module

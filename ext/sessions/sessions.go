@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/di"
 )
 
 // ID is the extension's ID.
@@ -88,6 +89,7 @@ func (e *Sessions) Extend(b *graft.Builder) error {
 		return fmt.Errorf("sessions: Options.CookieName %q is not a valid cookie name", e.opts.CookieName)
 	}
 	b.Property(state)
+	b.Plugins(graft.PluginFunc(e.apply))
 	b.OnWriteHeader(func(c *graft.Ctx, _ int) {
 		if !state.IsSet(c) {
 			return
@@ -114,6 +116,20 @@ func (e *Sessions) Extend(b *graft.Builder) error {
 		}
 	})
 	return nil
+}
+
+// apply is the extension's endpoint plugin: it fills a typed endpoint's
+// `plugin:""` field of type *Session with the request's session, and
+// leaves endpoints without one unchanged.
+func (e *Sessions) apply(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
+	field := graft.PluginField[*Session](sig)
+	if field == nil {
+		return next, nil
+	}
+	return func(ctx context.Context, c *graft.Ctx, in any) (any, error) {
+		field.Set(in, Get(c, e))
+		return next(ctx, c, in)
+	}, nil
 }
 
 func validCookieName(n string) bool {

@@ -237,3 +237,64 @@ func TestSaveWithoutChanges(t *testing.T) {
 		t.Fatalf("an untouched session was saved: %d %q %q", rec.Code, b, rec.Header().Get("Set-Cookie"))
 	}
 }
+
+type loginIn struct {
+	Session *sessions.Session `plugin:""`
+	User    string            `query:"user"`
+}
+
+type meIn struct {
+	Session *sessions.Session `plugin:""`
+}
+
+type meOut struct {
+	Body struct {
+		User string `json:"user"`
+	}
+}
+
+// TestTypedEndpoints: a typed endpoint gets the request's session in its
+// `plugin:""` field of type *sessions.Session (the extension brings the
+// plugin); endpoints without the field are left alone.
+func TestTypedEndpoints(t *testing.T) {
+	st := sessions.NewMemoryStore()
+	app := graft.New(graft.Config{})
+	app.Register(sessions.Extension(sessions.Options{Store: st}))
+	graft.Post(app, "/login", func(_ context.Context, in *loginIn) (*meOut, error) {
+		in.Session.Regenerate()
+		in.Session.Set("user", in.User)
+		out := &meOut{}
+		out.Body.User = in.User
+		return out, nil
+	})
+	graft.Get(app, "/me", func(_ context.Context, in *meIn) (*meOut, error) {
+		out := &meOut{}
+		out.Body.User, _ = in.Session.Get("user")
+		return out, nil
+	})
+	graft.Get(app, "/plain", func(_ context.Context, _ *struct{}) (*meOut, error) { return &meOut{}, nil })
+	srv := httptest.NewServer(app)
+	defer func() { srv.Close(); app.Stop(context.Background()) }()
+	res, err := srv.Client().Post(srv.URL+"/login?user=ada", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	ck := strings.SplitN(res.Header.Get("Set-Cookie"), ";", 2)[0]
+	if res.StatusCode != 200 || !strings.HasPrefix(ck, "session=") || st.Len() != 1 {
+		t.Fatalf("login: %d cookie %q, %d sessions stored", res.StatusCode, ck, st.Len())
+	}
+	for path, want := range map[string]string{"/me": `{"user":"ada"}`, "/plain": `{"user":""}`} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Cookie", ck)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.TrimSpace(string(b)) != want || res.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: %s Set-Cookie %q, want %s", path, b, res.Header.Get("Set-Cookie"), want)
+		}
+	}
+}
