@@ -5,6 +5,14 @@
 //	go run ./examples/chat
 //	open http://localhost:8080/        # the chat page
 //
+// The page (web/index.html and web/chat.js, embedded: plain JavaScript,
+// no build step, the protocol below from a browser) signs up or logs in,
+// keeps the token in localStorage, joins a room, shows its members, who is
+// typing, room and private messages and the connection's state; after a
+// dropped connection it reconnects with backoff and resumes the room from
+// the last message it showed, so none is lost or doubled (web_test.go
+// drives two pages in headless Chromium).
+//
 // Several nodes share the database and a bus:
 //
 //	go run ./examples/chat --port 8081 --nats nats://127.0.0.1:4222
