@@ -44,7 +44,7 @@ var microSuites = []suite{
 	{"core", "github.com/graftgo/graft",
 		`^Benchmark(ExtensionOverhead|ExtensionOne|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true, false},
 	{"di", "github.com/graftgo/graft/di", `^Benchmark(ScopedChain3|Singleton|Transient)$`, false, true},
-	{"ws", "github.com/graftgo/graft/ws", `^Benchmark(Publish|Recover|Presence)`, false, true},
+	{"ws", "github.com/graftgo/graft/ws", `^Benchmark(HistoryPublish|Recover|Presence)`, false, true},
 	{"broker", "github.com/graftgo/graft/broker/brokertest", `^Benchmark`, false, true},
 	{"nats", "github.com/graftgo/graft/broker/nats", `^Benchmark(CrossNode|History)`, false, true},
 	{"redis", "github.com/graftgo/graft/broker/redis", `^Benchmark(CrossNode|History)`, false, true},
