@@ -33,8 +33,10 @@ func TestMainWithDefaults(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed when the process is gone; waitErr is Wait's error.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	defer func() {
 		select {
 		case <-exited:
@@ -68,9 +70,9 @@ func TestMainWithDefaults(t *testing.T) {
 		t.Errorf("on SIGTERM the client got %d, want 1001", code)
 	}
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit: %v, want 0", err)
+	case <-exited:
+		if waitErr != nil {
+			t.Errorf("exit: %v, want 0", waitErr)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the process did not exit within 15s of SIGTERM")
