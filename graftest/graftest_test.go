@@ -68,6 +68,11 @@ func TestRequests(t *testing.T) {
 
 	nf := srv.Get("/nowhere").WantStatus(404).Problem()
 	graftest.Equal(t, nf.Status, http.StatusNotFound)
+
+	// A subtest reports through its own t.
+	t.Run("sub", func(t *testing.T) {
+		graftest.Equal(t, srv.For(t).Get("/hello").WantStatus(200).Text(), "hello ")
+	})
 }
 
 // TestWebSocket: a real client sends and receives, and sees the server's

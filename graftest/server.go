@@ -70,6 +70,14 @@ func Start(t testing.TB, app App) *Server {
 	return s
 }
 
+// For returns the server reporting to t: for subtests, whose failures
+// must go to their own t (FailNow belongs to the test's goroutine).
+func (s *Server) For(t testing.TB) *Server {
+	c := *s
+	c.t = t
+	return &c
+}
+
 // StartError starts app, expecting start-up to fail, and returns the
 // error's message (for Golden); a start-up that succeeds fails the test.
 func StartError(t testing.TB, app App) string {

@@ -121,7 +121,7 @@ func post(t *testing.T, srv *graftest.Server, auth, body string) (*http.Response
 	if auth != "" {
 		h = []string{"Authorization", auth}
 	}
-	res := srv.Post("/notes", "application/json", body, h...)
+	res := srv.For(t).Post("/notes", "application/json", body, h...)
 	return res.Response, res.Text()
 }
 
