@@ -113,7 +113,7 @@ type recovery struct {
 	epoch     string
 }
 
-// historyRules reports whether topic keeps a history on this hub.
+// hasHistory reports whether topic keeps a history on this hub.
 func (h *Hub) hasHistory(topic string) bool {
 	if len(h.cfg.History) == 0 {
 		return false

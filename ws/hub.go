@@ -706,7 +706,7 @@ func (h *Hub) deliver(m broker.Message) {
 	if m.Binary {
 		op = OpBinary
 	}
-	if m.Position != (broker.Position{}) {
+	if m.Position != (broker.Position{}) && h.hasHistory(m.Topic) {
 		h.deliverPositioned(m.Topic, m.Position, m.Payload, op, true)
 		return
 	}
