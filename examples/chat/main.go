@@ -59,6 +59,7 @@ import (
 	"io/fs"
 	"log"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -259,6 +260,12 @@ func newChat(cfg graft.Config) (*graft.App[Ctx], *chatExt) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "loadtest" { // loadtest.go
+		if err := loadMain(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := newApp(graft.Config{}).Run(); err != nil {
 		log.Fatal(err)
 	}
