@@ -154,6 +154,33 @@ func nullable(s any) any {
 	return c
 }
 
+// nilIsNull reports whether a field of type t, without omitempty, is
+// written as null when nil: a slice or a map (through pointers), which
+// encoding/json encodes so; a request may send null for it too (null is
+// "not sent").
+func nilIsNull(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return (t.Kind() == reflect.Slice || t.Kind() == reflect.Map) && !t.Implements(jsonMarshaler) && !reflect.PointerTo(t).Implements(jsonMarshaler)
+}
+
+// orNull makes an inline schema accept null too, arrays and objects
+// included.
+func orNull(s any) any {
+	o, ok := s.(*obj)
+	if !ok {
+		return s
+	}
+	ts, ok := o.get("type")
+	if t, isStr := ts.(string); ok && isStr {
+		c := clone(o).(*obj)
+		c.set("type", []any{t, "null"})
+		return c
+	}
+	return s
+}
+
 // structSchema builds the object schema of a struct type from its
 // fields as the validator sees them (schema.StructOf).
 func (r *registry) structSchema(t reflect.Type) (*obj, error) {
@@ -201,6 +228,8 @@ func (r *registry) fieldSchema(f *schema.Field) (any, error) {
 		}
 	} else if s, err = r.schema(t); err != nil {
 		return nil, err
+	} else if !f.Required && !f.OmitEmpty && nilIsNull(t) {
+		s = orNull(s)
 	}
 	if s, err = constrain(s, f.Type, graft.Constraints(f.Constraints)); err != nil {
 		return nil, err
