@@ -139,6 +139,7 @@ func TestResume(t *testing.T) {
 		c.skip(t, "joined")
 	}
 	bob.send(t, SayIn{Type: "say", Room: "r", Text: "before"})
+	bob.skip(t, "message")
 	last := alice.skip(t, "message")
 	epoch := alice.epochOf(t, n)
 	alice.drop()
