@@ -111,3 +111,28 @@ Requests/sec:  27160.12
 		t.Error("error answers must fail the run")
 	}
 }
+
+// A hand-written bench/chat-load.md beside the page goes into it as it is.
+func TestWritePageIncludesChatLoad(t *testing.T) {
+	r := &results{Samples: parseBench(round1, 1)}
+	r.Meta.Rounds = 1
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bench"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	section := "## Chat load test\n\nhand-written figures"
+	if err := os.WriteFile(filepath.Join(dir, "bench", "chat-load.md"), []byte(section+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "benchmarks.md")
+	if err := writePage(r, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), section+"\n\n") {
+		t.Errorf("chat-load.md not included:\n%s", b)
+	}
+}

@@ -153,6 +153,11 @@ func writePage(r *results, out string) error {
 	writeIdle(&p, r, chartDir)
 	writeE2E(&p, r, chartDir)
 	writeOwn(&p, r)
+	// A hand-written section (the chat's load test, measured by
+	// `go run ./examples/chat loadtest`, not by bench/run) goes in as it is.
+	if b, err := os.ReadFile(filepath.Join(chartDir, "chat-load.md")); err == nil {
+		p.WriteString(strings.TrimSpace(string(b)) + "\n\n")
+	}
 	if len(r.Skipped) > 0 {
 		p.WriteString("## Not measured in this run\n\n")
 		for _, s := range r.Skipped {
