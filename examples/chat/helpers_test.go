@@ -79,6 +79,12 @@ func (n *node) url(path string) string { return "http://" + n.addr + path }
 // on a free loopback port until the test ends.
 func start(t *testing.T, args ...string) *node {
 	t.Helper()
+	return startOn(t, "127.0.0.1:0", args...)
+}
+
+// startOn is start on a given address (a restart on a stopped node's).
+func startOn(t *testing.T, addr string, args ...string) *node {
+	t.Helper()
 	app, chat := newChat(graft.Config{Logger: quiet})
 	if err := app.ParseFlags(append([]string{"--host", "127.0.0.1", "--port", "-1"}, args...)); err != nil {
 		t.Fatal(err)
@@ -88,7 +94,7 @@ func start(t *testing.T, args ...string) *node {
 	if err := app.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,6 +115,74 @@ func TestPageInChromium(t *testing.T) {
 	}
 }
 
+// TestPageReloadsAfterRestart restarts the chat under alice's page: the
+// new process's room history has another epoch, so her resume is answered
+// with reload, and the page redraws the room from GET
+// /rooms/lobby/messages, then goes on live, every message shown once.
+func TestPageReloadsAfterRestart(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (apt-get install -y chromium; .ci/run installs it): the chat page is not tested")
+	}
+	db := memDB(t)
+	n := start(t, db...)
+	b := launch(t, chromium)
+	alice := b.page(t, "alice", n.url("/"))
+	signUp(t, alice, "alice", "password-alice")
+	alice.wait(t, "alice online in #lobby", `$("state").dataset.state === "online" && $("room-name").textContent === "#lobby"`)
+	bobToken := signup(t, n, "bob")
+
+	var sent []string
+	say := func(text string) {
+		t.Helper()
+		alice.eval(t, `$("text").value = `+strconv.Quote(text)+`; $("send").click()`)
+		sent = append(sent, text)
+		alice.wait(t, "alice's "+strconv.Quote(text), `[...document.querySelectorAll("#messages .text")].some(e => e.textContent === `+strconv.Quote(text)+`)`)
+	}
+	say("before the restart 1")
+	say("before the restart 2")
+
+	// The network is down while the server restarts (same database, same
+	// address; a new in-memory history); bob talks meanwhile.
+	alice.eval(t, `__chatTest.online(false)`)
+	n.stop(t)
+	alice.wait(t, "alice's page to see the server go", `$("state").dataset.state === "reconnecting"`)
+	n = startOn(t, n.addr, db...)
+	bob := connect(t, n, "bob", bobToken)
+	bob.send(t, map[string]string{"type": "join", "room": "lobby"})
+	bob.expect(t, "joined")
+	for _, text := range []string{"after the restart 1", "after the restart 2"} {
+		bob.send(t, map[string]string{"type": "say", "room": "lobby", "text": text})
+		bob.skip(t, "message")
+		sent = append(sent, text)
+	}
+	alice.eval(t, `__chatTest.online(true)`)
+	alice.wait(t, "alice's page to reload the room and go online", `__chatTest.reloads === 1 && $("state").dataset.state === "online"`)
+	bob.send(t, map[string]string{"type": "say", "room": "lobby", "text": "live again"})
+	sent = append(sent, "live again")
+	alice.wait(t, "the live message after the reload", `[...document.querySelectorAll("#messages .text")].some(e => e.textContent === "live again")`)
+
+	var lines []struct {
+		ID   int64  `json:"id"`
+		Text string `json:"text"`
+	}
+	raw := alice.eval(t, `[...document.querySelectorAll("#messages li[data-id]")].map(li => ({
+		id: Number(li.dataset.id), text: li.querySelector(".text").textContent }))`)
+	if err := json.Unmarshal(raw, &lines); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for i, l := range lines {
+		texts = append(texts, l.Text)
+		if i > 0 && l.ID <= lines[i-1].ID {
+			t.Errorf("alice's page: id %d after %d, want increasing", l.ID, lines[i-1].ID)
+		}
+	}
+	if !slices.Equal(texts, sent) {
+		t.Errorf("alice's page shows\n%q\nwant every message once, in order:\n%q", texts, sent)
+	}
+}
+
 // signUp fills the page's form and presses Sign up.
 func signUp(t *testing.T, p *page, user, password string) {
 	t.Helper()

@@ -18,9 +18,9 @@ let room = { name: "", epoch: "", offset: 0, lastID: 0, loading: false, pending:
 const members = new Set();
 const typists = new Map(); // user → timer that hides "user is typing"
 let lastTyping = 0;
-// For the page's test: drop the connection as a network failure would,
-// and hold the "network" down until online(true).
-const test = { online: true, resumes: 0 };
+// For the page's test (window.__chatTest): drop the connection as a
+// network failure would, and hold the "network" down until online(true).
+const test = { online: true, resumes: 0, reloads: 0 };
 
 function setState(s) {
   $("state").textContent = s;
@@ -58,6 +58,7 @@ $("auth").addEventListener("submit", async (ev) => {
 $("logout").addEventListener("click", () => {
   deliberate = true;
   clearTimeout(retryTimer);
+  retryTimer = null;
   if (ws) ws.close(1000, "log out");
   localStorage.removeItem("chat.session");
   session = null;
@@ -122,8 +123,16 @@ function retry() {
   setState("reconnecting");
   const delay = Math.min(5000, 250 * 2 ** retries++);
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(() => { if (!deliberate) connect(); }, delay);
+  retryTimer = setTimeout(() => { retryTimer = null; if (!deliberate) connect(); }, delay);
 }
+
+// When the network comes back, a waiting reconnect goes now.
+window.addEventListener("online", () => {
+  if (!retryTimer) return;
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  connect();
+});
 
 async function tokenValid() {
   try {
@@ -208,6 +217,7 @@ async function reload(epoch, offset) {
   room.loading = false;
   room.pending.forEach(showMessage);
   room.pending = [];
+  test.reloads++;
   setState("online");
 }
 
@@ -290,8 +300,9 @@ window.__chatTest = {
   // drop closes the socket without logging out, as a network failure does.
   drop() { if (ws) ws.close(); },
   // online(false) makes connection attempts fail until online(true).
-  online(up) { test.online = up; },
+  online(up) { test.online = up; if (up) window.dispatchEvent(new Event("online")); },
   get resumes() { return test.resumes; },
+  get reloads() { return test.reloads; },
 };
 
 if (session) start(); else showPage();
