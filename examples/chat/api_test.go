@@ -175,3 +175,24 @@ func TestTracesToOTLP(t *testing.T) {
 		t.Errorf("the collector got %d bytes without a span named GET /me of service graft-chat", len(got))
 	}
 }
+
+// The documents, the docs page, health and metrics are served.
+func TestServiceEndpoints(t *testing.T) {
+	n := start(t, memDB(t)...)
+	signup(t, n, "alice") // a request for the metrics and the log
+	for _, tc := range []struct{ path, want string }{
+		{"/openapi.json", `"openapi": "3.1.0"`},
+		{"/openapi.yaml", `"openapi": "3.1.0"`},
+		{"/openapi-3.0.json", `"openapi": "3.0.3"`},
+		{"/asyncapi.json", `"asyncapi": "3.0.0"`},
+		{"/docs", "swagger-ui"},
+		{"/healthz", `{"status":"ok"}`},
+		{"/metrics", `http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/users"} 1`},
+		{"/", "<html"},
+	} {
+		code, b, _ := call(t, "GET", n.url(tc.path), nil)
+		if code != http.StatusOK || !strings.Contains(string(b), tc.want) {
+			t.Errorf("GET %s: %d, want 200 containing %q; got %.300s", tc.path, code, tc.want, b)
+		}
+	}
+}
