@@ -56,6 +56,20 @@ func (c *Ctx) Context() context.Context { return c.Request.Context() }
 // status and size, and supports Flush, Hijack and http.ResponseController.
 func (c *Ctx) Response() http.ResponseWriter { return &c.rw }
 
+// SwapWriter makes w the writer below the Ctx's own for the rest of the
+// request (or until swapped back) and returns the one it replaces: the
+// server's, or a WrapResponse extension's. The Ctx's writer keeps
+// counting the status and bytes and running the response-header hooks
+// before it hands them to w; Header returns w's header map. Middleware
+// that guards or captures an answer (plugins/timeout, plugins/cache)
+// wraps the returned writer in w, lets the handler answer, and swaps the
+// old one back.
+func (c *Ctx) SwapWriter(w http.ResponseWriter) http.ResponseWriter {
+	old := c.rw.w
+	c.rw.w = w
+	return old
+}
+
 // StatusCode returns the status written so far, or 0 if none was. In
 // extension middleware, after next returns, it is the final status (see
 // Builder.Use).

@@ -84,6 +84,7 @@ type endpoint struct {
 	call      Endpoint           // plugin chain; nil when no plugin wrapped
 	outcomes  []declared         // what Respond may answer, fixed at start-up
 	preBind   []func(*Ctx) error // plugins' hooks run before binding (Signature.PreBind)
+	mws       []Middleware       // plugins' endpoint middleware (Signature.Use), after the pre-bind hooks
 	form      formLimits         // limits of a form body, fixed at start-up
 	pbinds    []*pluginBind      // params plugins bind into plugin fields
 	bodies    []typedBody        // the body codecs of the scope, compiled for the Body type
@@ -236,7 +237,7 @@ func registerPlan[In, Out any](r Router, method, pattern string, h Handler[In, O
 		if err := ep.compileOutcomes(); err != nil {
 			return fmt.Errorf("graft: endpoint %s %s: %w", methodLabel(ri.Method()), ri.Pattern(), err)
 		}
-		ri.SetHandler(handlerFor(ep, h))
+		ri.SetHandler(ep.withMiddleware(handlerFor(ep, h)))
 		return nil
 	})
 	return ri, ep

@@ -159,9 +159,9 @@ func applyPlugins(ri *Route, ep *endpoint, base Endpoint) (Endpoint, error) {
 	h := base
 	st := &ep.sig.plug
 	for i := len(ps) - 1; i >= 0; i-- {
-		nPre, nBind := len(st.preBind), len(st.binds)
+		nPre, nMw, nBind := len(st.preBind), len(st.mws), len(st.binds)
 		next, err := applyOne(ps[i], ep.graph, h, ep.sig)
-		st.preBind, st.binds = moveToFront(st.preBind, nPre), moveToFront(st.binds, nBind)
+		st.preBind, st.mws, st.binds = moveToFront(st.preBind, nPre), moveToFront(st.mws, nMw), moveToFront(st.binds, nBind)
 		if err != nil {
 			return nil, fmt.Errorf("graft: endpoint %s %s: plugin %s: %w", methodLabel(ri.Method()), ri.Pattern(), pluginName(ps[i]), err)
 		}

@@ -15,6 +15,7 @@ import (
 // and the plugin fields some plugin declared it fills.
 type pluginState struct {
 	preBind []func(c *Ctx) error
+	mws     []Middleware // endpoint middleware (Use)
 	binds   []*pluginBind
 	claimed []uintptr // offsets of the plugin fields claimed through PluginField
 	sealed  bool      // the endpoint is assembled: late additions would be ignored
@@ -36,6 +37,56 @@ func (s *Signature) PreBind(h func(c *Ctx) error) {
 		setupPanic("endpoint %s %s: PreBind(nil); pass the hook to run before binding", methodLabel(s.Method), s.Route)
 	}
 	s.plug.preBind = append(s.plug.preBind, h)
+}
+
+// Use adds endpoint middleware: mw wraps this endpoint's binding, its
+// dependencies, the plugins' wrappers, the handler and its answer, and
+// runs after the pre-bind hooks (so an auth plugin's check comes first).
+// As with an extension's middleware (Builder.Use), the next handler mw
+// calls finishes the answer before it returns (errors and panics
+// answered, a status written), so mw sees the final c.StatusCode() and
+// may capture what was written through a writer of its own
+// (Ctx.SwapWriter): a response cache, stored answers for idempotent
+// retries. mw may also answer itself without calling next.
+//
+// Plugins call Use from Apply; the middleware of the outermost plugin
+// runs first, in the order it added them. An endpoint without endpoint
+// middleware pays nothing for it. Use panics once the endpoint is
+// assembled.
+func (s *Signature) Use(mw ...Middleware) {
+	s.checkOpen("Use")
+	for i, m := range mw {
+		if m == nil {
+			setupPanic("endpoint %s %s: Use: middleware #%d is nil", methodLabel(s.Method), s.Route, i+1)
+		}
+	}
+	s.plug.mws = append(s.plug.mws, mw...)
+}
+
+// withMiddleware puts the endpoint middleware plugins added (Use) around
+// the endpoint's handler, with the pre-bind hooks moved in front of it.
+func (ep *endpoint) withMiddleware(h HandlerFunc) HandlerFunc {
+	if len(ep.mws) == 0 {
+		return h
+	}
+	pre := ep.preBind
+	ep.preBind = nil // h runs them no more: they run before the middleware
+	mws := make([]Middleware, len(ep.mws))
+	for i, m := range ep.mws {
+		mws[i] = answering(m)
+	}
+	h = chain(mws, h)
+	if len(pre) == 0 {
+		return h
+	}
+	return func(c *Ctx) error {
+		for _, hook := range pre {
+			if err := hook(c); err != nil {
+				return ep.answer(c, err)
+			}
+		}
+		return h(c)
+	}
 }
 
 func (s *Signature) checkOpen(what string) {
@@ -295,6 +346,7 @@ func (ep *endpoint) finishPlugins(ri *Route) error {
 		}
 	}
 	ep.preBind = st.preBind
+	ep.mws = st.mws
 	ep.pbinds = st.binds
 	return nil
 }
