@@ -312,13 +312,36 @@ func (a *core) recoverPanic(c *Ctx) {
 	}
 	logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
 	if !c.rw.hijacked {
-		a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
+		a.answerPanic(c, v)
 	}
 	if !c.rw.wrote {
 		// An error handler that wrote nothing: the status still goes out
 		// through the hooks.
 		c.rw.WriteHeader(http.StatusInternalServerError)
 	}
+}
+
+// answerPanic runs the error handler for a recovered panic v. An error
+// handler that panics in turn (the one that panicked in the first place,
+// say) is contained too: its panic is logged unless it repeats v, and the
+// answer is the default one.
+func (a *core) answerPanic(c *Ctx, v any) {
+	defer func() {
+		v2 := recover()
+		if v2 == nil {
+			return
+		}
+		if v2 == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+			panic(v2)
+		}
+		if fmt.Sprint(v2) != fmt.Sprint(v) {
+			a.logger.Error("graft: panic in the error handler", "method", c.Request.Method, "route", c.RoutePattern(), "path", c.Request.URL.Path, "panic", fmt.Sprint(v2), "stack", string(debug.Stack()))
+		}
+		if !c.rw.wrote && !c.rw.hijacked {
+			DefaultErrorHandler(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
+		}
+	}()
+	a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
 }
 
 // HandleError runs the app's error handler for err on c; middleware that

@@ -50,10 +50,27 @@ func (rw *responseWriter) WriteHeader(code int) {
 	}
 	rw.wrote = true
 	rw.status = code
-	for _, h := range rw.hooks {
-		h(rw.c, code)
+	if len(rw.hooks) > 0 {
+		rw.runHooks(code)
 	}
 	rw.w.WriteHeader(code)
+}
+
+// runHooks runs the response-header hooks once. A hook that panics leaves
+// the writer unwritten, so the recovered panic is answered 500, and without
+// hooks, so that answer does not run the failing hook again.
+func (rw *responseWriter) runHooks(code int) {
+	hooks := rw.hooks
+	done := false
+	defer func() {
+		if !done {
+			rw.wrote, rw.status, rw.hooks = false, 0, nil
+		}
+	}()
+	for _, h := range hooks {
+		h(rw.c, code)
+	}
+	done = true
 }
 
 // Write writes body bytes, sending a 200 status first if none was sent.

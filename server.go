@@ -200,9 +200,10 @@ func (a *core) Addr() string {
 }
 
 // Shutdown stops accepting connections, lets in-flight requests finish
-// within ctx's deadline, closes hijacked connections such as WebSockets
-// (1001 Going Away), then runs the stop hooks and extension Stop methods in
-// reverse order.
+// within ctx's deadline (closing the connections of those still running at
+// the deadline, and returning ctx's error), closes hijacked connections such
+// as WebSockets (1001 Going Away), then runs the stop hooks and extension
+// Stop methods in reverse order, each within its own timeout.
 func (a *core) Shutdown(ctx context.Context) error {
 	a.srv.mu.Lock()
 	srv := a.srv.srv
@@ -216,7 +217,11 @@ func (a *core) Shutdown(ctx context.Context) error {
 			_ = srv.Close()
 		}
 	}
-	if serr := a.Stop(ctx); serr != nil && err == nil {
+	// The stop hooks and extension Stop methods have deadlines of their
+	// own (Hook.Timeout, DefaultHookTimeout): they run after the server's
+	// deadline too, with a context that is not already done, so that what
+	// they close is closed cleanly even when a stuck request used up ctx.
+	if serr := a.Stop(context.WithoutCancel(ctx)); serr != nil && err == nil {
 		err = serr
 	}
 	return err
