@@ -15,7 +15,7 @@ import (
 
 type clock struct{ now time.Time }
 
-func (c *clock) Now() time.Time            { return c.now }
+func (c *clock) Now() time.Time          { return c.now }
 func (c *clock) advance(d time.Duration) { c.now = c.now.Add(d) }
 
 func memStore(t *testing.T, cfg idempotency.MemoryConfig) (*idempotency.MemoryStore, *clock) {
