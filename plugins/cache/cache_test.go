@@ -668,7 +668,7 @@ func TestEvictionAndOversize(t *testing.T) {
 	srv := graftest.Start(t, app)
 	wantCache(t, srv.Get("/e/a"), "MISS", "run 1")
 	wantCache(t, srv.Get("/e/b"), "MISS", "run 2")
-	wantCache(t, srv.Get("/e/a"), "HIT", "run 1") // a is now the most recent
+	wantCache(t, srv.Get("/e/a"), "HIT", "run 1")  // a is now the most recent
 	wantCache(t, srv.Get("/e/c"), "MISS", "run 3") // evicts b
 	wantCache(t, srv.Get("/e/a"), "HIT", "run 1")
 	wantCache(t, srv.Get("/e/c"), "HIT", "run 3")
