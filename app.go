@@ -499,8 +499,8 @@ func (a *core) build() error {
 		}
 	}
 	slices.SortStableFunc(a.groupCodecs, func(x, y prefixCodecs) int { return len(y.prefix) - len(x.prefix) })
-	a.notFound = chain(a.top.middleware(), func(*Ctx) error { return errNotFound })
-	a.methodNotAllowed = chain(a.top.middleware(), func(*Ctx) error { return errMethod })
+	a.notFound = chain(a.top.middleware(nil), func(*Ctx) error { return errNotFound })
+	a.methodNotAllowed = chain(a.top.middleware(nil), func(*Ctx) error { return errMethod })
 	a.pool = pool.New(poolSize(a.cfg.RequestPoolMaxItems), a.newCtx)
 	return nil
 }

@@ -1,8 +1,10 @@
 package graft
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 )
@@ -110,5 +112,41 @@ func TestPoolOverflow(t *testing.T) {
 	do(t, srv2, "GET", "/set/x?a=1", nil)
 	if res := do(t, srv2, "GET", "/check", nil); res.status != 200 || res.header.Get("X-V") != "" {
 		t.Errorf("GET /check = %d %q %v", res.status, res.body, res.header)
+	}
+}
+
+// TestReleaseClearsRequestCopies: the request copies SetContext made keep
+// nothing alive once the request ends, and the next request starts with
+// all of them free.
+func TestReleaseClearsRequestCopies(t *testing.T) {
+	app, _ := newApp(t, Config{RequestPoolMaxItems: 1})
+	var held *Ctx
+	app.GET("/", func(c *Ctx) error {
+		held = c
+		if c.nreq != 0 {
+			return fmt.Errorf("the request starts with %d copies in use", c.nreq)
+		}
+		c.SetContext(c.Context())
+		c.SetContext(c.Context())
+		return c.NoContent()
+	})
+	if err := app.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		// ServeHTTP directly: it returns after the Ctx went back to the pool.
+		w := httptest.NewRecorder()
+		app.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if w.Code != http.StatusNoContent {
+			t.Fatalf("status %d", w.Code)
+		}
+		if held.nreq != 0 || len(held.reqs) != 2 {
+			t.Fatalf("after the request: %d copies in use, %d kept; want 0 and 2", held.nreq, len(held.reqs))
+		}
+		for i, r := range held.reqs {
+			if r.Method != "" || r.URL != nil || r.Header != nil || r.Body != nil || r.Context() != context.Background() {
+				t.Errorf("copy %d still holds the request: %s %v", i, r.Method, r.URL)
+			}
+		}
 	}
 }

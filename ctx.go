@@ -38,6 +38,10 @@ type Ctx struct {
 	props     Props      // extension properties
 	resetters []Resetter // stateful mixins of the app's context type
 	carrier   ctxCarrier
+	// reqs are the request copies SetContext made, kept for the next
+	// requests; nreq of them are in use by this one.
+	reqs []*http.Request
+	nreq int
 }
 
 // base returns the Ctx itself; through embedding it lets the app find the
@@ -51,6 +55,39 @@ func (c *Ctx) Properties() *Props { return &c.props }
 
 // Context returns the request's context.Context.
 func (c *Ctx) Context() context.Context { return c.Request.Context() }
+
+// maxRequestCopies caps the request copies a pooled Ctx keeps for
+// SetContext; calls beyond it in one request allocate, as WithContext does.
+const maxRequestCopies = 4
+
+// SetContext makes ctx the request's context for what runs after it: the
+// middleware and handlers further in, and the code after the call, see it
+// in c.Context(), c.Request.Context() and a typed endpoint's ctx. It does
+// what c.Request = c.Request.WithContext(ctx) does, without the
+// allocation: the new c.Request is a copy of the request held by the
+// pooled Ctx (up to four per request; more calls allocate). Each call
+// makes a distinct copy, so middleware that saved c.Request and puts it
+// back afterwards gets its own request back, with its own context. It
+// panics for a nil ctx, as WithContext does.
+//
+// Middleware that derives a context per request (a tracing span, a
+// request id, a deadline) uses it. The copy belongs to the request, as the
+// Ctx does: it is cleared when the request ends, so do not keep c.Request
+// after the handler returns; a context is safe to keep (it is not pooled).
+func (c *Ctx) SetContext(ctx context.Context) {
+	if c.nreq == len(c.reqs) {
+		if len(c.reqs) == maxRequestCopies {
+			c.Request = c.Request.WithContext(ctx)
+			return
+		}
+		c.reqs = append(c.reqs, new(http.Request))
+	}
+	r := c.reqs[c.nreq]
+	c.nreq++
+	// WithContext is inlined: its new Request stays on the stack.
+	*r = *c.Request.WithContext(ctx)
+	c.Request = r
+}
 
 // Response returns the http.ResponseWriter of this request. It records the
 // status and size, and supports Flush, Hijack and http.ResponseController.
@@ -449,6 +486,10 @@ func (c *Ctx) release() {
 	c.params.n = 0
 	c.params.dot = false
 	c.carrier.Context = nil
+	for _, r := range c.reqs[:c.nreq] {
+		*r = http.Request{}
+	}
+	c.nreq = 0
 	c.props.Reset()
 	for _, r := range c.resetters {
 		r.ResetState()

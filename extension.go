@@ -574,9 +574,53 @@ func (b *Builder) Use(mw ...Middleware) {
 			b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: Use: middleware #%d is nil", b.ID(), i+1))
 			continue
 		}
-		b.sc.extMws = append(b.sc.extMws, answering(m))
+		b.sc.extMws = append(b.sc.extMws, extMiddleware{mw: answering(m)})
 	}
 	b.note("middleware")
+}
+
+// RouteMiddleware is extension middleware told which route it wraps:
+// start-up calls it once per route of the extension's scope, with the
+// route and the rest of the chain, and the route serves the handler it
+// returns. What the middleware needs per route (a metric's label values,
+// a span name, a logger with the route's attributes) it computes there,
+// once, instead of per request. r is nil for the chains of the app's 404
+// and 405 answers, which no route matched. Like Middleware registered
+// with Builder.Use, its next finishes the answer (final status) before it
+// returns.
+type RouteMiddleware func(r *Route, next HandlerFunc) HandlerFunc
+
+// UseRoute adds route-aware middleware to the extension's scope: it wraps
+// the same routes, in the same place of the chain, as Builder.Use, and is
+// told each route it wraps (see RouteMiddleware).
+func (b *Builder) UseRoute(mw ...RouteMiddleware) {
+	for i, m := range mw {
+		if m == nil {
+			b.core.exts.errs = append(b.core.exts.errs, fmt.Errorf("graft: extension %s: UseRoute: middleware #%d is nil", b.ID(), i+1))
+			continue
+		}
+		b.sc.extMws = append(b.sc.extMws, extMiddleware{route: m})
+	}
+	b.note("middleware")
+}
+
+// extMiddleware is one extension middleware of a scope: plain (Use) or
+// route-aware (UseRoute).
+type extMiddleware struct {
+	mw    Middleware
+	route RouteMiddleware
+}
+
+// bind returns the middleware for route rt (nil: the 404 and 405 chains).
+func (m extMiddleware) bind(rt *route) Middleware {
+	if m.route == nil {
+		return m.mw
+	}
+	var r *Route
+	if rt != nil {
+		r = &Route{rt: rt}
+	}
+	return answering(func(next HandlerFunc) HandlerFunc { return m.route(r, next) })
 }
 
 // answering gives mw a next that finishes the response (serve) before it

@@ -73,7 +73,7 @@ type scope struct {
 	prefix string // full prefix, parents included
 	settings
 	sealed      bool // a route was registered in the scope or below
-	extMws      []Middleware
+	extMws      []extMiddleware
 	headerHooks []func(c *Ctx, status int)
 	codecs      *codecs
 	values      []any // scope values by index (scopevalue.go)
@@ -92,11 +92,14 @@ func (sc *scope) lineage() []*scope {
 }
 
 // middleware returns the middleware of every scope from the app down to
-// sc; in each scope, extension middleware wraps the scope's own.
-func (sc *scope) middleware() []Middleware {
+// sc, for route rt (nil for the 404 and 405 answers); in each scope,
+// extension middleware wraps the scope's own.
+func (sc *scope) middleware(rt *route) []Middleware {
 	var mws []Middleware
 	for _, s := range sc.lineage() {
-		mws = append(mws, s.extMws...)
+		for _, m := range s.extMws {
+			mws = append(mws, m.bind(rt))
+		}
 		mws = append(mws, s.mws...)
 	}
 	return mws
@@ -138,7 +141,7 @@ func (rt *route) assemble() error {
 			return err
 		}
 	}
-	mws := append(rt.sc.middleware(), rt.mws...)
+	mws := append(rt.sc.middleware(rt), rt.mws...)
 	rt.final = chain(mws, rt.handler)
 	rt.headerHooks = rt.sc.hooks()
 	if rt.bodyLimit == 0 {
