@@ -24,7 +24,8 @@ import (
 // Apps that want extension methods declare their own context type that
 // embeds Ctx and the extensions' mixins (see New and docs/extensions.md).
 type Ctx struct {
-	// Request is the incoming request.
+	// Request is the incoming request, or the copy of it that carries a
+	// context set with SetContext.
 	Request *http.Request
 
 	rw        responseWriter

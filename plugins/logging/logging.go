@@ -2,6 +2,7 @@ package logging
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/graftgo/graft"
@@ -63,21 +64,86 @@ func (e *Ext) ID() string { return ID }
 
 // Extend adds the middleware that logs each answer.
 func (e *Ext) Extend(b *graft.Builder) error {
-	b.Use(e.middleware)
+	b.UseRoute(e.middleware)
 	return nil
 }
 
-func (e *Ext) middleware(next graft.HandlerFunc) graft.HandlerFunc {
+// knownMethods are the methods whose records a route preformats (see
+// routeLog); a record of another method carries it as an attribute.
+var knownMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
+
+// methodIndex returns m's index in knownMethods, or len(knownMethods).
+func methodIndex(m string) int {
+	switch m {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "DELETE":
+		return 4
+	case "CONNECT":
+		return 5
+	case "OPTIONS":
+		return 6
+	case "TRACE":
+		return 7
+	case "PATCH":
+		return 8
+	case "QUERY":
+		return 9
+	}
+	return len(knownMethods)
+}
+
+// routeLog is one route's handlers by method index: the logger's handler
+// with the method and route attributes added once (slog.Handler.WithAttrs,
+// which formats them ahead for slog's own handlers), made the first time
+// the route answers the method. A record then carries the five that vary
+// (path, status, bytes, duration, request id), which slog.Record keeps
+// without an allocation.
+type routeLog struct {
+	route    string
+	handlers [len(knownMethods)]atomic.Pointer[routeHandler]
+}
+
+// routeHandler is a handler of routeLog and the logger it was made from.
+type routeHandler struct {
+	from *slog.Logger
+	h    slog.Handler
+}
+
+// handler returns the handler of method index m for records to log.
+func (rl *routeLog) handler(log *slog.Logger, m int) slog.Handler {
+	if rh := rl.handlers[m].Load(); rh != nil && rh.from == log {
+		return rh.h
+	}
+	// Made at most once per method and logger; a race makes it twice,
+	// the same.
+	h := log.Handler().WithAttrs([]slog.Attr{slog.String("method", knownMethods[m]), slog.String("route", rl.route)})
+	rl.handlers[m].Store(&routeHandler{from: log, h: h})
+	return h
+}
+
+// middleware logs each answer of route rt (nil: the 404 and 405 answers).
+func (e *Ext) middleware(rt *graft.Route, next graft.HandlerFunc) graft.HandlerFunc {
+	rl := &routeLog{}
+	if rt != nil {
+		rl.route = rt.Pattern()
+	}
 	return func(c *graft.Ctx) error {
 		start := time.Now()
 		err := next(c) // the answer is complete: final status and size
-		e.record(c, start)
+		e.record(c, rl, start)
 		return err
 	}
 }
 
-// record logs the finished request c that started at start.
-func (e *Ext) record(c *graft.Ctx, start time.Time) {
+// record logs the finished request c of route rl that started at start.
+func (e *Ext) record(c *graft.Ctx, rl *routeLog, start time.Time) {
 	status := c.StatusCode()
 	level := e.cfg.Level(status)
 	ctx := c.Request.Context()
@@ -89,15 +155,21 @@ func (e *Ext) record(c *graft.Ctx, start time.Time) {
 		return
 	}
 	end := time.Now()
-	attrs := [7]slog.Attr{
-		slog.String("method", c.Request.Method),
-		slog.String("route", c.RoutePattern()),
-		slog.String("path", c.Request.URL.Path),
-		slog.Int("status", status),
-		slog.Int64("bytes", c.BytesWritten()),
-		slog.Duration("duration", end.Sub(start)),
+	var attrs [7]slog.Attr
+	n := 0
+	h := log.Handler()
+	if m := methodIndex(c.Request.Method); m < len(knownMethods) {
+		h = rl.handler(log, m)
+	} else {
+		attrs[0] = slog.String("method", c.Request.Method)
+		attrs[1] = slog.String("route", rl.route)
+		n = 2
 	}
-	n := 6
+	attrs[n] = slog.String("path", c.Request.URL.Path)
+	attrs[n+1] = slog.Int("status", status)
+	attrs[n+2] = slog.Int64("bytes", c.BytesWritten())
+	attrs[n+3] = slog.Duration("duration", end.Sub(start))
+	n += 4
 	if id := requestid.Get(c); id != "" && e.cfg.RequestIDKey != "-" {
 		attrs[n] = slog.String(e.cfg.RequestIDKey, id)
 		n++
@@ -107,5 +179,5 @@ func (e *Ext) record(c *graft.Ctx, start time.Time) {
 	// rest and is always this line.
 	r := slog.NewRecord(end, level, e.cfg.Message, 0)
 	r.AddAttrs(attrs[:n]...)
-	_ = log.Handler().Handle(ctx, r)
+	_ = h.Handle(ctx, r)
 }

@@ -120,6 +120,10 @@ func TestAccessLog(t *testing.T) {
 		{"GET", "/boom", 500, "/boom", "ERROR", true, -1},
 		{"GET", "/nowhere", 404, "", "INFO", true, -1},
 		{"DELETE", "/hello", 405, "", "INFO", true, -1},
+		{"HEAD", "/hello", 200, "/hello", "INFO", false, 5}, // what the handler wrote
+		{"PURGE", "/hello", 405, "", "INFO", true, -1},
+		{"PURGE", "/nowhere", 404, "", "INFO", true, -1},
+		{"GET", "/hello", 200, "/hello", "INFO", false, 5},
 	} {
 		res := do(t, srv, tc.method, tc.path)
 		if res.StatusCode != tc.status {
@@ -215,6 +219,34 @@ func TestOptions(t *testing.T) {
 	}
 	if _, ok := recs[0]["request_id"]; ok {
 		t.Errorf("request id logged with RequestIDKey \"-\": %v", recs[0])
+	}
+}
+
+// TestLoggerGroup: a logger with a group (slog.Logger.WithGroup) gets
+// every attribute of the record in the group, those each route adds to
+// its handler ahead (method, route) as the rest.
+func TestLoggerGroup(t *testing.T) {
+	out := &sink{}
+	srv := serve(t, func(app *graft.App[graft.Ctx]) {
+		app.Register(logging.New(logging.Config{Logger: slog.New(slog.NewJSONHandler(out, nil)).WithGroup("http")}))
+	})
+	do(t, srv, "GET", "/users/7")
+	do(t, srv, "PURGE", "/users/7")
+	recs := out.records(t)
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2: %v", len(recs), recs)
+	}
+	for i, want := range []struct {
+		method, route string
+		status        float64
+	}{{"GET", "/users/{id}", 200}, {"PURGE", "", 405}} {
+		g, ok := recs[i]["http"].(map[string]any)
+		if !ok || len(recs[i]) != 4 { // time, level, msg, http
+			t.Fatalf("record %v: want its attributes in the group http", recs[i])
+		}
+		if g["method"] != want.method || g["route"] != want.route || g["path"] != "/users/7" || g["status"] != want.status {
+			t.Errorf("record %v, want %+v", g, want)
+		}
 	}
 }
 

@@ -59,10 +59,11 @@ type Ext struct {
 	active   *prometheus.GaugeVec
 	actives  [len(knownMethods) + 1]prometheus.Gauge // by methodIndex
 
-	// observers caches the histogram's children by method, route and
-	// status: a copy-on-write map read without a lock.
+	// observers caches the histogram's children of statuses outside
+	// 100–599 by method, route and status: a copy-on-write map read
+	// without a lock. Those in range are in each route's routeObservers.
 	observers atomic.Pointer[map[obsKey]prometheus.Observer]
-	obsMu     sync.Mutex
+	obsMu     sync.Mutex // for both
 
 	wsOpened, wsReceived, wsReceivedBytes *prometheus.CounterVec
 	wsActive                              *prometheus.GaugeVec
@@ -79,10 +80,27 @@ type obsKey struct {
 var knownMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
 
 func methodIndex(m string) uint8 {
-	for i, k := range knownMethods {
-		if m == k {
-			return uint8(i)
-		}
+	switch m {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "DELETE":
+		return 4
+	case "CONNECT":
+		return 5
+	case "OPTIONS":
+		return 6
+	case "TRACE":
+		return 7
+	case "PATCH":
+		return 8
+	case "QUERY":
+		return 9
 	}
 	return uint8(len(knownMethods))
 }
@@ -184,7 +202,7 @@ func (e *Ext) Extend(b *graft.Builder) error {
 		e.actives[i] = e.active.WithLabelValues(methodName(uint8(i)))
 	}
 	e.observers.Store(&map[obsKey]prometheus.Observer{})
-	b.Use(e.middleware)
+	b.UseRoute(e.middleware)
 	if e.cfg.Path != "-" {
 		h := e.Handler()
 		b.Handle("GET", e.cfg.Path, func(c *graft.Ctx) error {
@@ -202,7 +220,14 @@ func counterVec(name, help string) *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"http_route"})
 }
 
-func (e *Ext) middleware(next graft.HandlerFunc) graft.HandlerFunc {
+// middleware measures each request of route rt (nil: the 404 and 405
+// answers), with the route's histogram children cached by method and
+// status.
+func (e *Ext) middleware(rt *graft.Route, next graft.HandlerFunc) graft.HandlerFunc {
+	ro := &routeObservers{e: e}
+	if rt != nil {
+		ro.route = rt.Pattern()
+	}
 	return func(c *graft.Ctx) error {
 		m := methodIndex(c.Request.Method)
 		g := e.actives[m]
@@ -211,9 +236,57 @@ func (e *Ext) middleware(next graft.HandlerFunc) graft.HandlerFunc {
 		err := next(c) // answered: the final status
 		took := time.Since(start)
 		g.Dec()
-		e.observer(obsKey{m, c.StatusCode(), c.RoutePattern()}).Observe(took.Seconds())
+		ro.observer(m, c.StatusCode()).Observe(took.Seconds())
 		return err
 	}
+}
+
+// Statuses minStatus to maxStatus are indexed in a route's cache, by
+// class (1xx to 5xx) and the rest: a class's table is made the first time
+// the route answers a status of it, for the method.
+const (
+	minStatus = 100
+	maxStatus = 599
+)
+
+// routeObservers are one route's histogram children by method index,
+// status class and status; written under Ext.obsMu, read without a lock.
+type routeObservers struct {
+	e       *Ext
+	route   string
+	classes [len(knownMethods) + 1][(maxStatus + 1 - minStatus) / 100]atomic.Pointer[statusClass]
+}
+
+// statusClass holds the children of the 100 statuses of a class.
+type statusClass [100]atomic.Pointer[observerOf]
+
+// observerOf boxes a histogram child for an atomic pointer.
+type observerOf struct{ o prometheus.Observer }
+
+// observer returns the child of method index m and status, made once.
+func (ro *routeObservers) observer(m uint8, status int) prometheus.Observer {
+	if status < minStatus || status > maxStatus {
+		return ro.e.observer(obsKey{m, status, ro.route})
+	}
+	i := status - minStatus
+	if cl := ro.classes[m][i/100].Load(); cl != nil {
+		if o := cl[i%100].Load(); o != nil {
+			return o.o
+		}
+	}
+	ro.e.obsMu.Lock()
+	defer ro.e.obsMu.Unlock()
+	cl := ro.classes[m][i/100].Load()
+	if cl == nil {
+		cl = new(statusClass)
+		ro.classes[m][i/100].Store(cl)
+	}
+	if o := cl[i%100].Load(); o != nil {
+		return o.o
+	}
+	o := ro.e.duration.WithLabelValues(methodName(m), ro.route, strconv.Itoa(status))
+	cl[i%100].Store(&observerOf{o})
+	return o
 }
 
 // observer returns the histogram child for k, made once.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,56 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	if fams["go_goroutines"] == nil || fams["process_cpu_seconds_total"] == nil {
 		t.Errorf("the default registry lacks the Go and process collectors: %v", keys(fams))
+	}
+}
+
+// TestStatusCache: a route answering many statuses, for several methods
+// (an any-method route), counts each (method, status) in its own series:
+// the per-route cache keeps the statuses of each class and method apart,
+// and statuses outside 100–599 are counted too.
+func TestStatusCache(t *testing.T) {
+	app := graft.New(graft.Config{Logger: slog.New(slog.DiscardHandler)})
+	app.Register(metrics.New(metrics.Config{}))
+	app.Handle("", "/status/{code}", func(c *graft.Ctx) error {
+		code, err := strconv.Atoi(c.Param("code"))
+		if err != nil {
+			return err
+		}
+		c.Status(code)
+		return nil
+	})
+	base := start(t, app)
+	codes := []int{200, 201, 299, 302, 404, 418, 500, 599, 600, 999}
+	methods := []string{"GET", "PUT", "DELETE", "PURGE"}
+	for _, m := range methods {
+		for i, code := range codes {
+			for range i%3 + 1 {
+				if got := get(t, m, base+"/status/"+strconv.Itoa(code)); got != code {
+					t.Fatalf("%s /status/%d: %d", m, code, got)
+				}
+			}
+		}
+	}
+	fams := scrape(t, base)
+	n := 0
+	for _, m := range methods {
+		if m == "PURGE" {
+			m = "_OTHER"
+		}
+		for i, code := range codes {
+			s := find(fams, "http_server_request_duration_seconds", "http_request_method="+m, "http_route=/status/{code}", "http_response_status_code="+strconv.Itoa(code))
+			if s == nil {
+				t.Errorf("no series for %s %d", m, code)
+				continue
+			}
+			n++
+			if got, want := s.GetHistogram().GetSampleCount(), uint64(i%3+1); got != want {
+				t.Errorf("%s %d: count %d, want %d", m, code, got, want)
+			}
+		}
+	}
+	if got := len(fams["http_server_request_duration_seconds"].Metric); got != n {
+		t.Errorf("%d series, want %d (one per method and status)", got, n)
 	}
 }
 

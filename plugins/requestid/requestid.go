@@ -114,7 +114,7 @@ func (e *Ext) middleware(next graft.HandlerFunc) graft.HandlerFunc {
 		}
 		current.Set(c, id)
 		c.Response().Header()[e.key] = []string{id}
-		c.Request = c.Request.WithContext(&idContext{c.Request.Context(), id})
+		c.SetContext(&idContext{c.Request.Context(), id}) // no request copy allocated
 		return next(c)
 	}
 }

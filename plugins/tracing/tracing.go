@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ws"
@@ -47,14 +45,7 @@ type Ext struct {
 	tracer  trace.Tracer
 	prop    propagation.TextMapPropagator
 	started bool
-
-	// names caches the span names "{method} {route}": a copy-on-write
-	// map read without a lock.
-	names   atomic.Pointer[map[nameKey]string]
-	namesMu sync.Mutex
 }
-
-type nameKey struct{ method, route string }
 
 // New returns the tracing extension for cfg; register it on the app.
 func New(cfg Config) *Ext {
@@ -68,7 +59,6 @@ func New(cfg Config) *Ext {
 	if e.prop == nil {
 		e.prop = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
-	e.names.Store(&map[nameKey]string{})
 	return e
 }
 
@@ -90,7 +80,7 @@ func (e *Ext) Extend(b *graft.Builder) error {
 		return errors.New("this tracing extension is already registered on another app or scope; make one per app with tracing.New")
 	}
 	e.started = true
-	b.Use(e.middleware)
+	b.UseRoute(e.middleware)
 	if e.cfg.WebSocket {
 		b.Property(messageCtx)
 		return ws.WrapMessage(b, e.wrapMessage)
@@ -101,23 +91,70 @@ func (e *Ext) Extend(b *graft.Builder) error {
 // knownMethods are the methods the conventions name; a span of another
 // method is named and attributed _OTHER, with the original in
 // http.request.method_original.
-var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
-	"CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true, "QUERY": true}
+var knownMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
 
-func (e *Ext) middleware(next graft.HandlerFunc) graft.HandlerFunc {
+// other is the index of _OTHER in a route's span names.
+const other = len(knownMethods)
+
+// methodIndex returns m's index in knownMethods, or other.
+func methodIndex(m string) int {
+	switch m {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "DELETE":
+		return 4
+	case "CONNECT":
+		return 5
+	case "OPTIONS":
+		return 6
+	case "TRACE":
+		return 7
+	case "PATCH":
+		return 8
+	case "QUERY":
+		return 9
+	}
+	return other
+}
+
+// methodName returns the conventions' name of the method at index i.
+func methodName(i int) string {
+	if i < other {
+		return knownMethods[i]
+	}
+	return "_OTHER"
+}
+
+// middleware makes the span of each request of route rt (nil: the 404
+// and 405 answers). The span names "{method} {route}" are made here, once
+// per route, so a request builds no string.
+func (e *Ext) middleware(rt *graft.Route, next graft.HandlerFunc) graft.HandlerFunc {
+	route := ""
+	if rt != nil {
+		route = rt.Pattern()
+	}
+	var names [other + 1]string
+	for i := range names {
+		names[i] = methodName(i)
+		if route != "" {
+			names[i] += " " + route
+		}
+	}
 	return func(c *graft.Ctx) error {
 		r := c.Request
 		ctx := e.prop.Extract(r.Context(), headerCarrier(r.Header))
-		method, route := r.Method, c.RoutePattern()
-		original := ""
-		if !knownMethods[method] {
-			original, method = method, "_OTHER"
-		}
-		ctx, span := e.tracer.Start(ctx, e.spanName(method, route), serverStart...)
-		c.Request = r.WithContext(ctx)
-		err := next(c) // answered: the final status
+		m := methodIndex(r.Method)
+		ctx, span := e.tracer.Start(ctx, names[m], serverStart...)
+		c.SetContext(ctx) // no request copy allocated
+		err := next(c)    // answered: the final status
 		if span.IsRecording() {
-			e.setAttributes(span, r, method, original, route, c.StatusCode())
+			setAttributes(span, r, m, route, c.StatusCode())
 		}
 		span.End()
 		return err
@@ -131,19 +168,19 @@ var serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServe
 // setAttributes sets the conventions' attributes on a recording span,
 // in one call once the answer is complete: a span the sampler drops costs
 // no attribute work (samplers therefore do not see them).
-func (e *Ext) setAttributes(span trace.Span, r *http.Request, method, original, route string, status int) {
+func setAttributes(span trace.Span, r *http.Request, method int, route string, status int) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs,
-		semconv.HTTPRequestMethodKey.String(method),
+		semconv.HTTPRequestMethodKey.String(methodName(method)),
 		semconv.URLPathKey.String(r.URL.Path),
 		semconv.URLSchemeKey.String(scheme),
 		semconv.HTTPResponseStatusCodeKey.Int(status))
-	if original != "" {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(original))
+	if method == other {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(r.Method))
 	}
 	if route != "" {
 		attrs = append(attrs, semconv.HTTPRouteKey.String(route))
@@ -187,32 +224,6 @@ func (h headerCarrier) Set(key, value string) { http.Header(h).Set(key, value) }
 
 // Keys lists the header names.
 func (h headerCarrier) Keys() []string { return propagation.HeaderCarrier(h).Keys() }
-
-// spanName returns "{method} {route}", or the method alone when no route
-// matched (the conventions' names), made once per pair.
-func (e *Ext) spanName(method, route string) string {
-	if route == "" {
-		return method
-	}
-	k := nameKey{method, route}
-	if s, ok := (*e.names.Load())[k]; ok {
-		return s
-	}
-	e.namesMu.Lock()
-	defer e.namesMu.Unlock()
-	cur := *e.names.Load()
-	if s, ok := cur[k]; ok {
-		return s
-	}
-	s := method + " " + route
-	next := make(map[nameKey]string, len(cur)+1)
-	for kk, v := range cur {
-		next[kk] = v
-	}
-	next[k] = s
-	e.names.Store(&next)
-	return s
-}
 
 // hostOnly returns the host of a host:port, [v6]:port or bare host.
 func hostOnly(hp string) string {
