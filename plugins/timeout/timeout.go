@@ -85,7 +85,7 @@ func (t *Timeout) Middleware() (graft.Middleware, error) {
 			var err error
 			req := c.Request
 			expired := t.run(req.Context(), c, func(ctx context.Context) {
-				c.Request = req.WithContext(ctx)
+				c.SetContext(ctx) // a copy of req, not allocated
 				err = next(c)
 			})
 			c.Request = req
