@@ -681,6 +681,11 @@ func (pl *inPlan) parseForm(c *Ctx, lim *formLimits) error {
 	mt, _, _ := strings.Cut(ct, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
 	limit := c.BodyLimit()
+	if r.Body != nil && r.Body != http.NoBody {
+		if err := codingError(r); err != nil {
+			return err
+		}
+	}
 	switch {
 	case mt == "multipart/form-data":
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

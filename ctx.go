@@ -332,8 +332,13 @@ func (c *Ctx) BodyLimit() int64 {
 }
 
 // Body reads the whole request body, bounded by the body limit. A body over
-// the limit is a 413 error and a truncated or failed read a 400 error.
+// the limit is a 413 error, a body with a Content-Encoding other than
+// identity (that no extension decoded) a 415 error, and a truncated or
+// failed read a 400 error.
 func (c *Ctx) Body() ([]byte, error) {
+	if err := codingError(c.Request); err != nil && c.Request.Body != nil && c.Request.Body != http.NoBody {
+		return nil, err
+	}
 	limit := c.BodyLimit()
 	if c.Request.ContentLength > limit {
 		return nil, &HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, limit)}

@@ -28,6 +28,7 @@
 // writer once the answer is done. Compressors and writers are pooled: a
 // compressed answer allocates nothing the bare one does not.
 //
-// Requests are never decompressed: a compressed request body is the
-// request side's concern (and a decompression bomb's).
+// Requests are never decompressed: graft's body readers answer a request
+// body with a Content-Encoding 415 (Accept-Encoding: identity), so a
+// compressed body, a decompression bomb included, is never inflated.
 package compress
