@@ -462,7 +462,9 @@ func (cc *Cache) begin(c *graft.Ctx, pol *policy, suffix string, bound bool) (fl
 		}
 		key = k
 	}
-	key += suffix
+	if suffix != "" {
+		key += suffix
+	}
 	// A request with credentials may only be served an answer meant for
 	// everyone, unless the key separates callers.
 	restricted := !pol.Authorized && !bound && len(r.Header["Authorization"]) > 0
@@ -492,21 +494,24 @@ func (cc *Cache) begin(c *graft.Ctx, pol *policy, suffix string, bound bool) (fl
 		}
 		f = nil // no answer for this request: run the endpoint without leading
 	}
-	if cc.hdr != "" {
-		c.Response().Header()[cc.hdr] = missValue
-	}
 	cc.observe(c, Miss)
 	if head {
+		cc.setStatus(c, missValue)
 		return fill{}, false, nil // a HEAD answer has no body to store: passed through
 	}
+	// rec.arm sets MISS, after it noted the headers already there.
 	return fill{store: true, key: key, flight: f, restricted: restricted, gen: cc.gen.Load()}, false, nil
 }
 
 func (cc *Cache) bypass(c *graft.Ctx) {
-	if cc.hdr != "" {
-		c.Response().Header()[cc.hdr] = bypassValue
-	}
+	cc.setStatus(c, bypassValue)
 	cc.observe(c, Bypass)
+}
+
+func (cc *Cache) setStatus(c *graft.Ctx, v []string) {
+	if cc.hdr != "" {
+		c.Response().Header()[cc.hdr] = v
+	}
 }
 
 func (cc *Cache) observe(c *graft.Ctx, r Result) {

@@ -61,7 +61,10 @@ func (cc *Cache) putRecorder(rec *recorder) {
 // arm makes the recorder copy the answer for fl when it may be stored.
 func (rec *recorder) arm(c *graft.Ctx, pol *policy, fl fill) {
 	rec.pol, rec.fl, rec.state = pol, fl, armed
-	rec.pre = maps.Clone(c.Response().Header())
+	if h := c.Response().Header(); len(h) > 0 {
+		rec.pre = maps.Clone(h)
+	}
+	rec.cc.setStatus(c, missValue)
 }
 
 // Header returns the header map of the writer below.

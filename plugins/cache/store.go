@@ -61,7 +61,9 @@ func (e *Entry) Size(key string) int64 {
 const entryOverhead = 256
 
 // Store keeps the cache's entries. Get returns nil, nil for a key it does
-// not hold (or holds expired); Set replaces what the key held. A store
+// not hold; it may return an expired entry (the cache checks Expires)
+// but should drop expired entries in time. Set replaces what the key
+// held. A store
 // needs no locking by its caller and must not keep the key string of Get
 // past the call. Stores other than MemoryStore (a Redis store) serialize
 // the Entry's exported fields.
@@ -89,7 +91,7 @@ type MemoryConfig struct {
 	// least 64 entries each. 1 gives an exact LRU.
 	Shards int
 	// Now is the clock expired entries are dropped by (time.Now when
-	// nil); give the cache's Config.Now.
+	// nil); the cache gives its Config.Now to the store it makes.
 	Now func() time.Time
 }
 
@@ -101,8 +103,8 @@ const (
 
 // MemoryStore is an in-memory Store: sharded LRU lists bounded in entries
 // and bytes. An entry too big for its shard is not stored. Expired
-// entries are dropped when met (Get, and at the cold end of a list when
-// room is made). DeletePrefix walks every entry.
+// entries are dropped at the cold end of a list when an entry is stored,
+// and by eviction. DeletePrefix walks every entry.
 type MemoryStore struct {
 	shards []memShard
 	now    func() time.Time
@@ -182,18 +184,16 @@ func (s *MemoryStore) shard(key string) *memShard {
 	return &s.shards[h%uint32(len(s.shards))]
 }
 
-// Get returns the entry of key and marks it recently used; an expired
-// entry is dropped and not returned.
+// Get returns the entry of key and marks it recently used. An expired
+// entry is returned as it is (the cache checks freshness with the time it
+// already read; reading the clock again would cost every hit): it stays
+// until the next answer for its key replaces it, a Set drops it from the
+// cold end of the list, or eviction.
 func (s *MemoryStore) Get(_ context.Context, key string) (*Entry, error) {
 	sh := s.shard(key)
 	sh.mu.Lock()
 	nd := sh.m[key]
 	if nd == nil {
-		sh.mu.Unlock()
-		return nil, nil
-	}
-	if !s.now().Before(nd.e.Expires) {
-		sh.remove(nd)
 		sh.mu.Unlock()
 		return nil, nil
 	}

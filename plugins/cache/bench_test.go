@@ -1,0 +1,160 @@
+package cache_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/graftest"
+	"github.com/graftgo/graft/plugins/cache"
+)
+
+type benchOut struct {
+	Body struct {
+		ID   int    `json:"id"`
+		Name string `json:"name"`
+	}
+}
+
+type postIn struct {
+	Body struct {
+		Name string `json:"name"`
+	}
+}
+
+// benchApp serves GET /item (cached when with), GET /fresh (a new key each
+// request: a miss every time) and POST /item (which the cache leaves
+// alone).
+func benchApp(tb testing.TB, with bool) *graft.App[graft.Ctx] {
+	tb.Helper()
+	app := graft.New(graft.Config{})
+	if with {
+		app.UsePlugins(cache.New(cache.Config{}))
+	}
+	get := func(context.Context, *struct{}) (*benchOut, error) {
+		o := &benchOut{}
+		o.Body.ID, o.Body.Name = 7, "widget"
+		return o, nil
+	}
+	graft.Get(app, "/item", get)
+	graft.Get(app, "/fresh", func(context.Context, *struct {
+		N string `query:"n"`
+	}) (*benchOut, error) {
+		o := &benchOut{}
+		o.Body.ID, o.Body.Name = 7, "widget"
+		return o, nil
+	})
+	graft.Post(app, "/item", func(_ context.Context, in *postIn) (*benchOut, error) {
+		o := &benchOut{}
+		o.Body.ID, o.Body.Name = 7, in.Body.Name
+		return o, nil
+	})
+	if err := app.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { app.Stop(context.Background()) })
+	return app
+}
+
+// BenchmarkCache serves, through app.ServeHTTP and a discarding writer: a
+// GET endpoint bare and as a cache hit, a miss (a new key each time: the
+// handler runs and its answer is stored), and a POST endpoint bare and
+// under the cache (left unchanged).
+func BenchmarkCache(b *testing.B) {
+	bare, with := benchApp(b, false), benchApp(b, true)
+	w := graftest.NewDiscard()
+	warm := httptest.NewRequest("GET", "/item", nil)
+	with.ServeHTTP(w, warm)
+	for _, bc := range []struct {
+		name   string
+		app    *graft.App[graft.Ctx]
+		method string
+		path   string
+		fresh  bool
+	}{
+		{"get-bare", bare, "GET", "/item", false},
+		{"get-hit", with, "GET", "/item", false},
+		{"get-miss", with, "GET", "/fresh", true},
+		{"post-bare", bare, "POST", "/item", false},
+		{"post-not-applying", with, "POST", "/item", false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest(bc.method, bc.path, nil)
+			body := &stringsR{s: `{"name":"w"}`}
+			if bc.method == "POST" {
+				req.Header.Set("Content-Type", "application/json")
+				req.ContentLength = int64(len(body.s))
+			}
+			var n int64
+			b.ReportAllocs()
+			for b.Loop() {
+				if bc.method == "POST" {
+					body.i = 0
+					req.Body = body
+				}
+				if bc.fresh {
+					n++
+					req.URL.RawQuery = "n=" + strconv.FormatInt(n, 10)
+				}
+				w.Reset()
+				bc.app.ServeHTTP(w, req)
+				if w.Status() != http.StatusOK {
+					b.Fatalf("status %d", w.Status())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryStore measures Get on a warm store from parallel
+// goroutines, with one lock (Shards: 1) and with 16 shards.
+func BenchmarkMemoryStore(b *testing.B) {
+	for _, shards := range []int{1, 16} {
+		b.Run(fmt.Sprintf("shards=%d", shards), func(b *testing.B) {
+			s, err := cache.NewMemoryStore(cache.MemoryConfig{Shards: shards})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			keys := make([]string, 1024)
+			e := &cache.Entry{Status: 200, Body: []byte("x"), Expires: time.Now().Add(time.Hour)}
+			for i := range keys {
+				keys[i] = "/items/" + strconv.Itoa(i)
+				s.Set(ctx, keys[i], e)
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					if got, _ := s.Get(ctx, keys[i&1023]); got == nil {
+						b.Error("miss")
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
+}
+
+type stringsR struct {
+	s string
+	i int
+}
+
+func (r *stringsR) Close() error { return nil }
+
+func (r *stringsR) Read(p []byte) (int, error) {
+	if r.i >= len(r.s) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.s[r.i:])
+	r.i += n
+	return n, nil
+}
