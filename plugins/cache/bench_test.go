@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -63,9 +64,10 @@ func benchApp(tb testing.TB, with bool) *graft.App[graft.Ctx] {
 }
 
 // BenchmarkCache serves, through app.ServeHTTP and a discarding writer: a
-// GET endpoint bare and as a cache hit, a miss (a new key each time: the
-// handler runs and its answer is stored), and a POST endpoint bare and
-// under the cache (left unchanged).
+// GET endpoint bare and as a cache hit, an endpoint with a new query each
+// time bare and as a miss (the handler runs and its answer is stored; the
+// store fills to its 10 000 entries and evicts), and a POST endpoint bare
+// and under the cache (left unchanged).
 func BenchmarkCache(b *testing.B) {
 	bare, with := benchApp(b, false), benchApp(b, true)
 	w := graftest.NewDiscard()
@@ -80,6 +82,7 @@ func BenchmarkCache(b *testing.B) {
 	}{
 		{"get-bare", bare, "GET", "/item", false},
 		{"get-hit", with, "GET", "/item", false},
+		{"get-fresh-bare", bare, "GET", "/fresh", true},
 		{"get-miss", with, "GET", "/fresh", true},
 		{"post-bare", bare, "POST", "/item", false},
 		{"post-not-applying", with, "POST", "/item", false},
@@ -157,4 +160,75 @@ func (r *stringsR) Read(p []byte) (int, error) {
 	n := copy(p, r.s[r.i:])
 	r.i += n
 	return n, nil
+}
+
+// served returns a function that serves one request of method to path on
+// app through w (a new query each time for fresh), failing on a non-200.
+func served(tb testing.TB, app *graft.App[graft.Ctx], w *graftest.Discard, method, path string, fresh bool) func() {
+	req := httptest.NewRequest(method, path, nil)
+	body := &stringsR{s: `{"name":"w"}`}
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = int64(len(body.s))
+	}
+	var n int64
+	return func() {
+		if method == "POST" {
+			body.i = 0
+			req.Body = body
+		}
+		if fresh {
+			n++
+			req.URL.RawQuery = "n=" + strconv.FormatInt(n, 10)
+		}
+		w.Reset()
+		app.ServeHTTP(w, req)
+		if w.Status() != http.StatusOK {
+			tb.Fatalf("%s %s: status %d", method, path, w.Status())
+		}
+	}
+}
+
+// BenchmarkCacheRatio serves the cases of BenchmarkCache in short
+// alternating rounds of one run (the order rotates), so that the noise of
+// a shared machine falls on all alike, and reports the median ns/op of
+// each and the ratios hit/bare and not-applying/bare.
+func BenchmarkCacheRatio(b *testing.B) {
+	bare, with := benchApp(b, false), benchApp(b, true)
+	w := graftest.NewDiscard()
+	cases := []func(){
+		served(b, bare, w, "GET", "/item", false),
+		served(b, with, w, "GET", "/item", false),
+		served(b, bare, w, "POST", "/item", false),
+		served(b, with, w, "POST", "/item", false),
+	}
+	cases[1]() // the entry
+	const round = 200
+	times := make([][]float64, len(cases))
+	n := 0
+	for b.Loop() {
+		if n%round == 0 {
+			r := len(times[0])
+			for i := range cases {
+				k := (i + r) % len(cases)
+				start := time.Now()
+				for range round {
+					cases[k]()
+				}
+				times[k] = append(times[k], float64(time.Since(start).Nanoseconds())/round)
+			}
+		}
+		n++
+	}
+	med := make([]float64, len(cases))
+	for i, v := range times {
+		slices.Sort(v)
+		med[i] = v[len(v)/2]
+	}
+	b.ReportMetric(med[0], "get-bare-ns/op")
+	b.ReportMetric(med[1], "get-hit-ns/op")
+	b.ReportMetric(med[2], "post-bare-ns/op")
+	b.ReportMetric(med[3], "post-not-applying-ns/op")
+	b.ReportMetric(med[1]/med[0], "hit/bare")
+	b.ReportMetric(med[3]/med[2], "not-applying/bare")
 }
