@@ -28,6 +28,7 @@ type Ctx struct {
 	// context set with SetContext.
 	Request *http.Request
 
+	orig      *http.Request // the request as the server handed it, for DetachedContext
 	rw        responseWriter
 	params    params
 	route     *route
@@ -472,13 +473,13 @@ func FromContext(ctx context.Context) *Ctx {
 // reset prepares the Ctx for a new request.
 // The rest of its state was cleared by release (or is zero in a new Ctx).
 func (c *Ctx) reset(w http.ResponseWriter, r *http.Request) {
-	c.Request = r
+	c.Request, c.orig = r, r
 	c.rw.reset(w)
 }
 
 // release clears references so that a pooled Ctx keeps nothing alive.
 func (c *Ctx) release() {
-	c.Request = nil
+	c.Request, c.orig = nil, nil
 	c.rw.w = nil
 	c.route = nil
 	c.pnames = nil

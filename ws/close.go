@@ -100,7 +100,8 @@ func (s *Socket) closeWith(code StatusCode, reason string) {
 		return
 	}
 	reason = trimReason(reason)
-	s.closeSet, s.closeCode, s.closeReason = true, code, reason
+	s.closeSet, s.closeCode = true, code
+	s.setCloseReason(reason)
 	s.sendClosed = true
 	gc := s.gc
 	s.mu.Unlock()
@@ -113,15 +114,26 @@ func (s *Socket) closeWith(code StatusCode, reason string) {
 	}
 }
 
+// setCloseReason records the reason of the server's close, under s.mu;
+// an empty one costs nothing.
+func (s *Socket) setCloseReason(reason string) {
+	if reason != "" {
+		s.extra().closeReason = reason
+	} else if x := s.x.Load(); x != nil {
+		x.closeReason = ""
+	}
+}
+
 // abort drops the connection without a closing handshake, when it cannot
 // take a close frame (a failed write, a shutdown past its deadline).
 func (s *Socket) abort(code StatusCode, reason string) {
 	s.mu.Lock()
 	if !s.closeSet {
-		s.closeSet, s.closeCode, s.closeReason = true, code, reason
+		s.closeSet, s.closeCode = true, code
+		s.setCloseReason(reason)
 	}
 	s.sendClosed, s.wshut = true, true
-	nc := s.nc
+	nc := s.wire.Conn
 	s.mu.Unlock()
 	if nc != nil {
 		_ = nc.Close()
@@ -153,13 +165,18 @@ func (s *Socket) markClosed() {
 func (s *Socket) closeInfo() (StatusCode, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var closeReason, sniffReason string
+	var endErr error
+	if x := s.x.Load(); x != nil {
+		closeReason, sniffReason, endErr = x.closeReason, x.sniffReason, x.endErr
+	}
 	if s.closeSet {
-		return s.closeCode, s.closeReason
+		return s.closeCode, closeReason
 	}
 	var ce *gws.CloseError
-	if errors.As(s.endErr, &ce) {
+	if errors.As(endErr, &ce) {
 		if s.sniffCode == StatusProtocolError || s.sniffCode == StatusInvalidPayload {
-			return s.sniffCode, s.sniffReason
+			return s.sniffCode, sniffReason
 		}
 		if ce.Code == 0 {
 			return StatusNoStatusReceived, ""
@@ -167,7 +184,7 @@ func (s *Socket) closeInfo() (StatusCode, string) {
 		return StatusCode(ce.Code), string(ce.Reason)
 	}
 	if s.sniffCode != 0 && s.sniffCode != StatusNormalClosure {
-		return s.sniffCode, s.sniffReason
+		return s.sniffCode, sniffReason
 	}
 	return StatusAbnormalClosure, ""
 }
@@ -177,8 +194,12 @@ func (s *Socket) closeInfo() (StatusCode, string) {
 func (s *Socket) failedByEngine() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var endErr error
+	if x := s.x.Load(); x != nil {
+		endErr = x.endErr
+	}
 	var ce *gws.CloseError
-	return !s.closeSet && !errors.As(s.endErr, &ce) && s.sniffCode != 0 && s.sniffCode != StatusNormalClosure
+	return !s.closeSet && !errors.As(endErr, &ce) && s.sniffCode != 0 && s.sniffCode != StatusNormalClosure
 }
 
 // inflateTooLarge is the reason gws gives, with 1011, when a compressed
@@ -200,7 +221,10 @@ func (s *Socket) sniffClose(b []byte) {
 		code, b[3] = StatusMessageTooBig, byte(StatusMessageTooBig&0xff)
 	}
 	if s.sniffCode == 0 {
-		s.sniffCode, s.sniffReason = code, string(b[4:2+n])
+		s.sniffCode = code
+		if n > 2 {
+			s.extra().sniffReason = string(b[4 : 2+n])
+		}
 	}
 	s.mu.Unlock()
 }

@@ -59,8 +59,8 @@ const wsReadBuffer = 4096
 //
 // Conns are pooled: one must not be used after its Close handler returned.
 type Conn[T any] struct {
+	data T // first: a zero-size T then adds no padding
 	Socket
-	data T
 }
 
 // Data returns the connection's user data. Mixins embedded in T are bound
@@ -99,57 +99,98 @@ func (m *ConnMixin) Socket() *Socket { return m.s }
 // Socket is a WebSocket connection without its user data type: what
 // Conn[T] embeds and what connection mixins see. Its methods are safe for
 // concurrent use.
+//
+// An idle connection costs its Socket, the engine's connection and read
+// buffer, and its read goroutine, so the struct holds only what every
+// connection uses; state that few connections need (properties, presence,
+// compression's reserved-bit check, the rate limiter, close details, the
+// backpressure counters) lives in a sockExtra made on first use
+// (TestSocketSize pins the size).
 type Socket struct {
-	self  unsafe.Pointer // the Conn[T] that embeds this Socket
-	data  any            // *T
-	hub   *Hub
-	set   *wsSettings
-	gc    *gws.Conn
-	nc    net.Conn
-	rc    syscall.RawConn // nil when non-blocking writes are not possible (TLS)
-	wire  wireConn
-	rsv   rsvCheck // in front of the engine's reads with compression
-	props graft.Props
-	ctx   context.Context // the upgrade request's values, never cancelled
+	wire wireConn       // first: wireConn finds its Socket at its own address
+	self unsafe.Pointer // the Conn[T] that embeds this Socket
+	set  *wsSettings    // the route's settings; set.hub is the Hub
+	gc   *gws.Conn
+	rc   syscall.RawConn // nil when non-blocking writes are not possible (TLS)
+	ctx  context.Context // the upgrade request's values, never cancelled
+	x    atomic.Pointer[sockExtra]
 
-	id          uint64
-	subprotocol string
-	deflate     bool
-	opened      int64        // unix nanoseconds
-	seen        atomic.Int64 // hub clock at the last received frame
-	pinged      atomic.Int64 // value of seen when the last automatic ping went out
-	tat         int64        // rate limiter's theoretical arrival time; read goroutine only
-	ntopics     int          // topics subscribed to, guarded by mu
-	presInfo    string       // SetPresenceInfo's, guarded by mu
-	presTopics  []string     // topics the presence knows it on, guarded by mu
+	id     uint64
+	opened int64        // unix nanoseconds
+	seen   atomic.Int64 // hub clock at the last received frame
+	pinged atomic.Int64 // value of seen when the last automatic ping went out
 
 	rawFn  func(fd uintptr) bool // s.rawWriteFD, made once per pooled object
 	rawBuf []byte
 	rawN   int
 	rawErr error
 
-	mu          sync.Mutex // guards the write side and the close state
-	gen         uint32     // bumped on release; subscriptions carry it
-	queue       []outFrame
-	buffered    int
-	active      bool // a writer goroutine owns the connection's writes
-	needDrain   bool
-	sendClosed  bool // Send and Publish deliveries are dropped
-	wshut       bool // the write side is shut: no frame is accepted
-	subClosed   bool // Subscribe refuses
-	closeSet    bool // the server closed first: closeCode and closeReason hold why
-	closeCode   StatusCode
-	closeReason string
-	sniffCode   StatusCode // code of a close frame the engine sent (protocol failures)
-	sniffReason string
-	endErr      error // why the engine's read loop ended
-	stats       Stats
-	writers     sync.WaitGroup
-
-	cbMu     sync.Mutex // serialises the connection's handlers
-	closedCB bool       // the Close handler started; no Drain after it
+	mu         sync.Mutex // guards the write side and the close state
+	gen        uint32     // bumped on release; subscriptions carry it
+	ntopics    int32      // topics subscribed to, guarded by mu
+	active     bool       // a writer goroutine owns the connection's writes
+	needDrain  bool
+	sendClosed bool // Send and Publish deliveries are dropped
+	wshut      bool // the write side is shut: no frame is accepted
+	subClosed  bool // Subscribe refuses
+	closeSet   bool // the server closed first: closeCode and x.closeReason hold why
+	deflate    bool
+	closedCB   bool       // the Close handler started; no Drain after it (guarded by cbMu)
+	closeCode  StatusCode // with closeSet
+	sniffCode  StatusCode // code of a close frame the engine sent (protocol failures)
+	queue      []outFrame
+	buffered   int
+	sent       [2]uint64 // Stats.SentMessages, Stats.SentBytes
+	writers    sync.WaitGroup
+	cbMu       sync.Mutex // serialises the connection's handlers
 
 	prev, next *Socket // the hub's list of open connections
+}
+
+// sockExtra is the state of a Socket that few connections need, made on
+// first use (Socket.extra) and recycled when the connection is released.
+// Its fields are guarded by the Socket's mu unless noted.
+type sockExtra struct {
+	props       graft.Props // Socket.Properties; the handlers' goroutines
+	subprotocol string      // set before the connection runs
+	rsv         rsvCheck    // in front of the engine's reads with compression; read goroutine
+	tat         int64       // rate limiter's theoretical arrival time; read goroutine only
+	presInfo    string      // SetPresenceInfo's
+	presTopics  []string    // topics the presence knows it on
+	closeReason string      // with Socket.closeSet
+	sniffReason string      // with Socket.sniffCode
+	endErr      error       // why the engine's read loop ended
+	// The Stats counters beyond SentMessages and SentBytes.
+	backpressuredMessages, backpressuredBytes uint64
+	droppedMessages, droppedBytes             uint64
+}
+
+var extras = sync.Pool{New: func() any { return new(sockExtra) }}
+
+// extra returns the connection's sockExtra, making it on first use.
+func (s *Socket) extra() *sockExtra {
+	if x := s.x.Load(); x != nil {
+		return x
+	}
+	x := extras.Get().(*sockExtra)
+	if s.x.CompareAndSwap(nil, x) {
+		return x
+	}
+	extras.Put(x)
+	return s.x.Load()
+}
+
+// releaseExtra clears the connection's sockExtra, if it has one, and
+// recycles it, so that an idle pooled Socket holds none.
+func (s *Socket) releaseExtra() {
+	x := s.x.Swap(nil)
+	if x == nil {
+		return
+	}
+	x.props.Reset()
+	props := x.props // its slots are kept for the next user
+	*x = sockExtra{props: props, presTopics: x.presTopics[:0]}
+	extras.Put(x)
 }
 
 var connIDs atomic.Uint64
@@ -157,29 +198,31 @@ var connIDs atomic.Uint64
 // Properties returns the connection's property slots: a Socket is a
 // graft.Holder, so graft.Property values work on connections as on
 // request contexts (Cart.Get(conn)).
-func (s *Socket) Properties() *graft.Props { return &s.props }
+func (s *Socket) Properties() *graft.Props { return &s.extra().props }
 
 // ID returns the connection's id, unique within the process.
 func (s *Socket) ID() uint64 { return s.id }
 
 // UserData returns a pointer to the connection's user data (a *T for a
 // Conn[T]) for mixins that do not know T.
-func (s *Socket) UserData() any { return s.data }
+func (s *Socket) UserData() any { return s.set.userData(s.self) }
 
 // RemoteAddr returns the address of the client (or the proxy in front).
 func (s *Socket) RemoteAddr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.nc == nil {
+	if s.wire.Conn == nil {
 		return nil
 	}
-	return s.nc.RemoteAddr()
+	return s.wire.Conn.RemoteAddr()
 }
 
 // Context returns the context of the upgrade request without its
-// cancellation (context.WithoutCancel): the values middleware put there
-// (a request id, the handshake's trace span) for the connection's life,
-// e.g. to link a span per message to the handshake's trace.
+// cancellation (graft.Ctx.DetachedContext): the values middleware put
+// there (a request id, the handshake's trace span) for the connection's
+// life, e.g. to link a span per message to the handshake's trace. When no
+// middleware added values, it keeps nothing of the request alive but
+// net/http's server and local-address values.
 func (s *Socket) Context() context.Context {
 	if s.ctx == nil {
 		return context.Background()
@@ -192,7 +235,12 @@ func (s *Socket) Context() context.Context {
 func (s *Socket) Route() string { return s.set.pattern }
 
 // Subprotocol returns the negotiated subprotocol, or "".
-func (s *Socket) Subprotocol() string { return s.subprotocol }
+func (s *Socket) Subprotocol() string {
+	if x := s.x.Load(); x != nil {
+		return x.subprotocol
+	}
+	return ""
+}
 
 // Compression reports whether permessage-deflate was negotiated.
 func (s *Socket) Compression() bool { return s.deflate }
@@ -241,13 +289,17 @@ func (st *Stats) add(o Stats) {
 func (s *Socket) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := Stats{SentMessages: s.sent[0], SentBytes: s.sent[1]}
+	if x := s.x.Load(); x != nil {
+		st.BackpressuredMessages, st.BackpressuredBytes = x.backpressuredMessages, x.backpressuredBytes
+		st.DroppedMessages, st.DroppedBytes = x.droppedMessages, x.droppedBytes
+	}
+	return st
 }
 
 // open prepares a pooled Socket for the hijacked connection nc.
 func (s *Socket) open(nc net.Conn) {
 	s.mu.Lock()
-	s.nc = nc
 	s.wire.Conn = nc
 	s.rc = rawConnOf(nc)
 	s.id = connIDs.Add(1)
@@ -256,31 +308,27 @@ func (s *Socket) open(nc net.Conn) {
 	s.opened = now
 	s.seen.Store(now)
 	s.pinged.Store(-1)
-	s.tat = 0
 }
 
 // reset clears a Socket for its pool.
 func (s *Socket) reset() {
 	s.mu.Lock()
 	s.gen++
-	s.gc, s.nc, s.rc, s.wire.Conn = nil, nil, nil, nil
+	s.gc, s.rc, s.wire.Conn = nil, nil, nil
 	s.queue = nil
 	s.buffered = 0
 	s.active, s.needDrain, s.sendClosed, s.wshut, s.subClosed = false, false, false, false, false
-	s.closeSet, s.closeCode, s.closeReason = false, 0, ""
-	s.sniffCode, s.sniffReason, s.endErr = 0, "", nil
-	s.subprotocol, s.deflate = "", false
+	s.closeSet, s.closeCode, s.sniffCode = false, 0, 0
+	s.deflate = false
 	s.rawBuf, s.rawErr = nil, nil
-	s.rsv = rsvCheck{}
-	s.stats = Stats{}
+	s.sent = [2]uint64{}
 	s.ctx = nil
 	s.ntopics = 0
-	s.presInfo, s.presTopics = "", s.presTopics[:0]
 	s.mu.Unlock()
 	s.cbMu.Lock()
 	s.closedCB = false
 	s.cbMu.Unlock()
-	s.props.Reset()
+	s.releaseExtra()
 }
 
 // key returns the connection's current subscription key, or false once it
@@ -291,10 +339,13 @@ func (s *Socket) key() (subKey, bool) {
 	return subKey{s, s.gen}, !s.subClosed && s.gc != nil
 }
 
+// hub returns the connection's Hub.
+func (s *Socket) hub() *Hub { return s.set.hub }
+
 // touch records activity for the idle timeout.
 func (s *Socket) touch() {
 	if s.set.idle > 0 {
-		s.seen.Store(s.hub.now.Load())
+		s.seen.Store(s.hub().now.Load())
 	}
 }
 
@@ -302,7 +353,7 @@ func (s *Socket) touch() {
 // line and, when close is set, a 1011 close of this connection only.
 func (s *Socket) recoverCallback(close bool) {
 	if v := recover(); v != nil {
-		s.hub.logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		s.hub().logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		if close {
 			s.closeWith(StatusInternalError, "internal error")
 		}
@@ -351,8 +402,8 @@ func (s *Socket) subscribe(topic string, members *[]Presence) (bool, error) {
 		return false, nil
 	}
 	k := subKey{s, s.gen}
-	if m := s.set.maxTopics; m > 0 && s.ntopics >= m {
-		sub := s.hub.reg.IsSubscribed(k, topic)
+	if m := s.set.maxTopics; m > 0 && int(s.ntopics) >= m {
+		sub := s.hub().reg.IsSubscribed(k, topic)
 		if sub && members != nil {
 			s.presenceJoined(topic, k, false, members)
 		}
@@ -362,7 +413,7 @@ func (s *Socket) subscribe(topic string, members *[]Presence) (bool, error) {
 		}
 		return false, ErrTooManyTopics
 	}
-	before, after := s.hub.reg.SubscribeCount(k, topic)
+	before, after := s.hub().reg.SubscribeCount(k, topic)
 	if before != after {
 		s.ntopics++
 	}
@@ -374,7 +425,7 @@ func (s *Socket) subscribe(topic string, members *[]Presence) (bool, error) {
 		return false, nil
 	}
 	if before == 0 {
-		s.hub.syncBus(topic)
+		s.hub().syncBus(topic)
 	}
 	s.subscriptionChanged(topic, after, before)
 	return true, nil
@@ -386,7 +437,7 @@ func (s *Socket) subscribe(topic string, members *[]Presence) (bool, error) {
 func (s *Socket) Unsubscribe(topic string) bool {
 	s.mu.Lock()
 	k := subKey{s, s.gen}
-	before, after := s.hub.reg.UnsubscribeCount(k, topic)
+	before, after := s.hub().reg.UnsubscribeCount(k, topic)
 	if before != after {
 		s.ntopics--
 		s.presenceLeft(topic, k)
@@ -396,9 +447,9 @@ func (s *Socket) Unsubscribe(topic string) bool {
 		return false
 	}
 	if after == 0 {
-		s.hub.syncBus(topic)
+		s.hub().syncBus(topic)
 	}
-	s.hub.forgetStream(topic, k)
+	s.hub().forgetStream(topic, k)
 	s.subscriptionChanged(topic, after, before)
 	return true
 }
@@ -414,18 +465,18 @@ func (s *Socket) subscriptionChanged(topic string, newCount, oldCount int) {
 // NumSubscribers returns the number of this node's connections subscribed
 // to topic, as Hub.NumSubscribers does; for mixins, which see no Hub.
 // NumClusterSubscribers counts every node's.
-func (s *Socket) NumSubscribers(topic string) int { return s.hub.reg.NumSubscribers(topic) }
+func (s *Socket) NumSubscribers(topic string) int { return s.hub().reg.NumSubscribers(topic) }
 
 // IsSubscribed reports whether the connection is subscribed to topic.
 func (s *Socket) IsSubscribed(topic string) bool {
 	k, _ := s.key()
-	return s.hub.reg.IsSubscribed(k, topic)
+	return s.hub().reg.IsSubscribed(k, topic)
 }
 
 // Topics returns the topics the connection is subscribed to, sorted.
 func (s *Socket) Topics() []string {
 	k, _ := s.key()
-	return s.hub.reg.Topics(k)
+	return s.hub().reg.Topics(k)
 }
 
 // Publish sends data to every subscriber of topic except this connection,
@@ -449,11 +500,11 @@ func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
 	if op != OpText && op != OpBinary {
 		return fmt.Errorf("graft: publish on %q: opcode %d is neither OpText nor OpBinary", topic, op)
 	}
-	if s.hub.hasHistory(topic) {
-		return s.hub.publishHistory(topic, data, op)
+	if s.hub().hasHistory(topic) {
+		return s.hub().publishHistory(topic, data, op)
 	}
-	s.hub.publishLocal(topic, data, op, s)
-	return s.hub.publishBus(topic, data, op)
+	s.hub().publishLocal(topic, data, op, s)
+	return s.hub().publishBus(topic, data, op)
 }
 
 // wireConn is the net.Conn the engine sees: reads go straight to the
@@ -462,12 +513,14 @@ func (s *Socket) Publish(topic string, data []byte, op OpCode) error {
 // is written instead of dropping what is still buffered.
 type wireConn struct {
 	net.Conn
-	s *Socket
 }
+
+// socket returns the Socket whose first field w is.
+func (w *wireConn) socket() *Socket { return (*Socket)(unsafe.Pointer(w)) }
 
 // Write queues b, a whole frame or handshake response from the engine.
 func (w *wireConn) Write(b []byte) (int, error) {
-	s := w.s
+	s := w.socket()
 	buf := getFrameBuf(len(b))
 	*buf = append((*buf)[:0], b...)
 	if len(b) >= 2 && b[0] == 0x88 {
@@ -481,7 +534,7 @@ func (w *wireConn) Write(b []byte) (int, error) {
 
 // Close shuts the write side once the queue is written.
 func (w *wireConn) Close() error {
-	w.s.shutdownWrites()
+	w.socket().shutdownWrites()
 	return nil
 }
 
@@ -492,7 +545,7 @@ type wsEvents[T any] struct {
 
 var _ gws.Event = (*wsEvents[struct{}])(nil)
 
-func sock(gc *gws.Conn) *Socket { return gc.NetConn().(*wireConn).s }
+func sock(gc *gws.Conn) *Socket { return gc.NetConn().(*wireConn).socket() }
 
 func (e *wsEvents[T]) OnOpen(gc *gws.Conn) {
 	if e.r.b.Open == nil && len(e.r.set.openHooks) == 0 {
@@ -511,8 +564,9 @@ func (e *wsEvents[T]) OnOpen(gc *gws.Conn) {
 
 func (e *wsEvents[T]) OnClose(gc *gws.Conn, err error) {
 	s := sock(gc)
+	x := s.extra()
 	s.mu.Lock()
-	s.endErr = err
+	x.endErr = err
 	s.mu.Unlock()
 }
 

@@ -565,7 +565,7 @@ func (s *Socket) SubscribeFrom(topic string, from Position) (Recovery, error) {
 // subscribeFrom is SubscribeFrom; reply, if set, makes a message sent
 // before the recovered publications (the protocol's "subscribed").
 func (s *Socket) subscribeFrom(topic string, from Position, reply func(Recovery) []byte) (Recovery, error) {
-	h := s.hub
+	h := s.hub()
 	if !h.hasHistory(topic) {
 		return Recovery{}, fmt.Errorf("graft: SubscribeFrom: %w", broker.NoHistory(topic))
 	}
@@ -637,7 +637,7 @@ func (s *Socket) subscribeFrom(topic string, from Position, reply func(Recovery)
 	after := res.Position
 	for _, p := range pubs {
 		if op, data, ok := unstored(p.Data); ok {
-			msg = s.hub.appendPub(msg[:0], topic, Position{Offset: p.Offset, Epoch: after.Epoch}, data, op)
+			msg = s.hub().appendPub(msg[:0], topic, Position{Offset: p.Offset, Epoch: after.Epoch}, data, op)
 			out = appendFrame(out, OpText, false, msg)
 		}
 	}
@@ -645,7 +645,7 @@ func (s *Socket) subscribeFrom(topic string, from Position, reply func(Recovery)
 		if st.epoch == after.Epoch && p.off <= after.Offset {
 			continue
 		}
-		msg = s.hub.appendPub(msg[:0], topic, Position{Offset: p.off, Epoch: st.epoch}, p.data, p.op)
+		msg = s.hub().appendPub(msg[:0], topic, Position{Offset: p.off, Epoch: st.epoch}, p.data, p.op)
 		out = appendFrame(out, OpText, false, msg)
 		after = Position{Offset: p.off, Epoch: st.epoch}
 	}

@@ -175,7 +175,7 @@ func (s *Socket) callHook(ext string, fn func(), close bool) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
-			s.hub.logger.Error("graft: panic in WebSocket extension hook", "extension", ext, "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.hub().logger.Error("graft: panic in WebSocket extension hook", "extension", ext, "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if close {
 				s.closeWith(StatusInternalError, "internal error")
 			}

@@ -504,8 +504,11 @@ func (h *Hub) unsubscribeAll(s *Socket) {
 	s.mu.Lock()
 	s.subClosed = true
 	k := subKey{s, s.gen}
-	ptopics := s.presTopics
-	s.presTopics = nil
+	var ptopics []string
+	if x := s.x.Load(); x != nil {
+		ptopics = x.presTopics
+		x.presTopics = nil
+	}
 	s.mu.Unlock()
 	if p := h.pres; p != nil {
 		for _, t := range ptopics {

@@ -98,18 +98,20 @@ func newRateLimit(rate float64, burst int) rateLimit {
 
 // allowMessage reports whether the connection may have one more message now, and
 // takes it. It runs in the connection's read goroutine only, so the state
-// (s.tat, the theoretical arrival time) needs no lock; it does not allocate.
+// (x.tat, the theoretical arrival time) needs no lock; it allocates only
+// the connection's sockExtra, on its first message.
 func (s *Socket) allowMessage() bool {
 	rl := &s.set.rate
 	if rl.interval == 0 {
 		return true
 	}
-	now := s.hub.clockNow()
-	tat := max(s.tat, now)
+	now := s.hub().clockNow()
+	x := s.extra()
+	tat := max(x.tat, now)
 	if tat-now > rl.tolerance {
 		return false
 	}
-	s.tat = tat + rl.interval
+	x.tat = tat + rl.interval
 	return true
 }
 

@@ -316,13 +316,13 @@ func TestWSLimitSetupErrors(t *testing.T) {
 // TestWSRateLimitAllocs pins that the limiter allocates nothing per
 // message, allowed or refused.
 func TestWSRateLimitAllocs(t *testing.T) {
-	set := &wsSettings{rate: newRateLimit(1e6, 10)}
-	s := &Socket{hub: &Hub{}, set: set}
+	set := &wsSettings{hub: &Hub{}, rate: newRateLimit(1e6, 10)}
+	s := &Socket{set: set}
 	if a := testing.AllocsPerRun(1000, func() { s.allowMessage() }); a != 0 {
 		t.Fatalf("allowMessage allocates %v times per message, want 0", a)
 	}
 	var clock atomic.Int64
-	s.hub.clock = clock.Load
+	s.hub().clock = clock.Load
 	var allowed, refused int
 	if a := testing.AllocsPerRun(1000, func() {
 		if s.allowMessage() {
@@ -370,7 +370,7 @@ func BenchmarkWSRateLimit(b *testing.B) {
 }
 
 func BenchmarkWSAllowMessage(b *testing.B) {
-	s := &Socket{hub: &Hub{}, set: &wsSettings{rate: newRateLimit(1e12, 1)}}
+	s := &Socket{set: &wsSettings{hub: &Hub{}, rate: newRateLimit(1e12, 1)}}
 	b.ReportAllocs()
 	for b.Loop() {
 		s.allowMessage()

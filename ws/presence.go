@@ -706,7 +706,9 @@ func (s *Socket) SetPresenceInfo(info string) error {
 		return fmt.Errorf("graft: presence info of %d bytes is over MaxPresenceInfo (%d)", len(info), MaxPresenceInfo)
 	}
 	s.mu.Lock()
-	s.presInfo = info
+	if info != "" || s.x.Load() != nil {
+		s.extra().presInfo = info
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -715,7 +717,10 @@ func (s *Socket) SetPresenceInfo(info string) error {
 func (s *Socket) PresenceInfo() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.presInfo
+	if x := s.x.Load(); x != nil {
+		return x.presInfo
+	}
+	return ""
 }
 
 // SubscribePresence subscribes the connection to topic, if it is not
@@ -727,7 +732,7 @@ func (s *Socket) PresenceInfo() string {
 // with ErrNoPresence for a topic no Config.Presence pattern covers, when
 // the route has no Presence handler, and as TrySubscribe does.
 func (s *Socket) SubscribePresence(topic string) ([]Presence, error) {
-	p := s.hub.pres
+	p := s.hub().pres
 	switch {
 	case p == nil || !p.covers(topic):
 		return nil, noPresence(topic)
@@ -747,26 +752,27 @@ func (s *Socket) SubscribePresence(topic string) ([]Presence, error) {
 
 // Presence returns the subscribers of topic on every node, as
 // Hub.Presence does; for mixins, which see no Hub.
-func (s *Socket) Presence(topic string) ([]Presence, error) { return s.hub.Presence(topic) }
+func (s *Socket) Presence(topic string) ([]Presence, error) { return s.hub().Presence(topic) }
 
 // NumClusterSubscribers returns the number of subscribers of topic on
 // every node, as Hub.NumClusterSubscribers does.
 func (s *Socket) NumClusterSubscribers(topic string) (int, error) {
-	return s.hub.NumClusterSubscribers(topic)
+	return s.hub().NumClusterSubscribers(topic)
 }
 
 // presenceJoined records, under s.mu, a subscription the registry just
 // made (joined) or a watch on an existing one; members receives the
 // topic's members when watch is set.
 func (s *Socket) presenceJoined(topic string, k subKey, joined bool, members *[]Presence) {
-	p := s.hub.pres
+	p := s.hub().pres
 	if p == nil || !p.covers(topic) {
 		return
 	}
+	x := s.extra()
 	if joined {
-		s.presTopics = append(s.presTopics, topic)
+		x.presTopics = append(x.presTopics, topic)
 	}
-	m := p.join(topic, k, s.id, s.presInfo, joined, members != nil)
+	m := p.join(topic, k, s.id, x.presInfo, joined, members != nil)
 	if members != nil {
 		*members = m
 	}
@@ -774,14 +780,18 @@ func (s *Socket) presenceJoined(topic string, k subKey, joined bool, members *[]
 
 // presenceLeft records, under s.mu, that the connection left topic.
 func (s *Socket) presenceLeft(topic string, k subKey) {
-	p := s.hub.pres
+	p := s.hub().pres
 	if p == nil {
 		return
 	}
-	i := slices.Index(s.presTopics, topic)
+	x := s.x.Load()
+	if x == nil {
+		return
+	}
+	i := slices.Index(x.presTopics, topic)
 	if i < 0 {
 		return
 	}
-	s.presTopics = slices.Delete(s.presTopics, i, i+1)
+	x.presTopics = slices.Delete(x.presTopics, i, i+1)
 	p.leave(topic, k, s.id)
 }

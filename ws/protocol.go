@@ -166,7 +166,7 @@ func (s *Socket) clientControl(data []byte, op OpCode) bool {
 		s.sendJSON(appendError(nil, "subscribe", req.Topic, err.Error()))
 		return true
 	}
-	if !s.hub.hasHistory(req.Topic) {
+	if !s.hub().hasHistory(req.Topic) {
 		if _, err := s.TrySubscribe(req.Topic); err != nil {
 			s.sendJSON(appendError(nil, "subscribe", req.Topic, err.Error()))
 		} else {
@@ -193,7 +193,7 @@ func (s *Socket) allowSubscribe(topic string) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = errClosing
-			s.hub.logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", v)
+			s.hub().logger.Error("graft: panic in WebSocket handler", "route", s.set.pattern, "conn", s.id, "panic", v)
 			s.closeWith(StatusInternalError, "internal error")
 		}
 	}()

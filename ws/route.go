@@ -2,7 +2,6 @@ package ws
 
 import (
 	"bufio"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -207,6 +206,8 @@ type Behavior[T any] struct {
 // its Behavior and the extension's Config, and the non-generic hooks the
 // connection base calls.
 type wsSettings struct {
+	hub             *Hub
+	userData        func(self unsafe.Pointer) any // the *T of a Conn[T]
 	pattern         string
 	maxPayload      int
 	idle            time.Duration
@@ -290,6 +291,8 @@ func Route[T any](r graft.Router, pattern string, b Behavior[T]) *graft.Route {
 	}
 	wr := &wsRoute[T]{b: b, hub: h, mixins: offs}
 	wr.ev.r = wr
+	wr.set.hub = h
+	wr.set.userData = func(self unsafe.Pointer) any { return &(*Conn[T])(self).data }
 	for _, o := range b.AllowedOrigins {
 		if _, err := path.Match(o, ""); err != nil {
 			setupPanic("WebSocket route %s: allowed origin %q is not a valid pattern: %v", pattern, o, err)
@@ -400,12 +403,8 @@ func (r *wsRoute[T]) newConn() *Conn[T] {
 	c := new(Conn[T])
 	s := &c.Socket
 	s.self = unsafe.Pointer(c)
-	s.data = &c.data
-	s.hub = r.hub
 	s.set = &r.set
-	s.wire.s = s
 	s.rawFn = s.rawWriteFD
-	s.props.Init()
 	return c
 }
 
@@ -432,7 +431,7 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 	}
 	up := r.ups[""]
 	if len(r.b.Subprotocols) > 0 {
-		if p := selectSubprotocol(r.b.Subprotocols, req.Header.Values("Sec-WebSocket-Protocol")); p != "" {
+		if p := selectSubprotocol(r.b.Subprotocols, req.Header[hdrProtocol]); p != "" {
 			up = r.ups[p]
 		}
 	}
@@ -451,7 +450,7 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 		*(*ConnMixin)(unsafe.Add(base, off)) = ConnMixin{s: &conn.Socket}
 	}
 	s := &conn.Socket
-	s.ctx = context.WithoutCancel(req.Context())
+	s.ctx = c.DetachedContext()
 	s.open(nc)
 	br := brw.Reader
 	if br.Buffered() == 0 {
@@ -468,11 +467,13 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 		return nil
 	}
 	s.gc = gc
-	s.subprotocol = gc.SubProtocol()
-	s.deflate = r.set.compression && strings.Contains(req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
+	if p := gc.SubProtocol(); p != "" {
+		s.extra().subprotocol = p
+	}
+	s.deflate = r.set.compression && strings.Contains(headerGet(req.Header, hdrExtensions), "permessage-deflate")
 	if s.deflate {
 		// The engine checks no reserved bit once compression is on.
-		s.rsv.start(s, nc, br)
+		s.extra().rsv.start(s, nc, br)
 	}
 	if !r.hub.add(s) {
 		s.abort(StatusGoingAway, "server shutting down")
@@ -525,14 +526,42 @@ func checkHandshake(r *http.Request) error {
 	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
 		return &graft.HTTPError{Status: http.StatusUpgradeRequired, Detail: "this route serves WebSocket connections only", Header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
 	}
-	if r.Header.Get("Sec-WebSocket-Version") != "13" {
+	if headerGet(r.Header, hdrVersion) != "13" {
 		return &graft.HTTPError{Status: http.StatusUpgradeRequired, Detail: "unsupported WebSocket version; use 13", Header: http.Header{"Sec-WebSocket-Version": {"13"}}}
 	}
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
+	if !validKey(headerGet(r.Header, hdrKey)) {
 		return &graft.HTTPError{Status: http.StatusBadRequest, Detail: "missing or malformed Sec-WebSocket-Key"}
 	}
 	return nil
+}
+
+// The handshake's headers in canonical form (http.CanonicalHeaderKey), so
+// that reading them allocates nothing: http.Header.Get canonicalises
+// "Sec-WebSocket-Key" into a new string on every call.
+const (
+	hdrKey        = "Sec-Websocket-Key"
+	hdrVersion    = "Sec-Websocket-Version"
+	hdrExtensions = "Sec-Websocket-Extensions"
+	hdrProtocol   = "Sec-Websocket-Protocol"
+)
+
+// headerGet is http.Header.Get for a key already in canonical form.
+func headerGet(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// validKey reports whether key is a Sec-WebSocket-Key: 16 bytes in
+// base64 (RFC 6455 section 4.1), decoded without allocating.
+func validKey(key string) bool {
+	if len(key) != 24 {
+		return false
+	}
+	var dst [18]byte
+	n, err := base64.StdEncoding.Decode(dst[:], []byte(key))
+	return err == nil && n == 16
 }
 
 // headerHasToken reports whether a comma-separated header holds token,

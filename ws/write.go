@@ -103,7 +103,7 @@ const sendOverLimit SendStatus = 255
 func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) SendStatus {
 	size := len(b)
 	s.mu.Lock()
-	if s.wshut || (kind != frameControl && s.sendClosed) || (kind >= framePublish && kind <= frameRecovery && s.gen != gen) || s.nc == nil {
+	if s.wshut || (kind != frameControl && s.sendClosed) || (kind >= framePublish && kind <= frameRecovery && s.gen != gen) || s.wire.Conn == nil {
 		s.mu.Unlock()
 		putFrameBuf(buf)
 		return SendDropped
@@ -111,8 +111,9 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 	limit := s.set.maxBackpressure
 	if kind != frameControl && kind != frameRecovery && limit > 0 && s.buffered > limit {
 		s.needDrain = true
-		s.stats.DroppedMessages++
-		s.stats.DroppedBytes += uint64(size)
+		x := s.extra()
+		x.droppedMessages++
+		x.droppedBytes += uint64(size)
 		if s.set.dropped != nil {
 			s.writers.Add(1) // released by overLimit
 		}
@@ -121,8 +122,8 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 		return sendOverLimit
 	}
 	if kind != frameControl {
-		s.stats.SentMessages++
-		s.stats.SentBytes += uint64(size)
+		s.sent[0]++
+		s.sent[1] += uint64(size)
 	}
 	if kind != frameControl && s.set.resetIdleOnSend {
 		s.touch()
@@ -173,8 +174,9 @@ func (s *Socket) enqueue(b []byte, buf *[]byte, kind frameKind, gen uint32) Send
 // countBackpressured counts a message that waits in the buffer because
 // the client is not keeping up. s.mu is held.
 func (s *Socket) countBackpressured(n int) {
-	s.stats.BackpressuredMessages++
-	s.stats.BackpressuredBytes += uint64(n)
+	x := s.extra()
+	x.backpressuredMessages++
+	x.backpressuredBytes += uint64(n)
 }
 
 // overLimit follows a message enqueue dropped because the connection was
@@ -230,7 +232,7 @@ func (s *Socket) writeLoop() {
 		}
 		q := s.queue
 		s.queue = nil
-		nc := s.nc
+		nc := s.wire.Conn
 		s.mu.Unlock()
 
 		bufs = bufs[:0]
@@ -267,13 +269,13 @@ func (s *Socket) writeLoop() {
 // frame by wsCloseTimeout.
 func (s *Socket) shutdownWrites() {
 	s.mu.Lock()
-	if s.wshut || s.nc == nil {
+	if s.wshut || s.wire.Conn == nil {
 		s.mu.Unlock()
 		return
 	}
 	s.wshut, s.sendClosed = true, true
 	active := s.active
-	nc := s.nc
+	nc := s.wire.Conn
 	s.mu.Unlock()
 	deadline := time.Now().Add(wsCloseTimeout)
 	_ = nc.SetWriteDeadline(deadline)
@@ -287,7 +289,7 @@ func (s *Socket) shutdownWrites() {
 // so the peer reads everything before the end.
 func (s *Socket) closeWriteSide() {
 	s.mu.Lock()
-	nc := s.nc
+	nc := s.wire.Conn
 	s.mu.Unlock()
 	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
@@ -305,7 +307,7 @@ func (s *Socket) finishWrites(linger bool) {
 	s.shutdownWrites()
 	s.writers.Wait()
 	s.mu.Lock()
-	nc := s.nc
+	nc := s.wire.Conn
 	s.mu.Unlock()
 	if nc == nil {
 		return

@@ -8,6 +8,10 @@
 //	wsidle -server graft|gws|gorilla|coder -addr 127.0.0.1:0
 //	wsidle -dial 127.0.0.1:PORT -n 19500
 //
+// With -memprofile FILE the server also writes a heap profile to FILE after
+// each collection (go tool pprof -sample_index=inuse_space FILE), to see
+// what an idle connection keeps allocated.
+//
 // The server prints "listening on ADDR" once it accepts connections and
 // "open N" each time the number of open connections reaches a multiple of
 // 500; the dialer prints "dialed N".
@@ -28,6 +32,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -44,7 +49,13 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	dial := flag.String("dial", "", "dial ADDR instead of serving")
 	n := flag.Int("n", 1000, "connections to dial")
+	flag.StringVar(&memProfile, "memprofile", "", "in server mode, write a heap profile to this file after each SIGUSR1 collection")
 	flag.Parse()
+	if memProfile != "" {
+		// Every allocation sampled: a profile over n connections then
+		// divides exactly.
+		runtime.MemProfileRate = 1
+	}
 	raiseNoFile()
 	// Before anything is printed: the caller signals as soon as it reads
 	// the first line.
@@ -62,8 +73,9 @@ func main() {
 }
 
 var (
-	open atomic.Int64
-	sig  = make(chan os.Signal, 4)
+	memProfile string
+	open       atomic.Int64
+	sig        = make(chan os.Signal, 4)
 )
 
 func opened() {
@@ -168,11 +180,30 @@ func wait(stop func()) {
 			runtime.ReadMemStats(&m)
 			fmt.Printf("gc done heap-inuse=%d stack-inuse=%d heap-idle-unreleased=%d other-sys=%d goroutines=%d\n",
 				m.HeapInuse, m.StackInuse, m.HeapIdle-m.HeapReleased, m.Sys-m.HeapSys-m.StackSys, runtime.NumGoroutine())
+			if memProfile != "" {
+				if err := writeHeapProfile(memProfile); err != nil {
+					fmt.Fprintln(os.Stderr, "wsidle: memprofile:", err)
+				}
+			}
 			continue
 		}
 		stop()
 		return
 	}
+}
+
+// writeHeapProfile writes the heap profile (as of the last collection) to
+// path, replacing the previous one.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // dialAll opens n handshaken connections and holds them.
