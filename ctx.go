@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -44,6 +45,8 @@ type Ctx struct {
 	// requests; nreq of them are in use by this one.
 	reqs []*http.Request
 	nreq int
+	// start is StartTime's reading, zero until the first call.
+	start time.Time
 }
 
 // base returns the Ctx itself; through embedding it lets the app find the
@@ -120,6 +123,21 @@ func (c *Ctx) Written() bool { return c.rw.wrote }
 // BytesWritten returns the number of body bytes handlers wrote so far,
 // before any WrapResponse writer (a compressor) transformed them.
 func (c *Ctx) BytesWritten() int64 { return c.rw.size }
+
+// StartTime returns when the timing of the request began: the clock
+// reading of the first StartTime call in the request, made by that call
+// (graft reads no clock for a request nothing times). Extensions that time
+// requests call it as their middleware starts, so that the outermost one
+// reads the clock and the others share its reading: the access log and
+// the duration metric then measure from the same instant, for one clock
+// read. It has a monotonic reading: time.Since(c.StartTime()) is the time
+// taken so far.
+func (c *Ctx) StartTime() time.Time {
+	if c.start.IsZero() {
+		c.start = time.Now()
+	}
+	return c.start
+}
 
 // RoutePattern returns the pattern of the matched route, e.g. "/users/{id}",
 // or "" when no route matched.
@@ -497,6 +515,7 @@ func (c *Ctx) release() {
 		*r = http.Request{}
 	}
 	c.nreq = 0
+	c.start = time.Time{}
 	c.props.Reset()
 	for _, r := range c.resetters {
 		r.ResetState()

@@ -135,8 +135,8 @@ func (e *Ext) middleware(rt *graft.Route, next graft.HandlerFunc) graft.HandlerF
 		rl.route = rt.Pattern()
 	}
 	return func(c *graft.Ctx) error {
-		start := time.Now()
-		err := next(c) // the answer is complete: final status and size
+		start := c.StartTime() // one clock reading shared with plugins/metrics
+		err := next(c)         // the answer is complete: final status and size
 		e.record(c, rl, start)
 		return err
 	}
@@ -154,7 +154,8 @@ func (e *Ext) record(c *graft.Ctx, rl *routeLog, start time.Time) {
 	if !log.Enabled(ctx, level) || (e.cfg.Skip != nil && e.cfg.Skip(c)) {
 		return
 	}
-	end := time.Now()
+	took := time.Since(start) // the monotonic clock only
+	end := start.Add(took)
 	var attrs [7]slog.Attr
 	n := 0
 	h := log.Handler()
@@ -168,7 +169,7 @@ func (e *Ext) record(c *graft.Ctx, rl *routeLog, start time.Time) {
 	attrs[n] = slog.String("path", c.Request.URL.Path)
 	attrs[n+1] = slog.Int("status", status)
 	attrs[n+2] = slog.Int64("bytes", c.BytesWritten())
-	attrs[n+3] = slog.Duration("duration", end.Sub(start))
+	attrs[n+3] = slog.Duration("duration", took)
 	n += 4
 	if id := requestid.Get(c); id != "" && e.cfg.RequestIDKey != "-" {
 		attrs[n] = slog.String(e.cfg.RequestIDKey, id)

@@ -232,8 +232,8 @@ func (e *Ext) middleware(rt *graft.Route, next graft.HandlerFunc) graft.HandlerF
 		m := methodIndex(c.Request.Method)
 		g := e.actives[m]
 		g.Inc()
-		start := time.Now()
-		err := next(c) // answered: the final status
+		start := c.StartTime() // one clock reading shared with plugins/logging
+		err := next(c)         // answered: the final status
 		took := time.Since(start)
 		g.Dec()
 		ro.observer(m, c.StatusCode()).Observe(took.Seconds())

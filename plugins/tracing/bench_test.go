@@ -73,21 +73,29 @@ func observability(tb testing.TB, logger slog.Handler, sampled bool) []graft.Ext
 // spans sampled (batch processor, discarding exporter) or not.
 func BenchmarkObservability(b *testing.B) {
 	for _, bc := range []struct {
-		name string
-		app  *graft.App[graft.Ctx]
+		name        string
+		app         *graft.App[graft.Ctx]
+		traceparent string
 	}{
-		{"bare", build(b)},
-		{"tracing-sampled", build(b, tracing.New(tracing.Config{TracerProvider: provider(b, true)}))},
-		{"tracing-unsampled", build(b, tracing.New(tracing.Config{TracerProvider: provider(b, false)}))},
-		{"metrics", build(b, metrics.New(metrics.Config{}))},
-		{"logging", build(b, logging.New(logging.Config{Logger: slog.New(enabledDiscard{})}))},
-		{"logging-json", build(b, logging.New(logging.Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}))},
-		{"all-sampled", build(b, observability(b, enabledDiscard{}, true)...)},
-		{"all-unsampled", build(b, observability(b, enabledDiscard{}, false)...)},
-		{"all-sampled-json", build(b, observability(b, slog.NewJSONHandler(io.Discard, nil), true)...)},
+		{"bare", build(b), ""},
+		{"tracing-sampled", build(b, tracing.New(tracing.Config{TracerProvider: provider(b, true)})), ""},
+		{"tracing-unsampled", build(b, tracing.New(tracing.Config{TracerProvider: provider(b, false)})), ""},
+		// A caller's traceparent that says not sampled: the default
+		// ParentBased sampler drops the span.
+		{"tracing-unsampled-parent", build(b, tracing.New(tracing.Config{TracerProvider: provider(b, true)})),
+			"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"},
+		{"metrics", build(b, metrics.New(metrics.Config{})), ""},
+		{"logging", build(b, logging.New(logging.Config{Logger: slog.New(enabledDiscard{})})), ""},
+		{"logging-json", build(b, logging.New(logging.Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})), ""},
+		{"all-sampled", build(b, observability(b, enabledDiscard{}, true)...), ""},
+		{"all-unsampled", build(b, observability(b, enabledDiscard{}, false)...), ""},
+		{"all-sampled-json", build(b, observability(b, slog.NewJSONHandler(io.Discard, nil), true)...), ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/users/7", nil)
+			if bc.traceparent != "" {
+				req.Header.Set("Traceparent", bc.traceparent)
+			}
 			w := graftest.NewDiscard()
 			b.ReportAllocs()
 			for range b.N {

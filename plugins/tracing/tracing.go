@@ -44,6 +44,7 @@ type Ext struct {
 	cfg     Config
 	tracer  trace.Tracer
 	prop    propagation.TextMapPropagator
+	w3c     bool // prop is the default, W3C's: it reads Traceparent, Tracestate and Baggage only
 	started bool
 }
 
@@ -58,6 +59,7 @@ func New(cfg Config) *Ext {
 	e.prop = cfg.Propagator
 	if e.prop == nil {
 		e.prop = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+		e.w3c = true
 	}
 	return e
 }
@@ -148,7 +150,12 @@ func (e *Ext) middleware(rt *graft.Route, next graft.HandlerFunc) graft.HandlerF
 	}
 	return func(c *graft.Ctx) error {
 		r := c.Request
-		ctx := e.prop.Extract(r.Context(), headerCarrier(r.Header))
+		ctx := r.Context()
+		// W3C's propagators find nothing in a request without their
+		// fields (a tracestate needs a traceparent): skip their calls.
+		if !e.w3c || len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0 {
+			ctx = e.prop.Extract(ctx, headerCarrier(r.Header))
+		}
 		m := methodIndex(r.Method)
 		ctx, span := e.tracer.Start(ctx, names[m], serverStart...)
 		c.SetContext(ctx) // no request copy allocated

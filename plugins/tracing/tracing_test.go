@@ -16,6 +16,7 @@ import (
 	"github.com/lxzan/gws"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -177,6 +178,125 @@ func TestPropagation(t *testing.T) {
 	do(t, "GET", base+"/users/1", "Traceparent", "00-zz-"+parentID+"-01")
 	if s := sr.Ended()[1]; s.Parent().IsValid() || s.SpanContext().TraceID().String() == traceID {
 		t.Errorf("malformed traceparent: parent %v trace %s", s.Parent(), s.SpanContext().TraceID())
+	}
+}
+
+// TestPropagationOut: the handler's context carries the request's span
+// context to the calls it makes (W3C traceparent injected into a request
+// to a second server over TCP): the span's own id, sampled or not as the
+// sampler decided, in the caller's trace when there is one; a caller's
+// baggage travels on, also without a traceparent.
+func TestPropagationOut(t *testing.T) {
+	got := make(chan http.Header, 1)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+	}))
+	t.Cleanup(down.Close)
+	out := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	build := func(tp trace.TracerProvider) string {
+		app := graft.New(graft.Config{Logger: slog.New(slog.DiscardHandler)})
+		app.Register(tracing.New(tracing.Config{TracerProvider: tp}))
+		app.GET("/call", func(c *graft.Ctx) error {
+			req, err := http.NewRequestWithContext(c.Context(), "GET", down.URL, nil)
+			if err != nil {
+				return err
+			}
+			out.Inject(c.Context(), propagation.HeaderCarrier(req.Header))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			res.Body.Close()
+			return c.Text(200, trace.SpanContextFromContext(c.Context()).SpanID().String())
+		})
+		return start(t, app)
+	}
+	// call makes the request with header and returns the traceparent and
+	// baggage the downstream server got, and the span id the handler saw.
+	call := func(base string, header ...string) (traceparent, baggage, spanID string) {
+		t.Helper()
+		status, body := do(t, "GET", base+"/call", header...)
+		if status != 200 {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		select {
+		case h := <-got:
+			return h.Get("Traceparent"), h.Get("Baggage"), body
+		case <-time.After(5 * time.Second):
+			t.Fatal("the downstream server got no request within 5s")
+		}
+		return "", "", ""
+	}
+	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+
+	sr, tp := recorder(t) // ParentBased(AlwaysSample), the SDK's default
+	base := build(tp)
+	tpHeader, _, sid := call(base)
+	spans := sr.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	if want := "00-" + spans[0].SpanContext().TraceID().String() + "-" + sid + "-01"; tpHeader != want || sid != spans[0].SpanContext().SpanID().String() {
+		t.Errorf("no caller: traceparent out %q, want %q (the request's span, sampled)", tpHeader, want)
+	}
+	tpHeader, _, sid = call(base, "Traceparent", "00-"+traceID+"-"+parentID+"-01")
+	if want := "00-" + traceID + "-" + sid + "-01"; tpHeader != want {
+		t.Errorf("sampled caller: traceparent out %q, want %q", tpHeader, want)
+	}
+	// An unsampled caller: the SDK's default sampler drops the span, and
+	// the calls carry the decision on, with the span's own id.
+	tpHeader, _, sid = call(base, "Traceparent", "00-"+traceID+"-"+parentID+"-00")
+	if want := "00-" + traceID + "-" + sid + "-00"; tpHeader != want || sid == parentID {
+		t.Errorf("unsampled caller: traceparent out %q, want %q with a span id of its own", tpHeader, want)
+	}
+	if n := len(sr.Ended()); n != 2 {
+		t.Errorf("%d spans recorded, want 2 (the unsampled caller's request is not)", n)
+	}
+	_, bag, _ := call(base, "Baggage", "tenant=acme")
+	if bag != "tenant=acme" {
+		t.Errorf("baggage out %q, want tenant=acme", bag)
+	}
+
+	// A sampler that drops everything: the calls still get a trace
+	// context, not sampled.
+	nsr := tracetest.NewSpanRecorder()
+	never := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(nsr))
+	t.Cleanup(func() { never.Shutdown(context.Background()) })
+	tpHeader, _, sid = call(build(never))
+	if len(tpHeader) != 55 || !strings.HasSuffix(tpHeader, "-"+sid+"-00") || strings.HasPrefix(tpHeader, "00-00000000000000000000000000000000") {
+		t.Errorf("never sampled: traceparent out %q, want a new trace, span %s, not sampled", tpHeader, sid)
+	}
+	if n := len(nsr.Ended()); n != 0 {
+		t.Errorf("never sampled: %d spans recorded", n)
+	}
+}
+
+// parentHeader is a propagator of its own: the trace context in
+// X-Parent, in traceparent's format.
+type parentHeader struct{}
+
+func (parentHeader) Extract(ctx context.Context, c propagation.TextMapCarrier) context.Context {
+	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": c.Get("x-parent")})
+}
+func (parentHeader) Inject(context.Context, propagation.TextMapCarrier) {}
+func (parentHeader) Fields() []string                                   { return []string{"x-parent"} }
+
+// TestCustomPropagator: Config.Propagator reads the request's headers,
+// W3C's being absent.
+func TestCustomPropagator(t *testing.T) {
+	sr, tp := recorder(t)
+	app := graft.New(graft.Config{Logger: slog.New(slog.DiscardHandler)})
+	app.Register(tracing.New(tracing.Config{TracerProvider: tp, Propagator: parentHeader{}}))
+	app.GET("/x", func(c *graft.Ctx) error { return c.NoContent() })
+	base := start(t, app)
+	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	do(t, "GET", base+"/x", "X-Parent", "00-"+traceID+"-"+parentID+"-01")
+	spans := sr.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	if p := spans[0].Parent(); p.TraceID().String() != traceID || p.SpanID().String() != parentID || !p.IsRemote() {
+		t.Errorf("parent %v, want %s/%s from X-Parent", p, traceID, parentID)
 	}
 }
 
