@@ -106,8 +106,11 @@ type ErrorHandler func(c *Ctx, err error)
 // AsHTTPError returns err as an *HTTPError: itself if it is one (or wraps
 // one), a 413 for a body over its limit, else a 500 wrapping err.
 func AsHTTPError(err error) *HTTPError {
-	var he *HTTPError
-	if errors.As(err, &he) {
+	he, ok := err.(*HTTPError)
+	if !ok {
+		he = wrappedHTTPError(err)
+	}
+	if he != nil {
 		if he.Status < 100 || he.Status > 999 {
 			// net/http panics on such a status; answer 500 instead,
 			// without touching a value that may be shared.
@@ -124,13 +127,29 @@ func AsHTTPError(err error) *HTTPError {
 	return &HTTPError{Status: http.StatusInternalServerError, Err: err}
 }
 
+// wrappedHTTPError returns the *HTTPError err wraps, or nil: errors.As
+// with a target of its own, so that the common case (err is one) does not
+// move a target to the heap.
+func wrappedHTTPError(err error) *HTTPError {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he
+	}
+	return nil
+}
+
+// isPanic reports whether err is or wraps a PanicError.
+func isPanic(err error) bool {
+	var pe PanicError
+	return errors.As(err, &pe)
+}
+
 // DefaultErrorHandler writes err as application/problem+json and logs
 // server errors (5xx) with the route through the app's logger. If the
 // response has already started it only logs.
 func DefaultErrorHandler(c *Ctx, err error) {
 	he := AsHTTPError(err)
-	var pe PanicError
-	if he.Status >= 500 && !errors.As(err, &pe) { // panics were logged with their stack
+	if he.Status >= 500 && !isPanic(err) { // panics were logged with their stack
 		c.Logger().Error("graft: handler error", "method", c.Request.Method, "route", c.RoutePattern(), "path", c.Request.URL.Path, "status", he.Status, "err", err)
 	}
 	if c.Written() {
@@ -155,8 +174,10 @@ func writeProblem(w http.ResponseWriter, he *HTTPError, instance string, c *Ctx,
 	for k, vs := range he.Header {
 		h[k] = vs
 	}
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("X-Content-Type-Options", "nosniff")
+	// Shared values, as for the other answers (ctx.go): net/http only
+	// reads them.
+	h["Content-Type"] = problemJSON
+	h["X-Content-Type-Options"] = noSniff
 	h.Del("Content-Length")
 	if he.Status < 100 || he.Status > 999 {
 		he = AsHTTPError(he)
@@ -166,7 +187,18 @@ func writeProblem(w http.ResponseWriter, he *HTTPError, instance string, c *Ctx,
 	if enc != nil {
 		body, err = enc(c, he.Problem(instance))
 	} else {
-		body, err = json.Marshal(he.Problem(instance))
+		// The document is written into a pooled buffer by appendProblem,
+		// which writes what json.Marshal would; encoding/json takes the
+		// values appendProblem does not write itself.
+		e := jsonEncPool.Get().(*jsonEnc)
+		defer e.release()
+		p := he.Problem(instance)
+		if out, ok := appendProblem(e.buf.AvailableBuffer(), &p); ok {
+			e.buf.Write(out) // in place when it fit
+			body = e.buf.Bytes()
+		} else {
+			body, err = json.Marshal(p)
+		}
 	}
 	if err != nil {
 		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
@@ -175,6 +207,11 @@ func writeProblem(w http.ResponseWriter, he *HTTPError, instance string, c *Ctx,
 	w.WriteHeader(he.Status)
 	_, _ = w.Write(body)
 }
+
+var (
+	problemJSON = []string{"application/problem+json"}
+	noSniff     = []string{"nosniff"}
+)
 
 // logPanic records a recovered panic with its stack.
 func logPanic(l *slog.Logger, method, route, path string, v any, stack []byte) {

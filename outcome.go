@@ -189,13 +189,35 @@ func (ep *endpoint) compileOutcomes() error {
 	return nil
 }
 
+// wrappedOutcome returns the outcome err wraps, or nil: errors.As with a
+// target of its own, so that answer's common cases do not move one to the
+// heap.
+func wrappedOutcome(err error) outcomeErr {
+	switch x := err.(type) {
+	case *HTTPError:
+		if x.Err == nil {
+			return nil // the 422 of a failed binding, and most others
+		}
+	case interface{ Unwrap() error }, interface{ Unwrap() []error }, interface{ As(any) bool }:
+	default:
+		return nil // wraps nothing, and answer checked err itself
+	}
+	var o outcomeErr
+	if errors.As(err, &o) {
+		return o
+	}
+	return nil
+}
+
 // answer turns a handler's error into the response: a declared outcome
 // (Respond) is written; an undeclared one becomes a 500 that names it;
 // any other error goes on to the error handler.
 func (ep *endpoint) answer(c *Ctx, err error) error {
 	o, ok := err.(outcomeErr)
-	if !ok && !errors.As(err, &o) {
-		return err
+	if !ok {
+		if o = wrappedOutcome(err); o == nil {
+			return err
+		}
 	}
 	status, t, p, hdr := o.outcome()
 	for i := range ep.outcomes {

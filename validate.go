@@ -169,6 +169,11 @@ func (e *errs) add(loc, msg string, v any) {
 	if e.nfr > 0 || strings.Contains(loc, "[]") || strings.Contains(loc, "{}") {
 		loc = e.location(loc, maxErrorLocation)
 	}
+	if e.list == nil {
+		// A failing request has a few failures as a rule: one
+		// allocation for the first four, not one per failure.
+		e.list = make([]FieldError, 0, 4)
+	}
 	e.list = append(e.list, FieldError{Location: clipString(loc, maxErrorLocation), Message: msg, Value: boundValue(v)})
 }
 
