@@ -371,6 +371,9 @@ func (p *Plugin) run(c *graft.Ctx, next graft.HandlerFunc, rq *request, skey, to
 	if a.Body == nil {
 		a.Body = []byte{}
 	}
+	if bodyAllowed(a.Status) {
+		a.Header["Content-Length"] = []string{strconv.Itoa(len(a.Body))} // stored: a replay writes it without a conversion
+	}
 	if serr := p.cfg.Store.Complete(context.WithoutCancel(c.Context()), skey, token, a, p.cfg.TTL); serr != nil {
 		c.Logger().Error("idempotency: storing the answer failed; a retry will run the handler again", slog.String("route", c.RoutePattern()), slog.Any("error", serr))
 		if !errors.Is(serr, ErrLockLost) {
@@ -453,7 +456,8 @@ func (p *Plugin) fingerprint(c *graft.Ctx, rq *request) Fingerprint {
 	h.Write(s)
 	h.Write(rq.body)
 	var fp Fingerprint
-	h.Sum(fp[:0])
+	s = h.Sum(s[:0]) // into the scratch: a Sum into fp would move fp to the heap
+	copy(fp[:], s)
 	digests.Put(h)
 	rq.scratch = s[:0]
 	return fp
@@ -468,7 +472,9 @@ func replay(c *graft.Ctx, a *Answer) error {
 		h[k] = v
 	}
 	h[ReplayedHeader] = replayedTrue
-	h["Content-Length"] = []string{strconv.Itoa(len(a.Body))}
+	if _, ok := a.Header["Content-Length"]; !ok && bodyAllowed(a.Status) {
+		h["Content-Length"] = []string{strconv.Itoa(len(a.Body))}
+	}
 	w.WriteHeader(a.Status)
 	if len(a.Body) > 0 {
 		_, _ = w.Write(a.Body)
@@ -477,6 +483,12 @@ func replay(c *graft.Ctx, a *Answer) error {
 }
 
 var replayedTrue = []string{"true"}
+
+// bodyAllowed reports whether an answer of status may have a body (and a
+// Content-Length): not 204 or 304 (RFC 9110 8.6).
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified
+}
 
 var (
 	_ graft.Plugin  = (*Plugin)(nil)
