@@ -45,6 +45,14 @@ type Config struct {
 	// MaxHeaderBytes bounds request headers; default 64 KiB. Larger headers
 	// are answered 431.
 	MaxHeaderBytes int `help:"largest request header in bytes (bigger: 431)" default:"65536"`
+	// MaxConns caps the connections served at once (HTTP/1, HTTP/2, TLS,
+	// unix socket; a WebSocket counts until it closes); 0 means no limit,
+	// as with net/http's Server, which has none. At the cap the server
+	// stops accepting: a new connection waits in the kernel's listen
+	// backlog until a served one closes. A connection that sends nothing
+	// holds its place at most ReadHeaderTimeout, an idle keep-alive one at
+	// most IdleTimeout. Flag --max-conns.
+	MaxConns int `help:"connections served at once (0: no limit; over it, new ones wait to be accepted)"`
 	// ShutdownTimeout bounds graceful shutdown; default 10s.
 	// Flag --shutdown-timeout.
 	ShutdownTimeout time.Duration `help:"graceful shutdown deadline" default:"10s"`
@@ -118,6 +126,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.H2C, "h2c", c.H2C, "serve HTTP/2 over cleartext (prior knowledge)")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", orDefault(c.ReadHeaderTimeout, DefaultReadHeaderTimeout), "time allowed to read request headers")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", orDefault(c.IdleTimeout, DefaultIdleTimeout), "keep-alive idle timeout")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "connections served at once (0: no limit; over it, new ones wait to be accepted)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", orDefault(c.ShutdownTimeout, DefaultShutdownTimeout), "graceful shutdown deadline")
 	fs.Int64Var(&c.BodyLimit, "body-limit", orDefault(c.BodyLimit, DefaultBodyLimit), "maximum request body in bytes (-1: none)")
 	fs.IntVar(&c.RequestPoolMaxItems, "req-res-factory-maxitems", poolSize(c.RequestPoolMaxItems), "request contexts pre-allocated and pooled (-1: no pooling)")

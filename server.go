@@ -158,6 +158,9 @@ func (a *core) Serve(ln net.Listener) error {
 		return errors.New("graft: TLS needs both --ssl-cert and --ssl-key")
 	}
 	srv := a.httpServer()
+	if a.cfg.MaxConns > 0 {
+		ln = newLimitListener(ln, a.cfg.MaxConns)
+	}
 	a.srv.mu.Lock()
 	if a.srv.closing {
 		// Shutdown ran before Serve got here (RunContext with a context
