@@ -63,6 +63,10 @@ func benchApp(tb testing.TB, with bool) *graft.App[graft.Ctx] {
 	return app
 }
 
+// freshN numbers the queries of the fresh cases: a new key for every
+// request, across runs of one benchmark (-count) on one app.
+var freshN int64
+
 // BenchmarkCache serves, through app.ServeHTTP and a discarding writer: a
 // GET endpoint bare and as a cache hit, an endpoint with a new query each
 // time bare and as a miss (the handler runs and its answer is stored; the
@@ -94,7 +98,6 @@ func BenchmarkCache(b *testing.B) {
 				req.Header.Set("Content-Type", "application/json")
 				req.ContentLength = int64(len(body.s))
 			}
-			var n int64
 			b.ReportAllocs()
 			for b.Loop() {
 				if bc.method == "POST" {
@@ -102,8 +105,8 @@ func BenchmarkCache(b *testing.B) {
 					req.Body = body
 				}
 				if bc.fresh {
-					n++
-					req.URL.RawQuery = "n=" + strconv.FormatInt(n, 10)
+					freshN++
+					req.URL.RawQuery = "n=" + strconv.FormatInt(freshN, 10)
 				}
 				w.Reset()
 				bc.app.ServeHTTP(w, req)
@@ -171,15 +174,14 @@ func served(tb testing.TB, app *graft.App[graft.Ctx], w *graftest.Discard, metho
 		req.Header.Set("Content-Type", "application/json")
 		req.ContentLength = int64(len(body.s))
 	}
-	var n int64
 	return func() {
 		if method == "POST" {
 			body.i = 0
 			req.Body = body
 		}
 		if fresh {
-			n++
-			req.URL.RawQuery = "n=" + strconv.FormatInt(n, 10)
+			freshN++
+			req.URL.RawQuery = "n=" + strconv.FormatInt(freshN, 10)
 		}
 		w.Reset()
 		app.ServeHTTP(w, req)

@@ -138,14 +138,15 @@ func (r Result) String() string {
 // routes (Middleware), and the invalidation API (Purge, PurgePrefix,
 // PurgeAll). Make it with New; it is safe for concurrent use.
 type Cache struct {
-	cfg   Config
-	err   error
-	def   *policy
-	store Store
-	now   func() time.Time
-	hdr   string // canonical StatusHeader, "" for none
-	gen   atomic.Uint64
-	waits atomic.Int64 // requests waiting for a flight
+	cfg     Config
+	err     error
+	def     *policy
+	store   Store
+	now     func() time.Time
+	hdr     string // canonical StatusHeader, "" for none
+	gen     atomic.Uint64
+	waits   atomic.Int64 // requests waiting for a flight
+	dateVal atomic.Pointer[dateValue]
 
 	mu      sync.Mutex
 	flights map[string]*flight

@@ -195,13 +195,30 @@ func (rec *recorder) entry(now time.Time) (*Entry, []string) {
 		h["Content-Length"] = []string{strconv.Itoa(len(rec.buf))}
 	}
 	if _, ok := h["Date"]; !ok {
-		h["Date"] = []string{now.UTC().Format(http.TimeFormat)}
+		h["Date"] = rec.cc.date(now)
 	}
 	var body []byte
 	if len(rec.buf) > 0 {
 		body = slices.Clone(rec.buf)
 	}
 	return &Entry{Status: rec.status, Header: h, Body: body, Created: rec.created, Expires: rec.expires, Shared: rec.shared}, rec.vary
+}
+
+// dateValue is a Date header value and the second it is for.
+type dateValue struct {
+	sec int64
+	v   []string
+}
+
+// date returns the Date value for now, formatted once per second.
+func (cc *Cache) date(now time.Time) []string {
+	sec := now.Unix()
+	if d := cc.dateVal.Load(); d != nil && d.sec == sec {
+		return d.v
+	}
+	d := &dateValue{sec: sec, v: []string{now.UTC().Format(http.TimeFormat)}}
+	cc.dateVal.Store(d)
+	return d.v
 }
 
 var _ http.Flusher = (*recorder)(nil)
