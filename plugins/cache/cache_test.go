@@ -952,3 +952,47 @@ func readAll(r *http.Response) string {
 	b, _ := io.ReadAll(r.Body)
 	return string(b)
 }
+
+// A HEAD request joins a GET that is computing the answer, and is
+// answered from it.
+func TestHeadJoinsGET(t *testing.T) {
+	app := newApp()
+	c := cache.New(cache.Config{})
+	app.UsePlugins(c)
+	release := make(chan struct{})
+	runs := handle(app, "/slow", func(cx *graft.Ctx, k int64) error {
+		<-release
+		return cx.Text(200, "run "+strconv.FormatInt(k, 10))
+	})
+	srv := graftest.Start(t, app)
+	get := make(chan string, 1)
+	go func() {
+		r, err := srv.Client.Get(srv.URL + "/slow")
+		if err != nil {
+			get <- err.Error()
+			return
+		}
+		get <- readAll(r)
+	}()
+	graftest.WaitFor(t, "the GET to run", func() bool { return runs.Load() == 1 })
+	head := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest("HEAD", srv.URL+"/slow", nil)
+		r, err := srv.Client.Do(req)
+		if err != nil {
+			head <- nil
+			return
+		}
+		r.Body.Close()
+		head <- r
+	}()
+	graftest.WaitFor(t, "the HEAD to wait for the GET", func() bool { return c.Waiting() == 1 })
+	close(release)
+	if b := <-get; b != "run 1" {
+		t.Fatalf("GET: %q", b)
+	}
+	r := <-head
+	if r == nil || r.Header.Get("X-Cache") != "HIT" || r.ContentLength != int64(len("run 1")) || runs.Load() != 1 {
+		t.Fatalf("HEAD: %+v, runs %d", r, runs.Load())
+	}
+}
