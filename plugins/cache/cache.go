@@ -469,7 +469,7 @@ func (cc *Cache) begin(c *graft.Ctx, pol *policy, suffix string, bound bool) (fl
 	// A request with credentials may only be served an answer meant for
 	// everyone, unless the key separates callers.
 	restricted := !pol.Authorized && !bound && len(r.Header["Authorization"]) > 0
-	now := cc.now()
+	now := cc.start(c)
 	if !rd.noCache {
 		if e := cc.find(c, key); e != nil && usable(e, rd, restricted, now) {
 			cc.replay(c, e, now, Hit)
@@ -502,6 +502,16 @@ func (cc *Cache) begin(c *graft.Ctx, pol *policy, suffix string, bound bool) (fl
 	}
 	// rec.arm sets MISS, after it noted the headers already there.
 	return fill{store: true, key: key, flight: f, restricted: restricted, gen: cc.gen.Load()}, false, nil
+}
+
+// start returns the time a lookup is judged by: the request's start
+// (Ctx.StartTime, a clock reading shared with the access log and metrics)
+// unless Config.Now gives a clock of its own.
+func (cc *Cache) start(c *graft.Ctx) time.Time {
+	if cc.cfg.Now != nil {
+		return cc.cfg.Now()
+	}
+	return c.StartTime()
 }
 
 func (cc *Cache) bypass(c *graft.Ctx) {
