@@ -507,3 +507,116 @@ func TestMaxAnswer(t *testing.T) {
 	graftest.Equal(t, s.runs.Load(), int64(2))
 	graftest.Equal(t, s.store.Len(), 0)
 }
+
+// A request that outlives LockTTL loses its key: a retry runs, and the
+// late first answer is not stored over it.
+func TestLockTTL(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_700_000_000, 0)
+	st, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newShop(t, idempotency.Config{Store: st, LockTTL: time.Minute})
+	send := func(out chan<- int) {
+		req, _ := http.NewRequest("POST", s.srv.URL+"/orders", strings.NewReader(`{"item":"block"}`))
+		req.Header.Set("Idempotency-Key", key1)
+		res, err := s.srv.Client.Do(req)
+		if err != nil {
+			out <- -1
+			return
+		}
+		res.Body.Close()
+		out <- res.StatusCode
+	}
+	entered := func(what string) {
+		t.Helper()
+		select {
+		case <-s.entered:
+		case <-time.After(graftest.Timeout):
+			t.Fatalf("waited for %s to reach the handler", what)
+		}
+	}
+	first, retry := make(chan int, 1), make(chan int, 1)
+	go send(first)
+	entered("the first request")
+	s.post(t, "/orders", `{"item":"block"}`, "Idempotency-Key", key1).WantStatus(409)
+	mu.Lock()
+	now = now.Add(time.Minute) // the first request's lock expires
+	mu.Unlock()
+	go send(retry)
+	entered("the retry after the lock expired")
+	s.release <- struct{}{}
+	s.release <- struct{}{}
+	graftest.Equal(t, <-first, 201)
+	graftest.Equal(t, <-retry, 201)
+	graftest.Equal(t, s.runs.Load(), int64(2))
+	// The retry held the lock and stored its answer; the first's was
+	// refused (ErrLockLost, logged). The next retry is a replay.
+	res := s.post(t, "/orders", `{"item":"block"}`, "Idempotency-Key", key1).WantStatus(201)
+	graftest.Equal(t, res.Header.Get(idempotency.ReplayedHeader), "true")
+	graftest.Equal(t, res.Header.Get("X-Order"), "order-2")
+	graftest.Equal(t, s.runs.Load(), int64(2))
+}
+
+// A memory store full of requests in flight refuses a new key with 503
+// rather than breaking a lock; the handler does not run.
+func TestStoreFull(t *testing.T) {
+	st, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newShop(t, idempotency.Config{Store: st})
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", s.srv.URL+"/orders", strings.NewReader(`{"item":"block"}`))
+		req.Header.Set("Idempotency-Key", key1)
+		res, err := s.srv.Client.Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	select {
+	case <-s.entered:
+	case <-time.After(graftest.Timeout):
+		t.Fatal("waited for the first request to reach the handler")
+	}
+	s.post(t, "/orders", `{"item":"book"}`, "Idempotency-Key", `"other"`).WantStatus(503).Problem()
+	close(s.release)
+	graftest.Equal(t, <-done, 201)
+	graftest.Equal(t, s.runs.Load(), int64(1))
+	// Now the stored answer makes room for a new key.
+	s.post(t, "/orders", `{"item":"book"}`, "Idempotency-Key", `"other"`).WantStatus(201)
+}
+
+// A handler that aborts the connection (http.ErrAbortHandler, re-panicked
+// through graft) releases its key.
+func TestAbortReleases(t *testing.T) {
+	app := graft.New(graft.Config{Logger: quietLogger()})
+	st, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	app.UsePlugins(idempotency.New(idempotency.Config{Store: st}))
+	var runs atomic.Int64
+	graft.Post(app, "/abort", func(context.Context, *orderIn) (*orderOut, error) {
+		if runs.Add(1) == 1 {
+			panic(http.ErrAbortHandler)
+		}
+		return &orderOut{}, nil
+	})
+	srv := graftest.Start(t, app)
+	req, _ := http.NewRequest("POST", srv.URL+"/abort", strings.NewReader(`{}`))
+	req.Header.Set("Idempotency-Key", key1)
+	if res, err := srv.Client.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("the aborted request got an answer %d", res.StatusCode)
+	}
+	graftest.Equal(t, st.Len(), 0)
+	srv.Post("/abort", "application/json", `{}`, "Idempotency-Key", key1).WantStatus(201)
+	graftest.Equal(t, runs.Load(), int64(2))
+}
