@@ -25,7 +25,14 @@
 //
 //	go run ./examples/chat loadtest -clients 40 -rooms 4 -rate 100 -duration 10s -nodes 2
 //
-// Its figures are in docs/benchmarks.md ("Chat load test"). Every flag is also a config key
+// Its figures are in docs/benchmarks.md ("Chat load test"). A soak
+// (soak.go) runs mixed HTTP and WebSocket traffic for up to 2 minutes and
+// checks that goroutines and heap come back to their baseline
+// (docs/reliability.md, Soak):
+//
+//	go run ./examples/chat soak -duration 60s
+//
+// Every flag is also a config key
 // (--config FILE, GRAFT_… variables): --help lists them with their env
 // names, --print-config shows where each value came from.
 //
@@ -269,6 +276,12 @@ func newChat(cfg graft.Config) (*graft.App[Ctx], *chatExt) {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "loadtest" { // loadtest.go
 		if err := loadMain(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "soak" { // soak.go
+		if err := soakMain(os.Args[2:]); err != nil {
 			log.Fatal(err)
 		}
 		return
