@@ -67,6 +67,10 @@ func SSE[In, E any](r Router, pattern string, h StreamHandler[In, E], opts ...Op
 	case et.Kind() == reflect.Func || et.Kind() == reflect.Chan || et.Kind() == reflect.UnsafePointer:
 		setupPanic("endpoint GET %s: event type %s cannot be encoded; use a string, []byte or a type encoding/json can marshal", full, et)
 	}
+	var plan *fastEnc // JSON data of a plain struct, written without encoding/json
+	if kind == eventJSON && !customJSONEncoding(et) {
+		plan = compileFastEnc(et)
+	}
 	var ep *endpoint
 	every := DefaultStreamKeepAlive
 	body := &outBody{typ: et, kind: bodySSE, media: mediaSSE, encoder: "sse", ctype: hdrSSE}
@@ -77,6 +81,7 @@ func SSE[In, E any](r Router, pattern string, h StreamHandler[In, E], opts ...Op
 		defer context.AfterFunc(c.app.streams.context(), cancel)()
 		s := &o.s
 		s.start(ctx, c, kind, every)
+		s.plan = plan
 		if c.Request.Method == http.MethodHead {
 			return s.finish(ep, nil)
 		}
@@ -157,10 +162,12 @@ type Stream[E any] struct {
 	ctx     context.Context
 	c       *Ctx
 	rc      *http.ResponseController
+	flush   func() error // the writer's flush, found once (see flusher)
 	kind    eventKind
 	buf     bytes.Buffer
-	enc     *json.Encoder
-	scratch E // the value being encoded, so encoding it does not allocate
+	plan    *fastEnc      // writes JSON data as encoding/json does, nil if it cannot
+	enc     *json.Encoder // for the data plan does not write, made on first use
+	scratch E             // the value being encoded, so encoding it does not allocate
 	lastID  string
 	open    bool
 	done    bool
@@ -176,11 +183,9 @@ var errStreamEnded = errors.New("graft: the event stream ended: its handler retu
 func (s *Stream[E]) start(ctx context.Context, c *Ctx, kind eventKind, every time.Duration) {
 	s.ctx, s.c, s.kind, s.every = ctx, c, kind, every
 	s.rc = http.NewResponseController(c.rw.w)
+	s.flush = flusher(c.rw.w, s.rc)
 	if v := c.Request.Header["Last-Event-Id"]; len(v) > 0 { // canonical key: Get would allocate
 		s.lastID = v[0]
-	}
-	if kind == eventJSON {
-		s.enc = json.NewEncoder(&s.buf)
 	}
 	if every > 0 {
 		// Under the lock: keepAlive takes it first, so a timer that fires
@@ -204,7 +209,7 @@ func (s *Stream[E]) Send(data E) error { return s.SendEvent(Event[E]{Data: data}
 // and after the handler returned; an id or name with a line break is an
 // error and sends nothing.
 func (s *Stream[E]) SendEvent(ev Event[E]) error {
-	if strings.ContainsAny(ev.ID, "\r\n\x00") || strings.ContainsAny(ev.Name, "\r\n") {
+	if hasLineBreak(ev.ID, true) || hasLineBreak(ev.Name, false) {
 		return fmt.Errorf("graft: event id %q or name %q holds a line break or NUL", ev.ID, ev.Name)
 	}
 	s.mu.Lock()
@@ -230,7 +235,7 @@ func (s *Stream[E]) SendEvent(ev Event[E]) error {
 	default:
 		b.WriteString("data: ")
 		s.scratch = ev.Data
-		err := s.enc.Encode(&s.scratch) // one line: JSON escapes line breaks
+		err := s.encode()
 		var zero E
 		s.scratch = zero
 		if err != nil {
@@ -239,6 +244,54 @@ func (s *Stream[E]) SendEvent(ev Event[E]) error {
 	}
 	b.WriteByte('\n')
 	return s.write()
+}
+
+// encode appends s.scratch to the buffer as one line of JSON (JSON
+// escapes line breaks) ending in a newline: through the plan when it
+// writes the value, else through encoding/json.
+func (s *Stream[E]) encode() error {
+	b := &s.buf
+	if s.plan != nil {
+		if out, ok := s.plan.appendJSON(b.AvailableBuffer(), unsafe.Pointer(&s.scratch)); ok {
+			b.Write(out) // in place when it fit
+			return b.WriteByte('\n')
+		}
+	}
+	if s.enc == nil {
+		s.enc = json.NewEncoder(b)
+	}
+	return s.enc.Encode(&s.scratch)
+}
+
+// hasLineBreak reports whether s holds a CR or LF (or, with nul, a NUL):
+// a loop, as event ids and names are short.
+func hasLineBreak(s string, nul bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\n' || c == '\r' || nul && c == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// flusher returns the flush of w, found once for the stream as
+// http.ResponseController finds it per call (FlushError, else Flush, else
+// the writer Unwrap returns); rc's when the chain has none, which says
+// http.ErrNotSupported.
+func flusher(w http.ResponseWriter, rc *http.ResponseController) func() error {
+	for range 100 { // bounded: an Unwrap chain that loops has no flush
+		switch t := w.(type) {
+		case interface{ FlushError() error }:
+			return t.FlushError
+		case http.Flusher:
+			return func() error { t.Flush(); return nil }
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return rc.Flush
+		}
+	}
+	return rc.Flush
 }
 
 // Open sends the status and headers now, before any event, so that the
@@ -313,7 +366,7 @@ func (s *Stream[E]) write() error {
 		_, err = c.rw.Write(s.buf.Bytes())
 	}
 	if err == nil {
-		if err = s.rc.Flush(); errors.Is(err, http.ErrNotSupported) {
+		if err = s.flush(); errors.Is(err, http.ErrNotSupported) {
 			err = nil
 		}
 	}
