@@ -310,9 +310,52 @@ func (a *core) recoverPanic(c *Ctx) {
 	if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
 		panic(v)
 	}
-	logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, debug.Stack())
+	a.handlePanic(c, v, debug.Stack())
+}
+
+// guardEndpoint is the deferred call of an endpoint with a panic handler
+// (Signature.OnPanic): it recovers the endpoint's panics and restores the
+// handler of the code around the endpoint.
+func (a *core) guardEndpoint(c *Ctx, outer PanicHandler) {
+	v := recover()
+	if v == nil {
+		c.panicH = outer
+		return
+	}
+	if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+		c.panicH = outer
+		panic(v)
+	}
+	a.handlePanic(c, v, debug.Stack())
+	c.panicH = outer
+}
+
+// handlePanic answers a recovered panic (v, with the stack where it
+// happened): through the running endpoint's panic handler
+// (Signature.OnPanic), else the app's (Config.PanicHandler), else the
+// default: logged with the route and stack, a 500 through the error
+// handler. A panic handler that panics with anything but
+// http.ErrAbortHandler is logged and the default answers, so a user panic
+// always ends in a 500 (or the answer already started).
+func (a *core) handlePanic(c *Ctx, v any, stack []byte) {
+	h := c.panicH
+	if h == nil {
+		h = a.cfg.PanicHandler
+	}
+	if h != nil {
+		if err, ok := a.callPanicHandler(h, c, v, stack); ok {
+			if err != nil && !c.rw.hijacked {
+				a.answerPanic(c, v, err)
+			}
+			if !c.rw.wrote && !c.rw.hijacked {
+				c.rw.WriteHeader(http.StatusInternalServerError)
+			}
+			return
+		}
+	}
+	logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, stack)
 	if !c.rw.hijacked {
-		a.answerPanic(c, v)
+		a.answerPanic(c, v, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
 	}
 	if !c.rw.wrote {
 		// An error handler that wrote nothing: the status still goes out
@@ -321,11 +364,12 @@ func (a *core) recoverPanic(c *Ctx) {
 	}
 }
 
-// answerPanic runs the error handler for a recovered panic v. An error
-// handler that panics in turn (the one that panicked in the first place,
-// say) is contained too: its panic is logged unless it repeats v, and the
-// answer is the default one.
-func (a *core) answerPanic(c *Ctx, v any) {
+// answerPanic runs the error handler with err for a recovered panic v
+// (the default's 500, or a panic handler's error). An error handler that
+// panics in turn (the one that panicked in the first place, say) is
+// contained too: its panic is logged unless it repeats v, and the answer
+// is the default one.
+func (a *core) answerPanic(c *Ctx, v any, err error) {
 	defer func() {
 		v2 := recover()
 		if v2 == nil {
@@ -341,7 +385,23 @@ func (a *core) answerPanic(c *Ctx, v any) {
 			DefaultErrorHandler(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
 		}
 	}()
-	a.errH(c, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
+	a.errH(c, err)
+}
+
+// callPanicHandler runs h; ok is false when h itself panicked (logged).
+// http.ErrAbortHandler from h goes on up: the documented way for h to
+// abort the connection.
+func (a *core) callPanicHandler(h PanicHandler, c *Ctx, v any, stack []byte) (err error, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+				panic(r)
+			}
+			a.logger.Error("graft: the panic handler panicked; the default answers the first panic", "method", c.Request.Method, "route", c.RoutePattern(), "path", c.Request.URL.Path, "panic", fmt.Sprint(r))
+			err, ok = nil, false
+		}
+	}()
+	return h(c, v, stack), true
 }
 
 // HandleError runs the app's error handler for err on c; middleware that

@@ -9,7 +9,7 @@ import (
 // Config configures an App. The zero value of every field means the
 // documented default, as with net/http's Server.
 //
-// Every field but Logger and ErrorHandler is also a config key
+// Every field but Logger, ErrorHandler and PanicHandler is also a config key
 // (docs/config.md): the app loads it from a TOML file (--config), the
 // environment (GRAFT_PORT, GRAFT_IDLE_TIMEOUT…) and flags, in that order
 // of precedence, when Run or ParseFlags parses the command line. The key,
@@ -74,6 +74,11 @@ type Config struct {
 	// ErrorHandler turns handler errors into responses; default
 	// DefaultErrorHandler (RFC 9457 problem+json).
 	ErrorHandler ErrorHandler
+	// PanicHandler, when set, handles the panics graft recovers on every
+	// route (plain handlers, middleware, typed endpoints without a panic
+	// handler of their own) in place of the default: a log record with the
+	// route and stack, then a 500 through ErrorHandler. See PanicHandler.
+	PanicHandler PanicHandler
 }
 
 // Default values of Config fields.

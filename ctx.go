@@ -46,7 +46,8 @@ type Ctx struct {
 	reqs []*http.Request
 	nreq int
 	// start is StartTime's reading, zero until the first call.
-	start time.Time
+	start  time.Time
+	panicH PanicHandler // the running endpoint's (Signature.OnPanic), or nil
 }
 
 // base returns the Ctx itself; through embedding it lets the app find the
@@ -516,6 +517,7 @@ func (c *Ctx) release() {
 	}
 	c.nreq = 0
 	c.start = time.Time{}
+	c.panicH = nil
 	c.props.Reset()
 	for _, r := range c.resetters {
 		r.ResetState()

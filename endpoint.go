@@ -237,7 +237,7 @@ func registerPlan[In, Out any](r Router, method, pattern string, h Handler[In, O
 		if err := ep.compileOutcomes(); err != nil {
 			return fmt.Errorf("graft: endpoint %s %s: %w", methodLabel(ri.Method()), ri.Pattern(), err)
 		}
-		ri.SetHandler(ep.withMiddleware(handlerFor(ep, h)))
+		ri.SetHandler(ep.guarded(ep.withMiddleware(handlerFor(ep, h))))
 		return nil
 	})
 	return ri, ep
@@ -387,6 +387,13 @@ func handlerFor[In, Out any](ep *endpoint, h Handler[In, Out]) HandlerFunc {
 			s := ep.graph.NewScope(rq)
 			defer ep.closeScope(c, s)
 			if err := ep.resolve(c, s, p); err != nil {
+				var pe *di.PanicError
+				if errors.As(err, &pe) {
+					// A provider panicked (di recovered it): a panic
+					// of the endpoint, answered as one.
+					c.app.handlePanic(c, pe.Value, pe.Stack)
+					return nil
+				}
 				return err
 			}
 		} else if ep.hasFixed {
@@ -552,6 +559,23 @@ func depError(d *depField, err error) error {
 		return he
 	}
 	return &HTTPError{Status: http.StatusInternalServerError, Err: fmt.Errorf("resolving %s for field %s: %w", d.Type, d.Field, err)}
+}
+
+// guarded puts h behind the endpoint's panic handler (Signature.OnPanic):
+// the panics of its pre-bind hooks, plugin middleware, binding,
+// providers, wrappers and handler go to it; the code around the endpoint
+// keeps its own.
+func (ep *endpoint) guarded(h HandlerFunc) HandlerFunc {
+	ph := ep.sig.plug.panicH
+	if ph == nil {
+		return h
+	}
+	return func(c *Ctx) error {
+		outer := c.panicH
+		c.panicH = ph
+		defer c.app.guardEndpoint(c, outer)
+		return h(c)
+	}
 }
 
 // closeScope closes a request's dependency scope, cleaning up its values;

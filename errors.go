@@ -218,6 +218,24 @@ func logPanic(l *slog.Logger, method, route, path string, v any, stack []byte) {
 	l.Error("graft: panic in handler", "method", method, "route", route, "path", path, "panic", fmt.Sprint(v), "stack", string(stack))
 }
 
+// PanicHandler handles a panic recovered while serving a request, in place
+// of graft's default (a log record with the route and stack, then a 500
+// through the error handler): Config.PanicHandler for the whole app,
+// Signature.OnPanic for one typed endpoint (a plugin's, e.g.
+// plugins/recover). v is the value panicked with and stack the stack of
+// the goroutine where it panicked (for a dependency provider's panic, the
+// provider's, as package di recorded it).
+//
+// graft recovers every panic itself, so request-time code never crashes
+// the process, and calls h for all but http.ErrAbortHandler, which goes on
+// up to net/http (it aborts the connection without a log). The error h
+// returns is answered by the app's error handler (unless the answer has
+// started); nil means h answered, and graft writes a 500 status if h wrote
+// nothing. h may panic(http.ErrAbortHandler) to abort the connection, e.g.
+// after a partial answer, as net/http does with a panicking handler. Any
+// other panic in h is logged and the default answers the first panic.
+type PanicHandler func(c *Ctx, v any, stack []byte) error
+
 // PanicError is the error an error handler receives for a handler that
 // panicked; the panic was already logged with its stack.
 type PanicError struct {

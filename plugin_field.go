@@ -17,8 +17,9 @@ type pluginState struct {
 	preBind []func(c *Ctx) error
 	mws     []Middleware // endpoint middleware (Use)
 	binds   []*pluginBind
-	claimed []uintptr // offsets of the plugin fields claimed through PluginField
-	sealed  bool      // the endpoint is assembled: late additions would be ignored
+	claimed []uintptr    // offsets of the plugin fields claimed through PluginField
+	panicH  PanicHandler // OnPanic
+	sealed  bool         // the endpoint is assembled: late additions would be ignored
 }
 
 // PreBind adds a hook that runs per request before anything is read from
@@ -87,6 +88,30 @@ func (ep *endpoint) withMiddleware(h HandlerFunc) HandlerFunc {
 		}
 		return h(c)
 	}
+}
+
+// OnPanic gives the endpoint a panic handler of its own, in place of the
+// app's (Config.PanicHandler) or graft's default: it gets the panics of
+// the endpoint's pre-bind hooks, its plugins' middleware and wrappers, its
+// binding, its dependency providers and its handler (not those of the
+// app's or groups' middleware around it). graft still does the
+// recovering, so the guarantees of PanicHandler hold: http.ErrAbortHandler
+// passes through, h's error is answered by the error handler, a panic of
+// h itself falls back to the default. A recover plugin (plugins/recover)
+// is OnPanic from Apply.
+//
+// An endpoint has one panic handler: a second OnPanic panics (a setup
+// mistake naming the endpoint), as does OnPanic(nil) or a call after
+// start-up assembled the endpoint. An endpoint without one pays nothing.
+func (s *Signature) OnPanic(h PanicHandler) {
+	s.checkOpen("OnPanic")
+	if h == nil {
+		setupPanic("endpoint %s %s: OnPanic(nil); pass the panic handler", methodLabel(s.Method), s.Route)
+	}
+	if s.plug.panicH != nil {
+		setupPanic("endpoint %s %s: OnPanic: the endpoint has a panic handler already; apply one recover plugin to it", methodLabel(s.Method), s.Route)
+	}
+	s.plug.panicH = h
 }
 
 func (s *Signature) checkOpen(what string) {
