@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -376,6 +377,15 @@ func constrain(s any, t reflect.Type, c graft.Constraints) (any, error) {
 				return nil, fmt.Errorf("enum value %q: %v", e, err)
 			}
 			vals = append(vals, v)
+		}
+		if ts, ok := o.get("type"); ok {
+			if tl, ok := ts.([]any); ok && slices.Contains(tl, any("null")) {
+				// A nullable value (a pointer) may be null, which the
+				// validator takes as not sent: enum constrains every
+				// value, null too, so it must list it (JSON Schema, and
+				// OpenAPI 3.0.3 for nullable). FuzzOpenAPITypes found it.
+				vals = append(vals, nil)
+			}
 		}
 		o.set("enum", vals)
 	}

@@ -240,7 +240,7 @@ func TestWSConformanceCompression(t *testing.T) {
 }
 
 // With permessage-deflate negotiated the engine (gws v1.9.1) checks no
-// reserved bit; graft's own check (ws_rsv.go) fails these with 1002, and a
+// reserved bit; graft's own check (framecheck.go) fails these with 1002, and a
 // message inflating past the limit closes with 1009, not the engine's 1011.
 func TestWSConformanceCompressionLimits(t *testing.T) {
 	app := wsTestApp(t, graft.Config{}, func(app *graft.App[graft.Ctx]) {

@@ -103,7 +103,7 @@ func (m *ConnMixin) Socket() *Socket { return m.s }
 // An idle connection costs its Socket, the engine's connection and read
 // buffer, and its read goroutine, so the struct holds only what every
 // connection uses; state that few connections need (properties, presence,
-// compression's reserved-bit check, the rate limiter, close details, the
+// bytes buffered past the handshake, the rate limiter, close details, the
 // backpressure counters) lives in a sockExtra made on first use
 // (TestSocketSize pins the size).
 type Socket struct {
@@ -114,6 +114,8 @@ type Socket struct {
 	rc   syscall.RawConn // nil when non-blocking writes are not possible (TLS)
 	ctx  context.Context // the upgrade request's values, never cancelled
 	x    atomic.Pointer[sockExtra]
+
+	fcheck frameCheck // in front of the engine's reads (framecheck.go); read goroutine
 
 	id     uint64
 	opened int64        // unix nanoseconds
@@ -153,7 +155,7 @@ type Socket struct {
 type sockExtra struct {
 	props       graft.Props // Socket.Properties; the handlers' goroutines
 	subprotocol string      // set before the connection runs
-	rsv         rsvCheck    // in front of the engine's reads with compression; read goroutine
+	pend        []byte      // bytes net/http had buffered past the handshake, for the frame check; read goroutine
 	tat         int64       // rate limiter's theoretical arrival time; read goroutine only
 	presInfo    string      // SetPresenceInfo's
 	presTopics  []string    // topics the presence knows it on
@@ -322,6 +324,7 @@ func (s *Socket) reset() {
 	s.deflate = false
 	s.rawBuf, s.rawErr = nil, nil
 	s.sent = [2]uint64{}
+	s.fcheck = frameCheck{}
 	s.ctx = nil
 	s.ntopics = 0
 	s.mu.Unlock()

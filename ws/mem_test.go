@@ -19,11 +19,14 @@ import (
 )
 
 // maxSocketSize bounds what every connection's Socket costs, its user
-// data aside: the 288-byte size class. State few connections use goes in
+// data aside: the 320-byte size class. State few connections use goes in
 // the sockExtra a connection makes on first use, not here; a field added to
 // Socket that pushes it past the bound belongs there (or the bound moves
-// with a measured reason, see docs/websocket.md).
-const maxSocketSize = 288
+// with a measured reason, see docs/websocket.md). It was 288 until the
+// frame check (16 bytes, framecheck.go), which every connection needs, took
+// the Socket to 304: 32 bytes more per connection, 0.3% of the 9.6 KiB an
+// idle connection costs.
+const maxSocketSize = 320
 
 func TestSocketSize(t *testing.T) {
 	if n := unsafe.Sizeof(Socket{}); n > maxSocketSize {

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"bufio"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unsafe"
@@ -452,14 +452,15 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 	s := &conn.Socket
 	s.ctx = c.DetachedContext()
 	s.open(nc)
-	br := brw.Reader
-	if br.Buffered() == 0 {
-		// Nothing came after the handshake (the usual case): read the
-		// connection through a reader of its own instead of net/http's,
-		// whose buffer the handshake dirtied. An idle connection then
-		// keeps no resident read buffer until its first frame arrives.
-		br = bufio.NewReaderSize(nc, wsReadBuffer)
-	}
+	// The engine reads through the frame check (framecheck.go): it takes
+	// a 64-bit length with its top bit set for a negative one (and
+	// panics), and checks no reserved bit once compression is on. When
+	// nothing came after the handshake (the usual case) the connection
+	// gets a reader of its own instead of net/http's, whose buffer the
+	// handshake dirtied: an idle connection then keeps no resident read
+	// buffer until its first frame arrives.
+	deflate := r.set.compression && strings.Contains(headerGet(req.Header, hdrExtensions), "permessage-deflate")
+	br := startFrameCheck(s, brw.Reader, wsReadBuffer, deflate)
 	gc, err := up.UpgradeFromConn(&s.wire, br, req)
 	if err != nil {
 		s.finishWrites(false)
@@ -470,11 +471,7 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 	if p := gc.SubProtocol(); p != "" {
 		s.extra().subprotocol = p
 	}
-	s.deflate = r.set.compression && strings.Contains(headerGet(req.Header, hdrExtensions), "permessage-deflate")
-	if s.deflate {
-		// The engine checks no reserved bit once compression is on.
-		s.extra().rsv.start(s, nc, br)
-	}
+	s.deflate = deflate
 	if !r.hub.add(s) {
 		s.abort(StatusGoingAway, "server shutting down")
 		s.finishWrites(false)
@@ -490,7 +487,7 @@ func (r *wsRoute[T]) serve(c *graft.Ctx) error {
 func (r *wsRoute[T]) run(conn *Conn[T]) {
 	s := &conn.Socket
 	defer r.hub.wg.Done()
-	s.gc.ReadLoop()
+	r.readLoop(s)
 	s.markClosed()
 	code, reason := s.closeInfo()
 	linger := s.failedByEngine()
@@ -508,6 +505,20 @@ func (r *wsRoute[T]) run(conn *Conn[T]) {
 	s.finishWrites(linger)
 	r.hub.remove(s)
 	r.release(conn)
+}
+
+// readLoop runs the engine's read loop. A panic in the engine (a frame it
+// mishandles that the frame check does not know of) is not a user's: it is
+// logged with the route and closes this connection with 1011, and the
+// process goes on, instead of dying with every other connection.
+func (r *wsRoute[T]) readLoop(s *Socket) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.hub().logger.Error("graft: panic in the WebSocket engine's read loop", "route", s.set.pattern, "conn", s.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.closeWith(StatusInternalError, "internal error")
+		}
+	}()
+	s.gc.ReadLoop()
 }
 
 func (r *wsRoute[T]) release(conn *Conn[T]) {
