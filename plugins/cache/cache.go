@@ -283,8 +283,8 @@ type variant struct {
 
 // Apply applies the variant's policy (see Cache.With, Cache.Off).
 func (v *variant) Apply(_ *di.Graph, next graft.Endpoint, sig *graft.Signature) (graft.Endpoint, error) {
-	if v.err == nil {
-		v.err = v.cc.err
+	if v.cc.err != nil {
+		return nil, v.cc.err
 	}
 	if v.err != nil {
 		return nil, v.err
@@ -578,10 +578,49 @@ func (cc *Cache) replay(c *graft.Ctx, e *Entry, now time.Time, r Result) {
 		h[cc.hdr] = hitValue
 	}
 	cc.observe(c, r)
+	if e.Status == http.StatusOK && notModified(c.Request.Header, e.Header) {
+		// The client has this answer (RFC 9111 §4.3.2): 304 with the
+		// entry's headers but those of the body.
+		delete(h, "Content-Length")
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	w.WriteHeader(e.Status)
 	if c.Request.Method != http.MethodHead && len(e.Body) > 0 {
 		_, _ = w.Write(e.Body)
 	}
+}
+
+// notModified evaluates a request's If-None-Match (weak comparison) or,
+// without one, If-Modified-Since against a stored answer's ETag and
+// Last-Modified (RFC 9110 §13.1.2, §13.1.3).
+func notModified(req, stored http.Header) bool {
+	if inm := req["If-None-Match"]; len(inm) > 0 {
+		tag := headerValue(stored, "Etag")
+		if tag == "" {
+			return false
+		}
+		tag = strings.TrimPrefix(tag, "W/")
+		for _, line := range inm {
+			for line != "" {
+				var item string
+				item, line = nextItem(line)
+				if item == "*" || (item != "" && strings.TrimPrefix(item, "W/") == tag) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	ims, lm := headerValue(req, "If-Modified-Since"), headerValue(stored, "Last-Modified")
+	if ims == "" || lm == "" {
+		return false
+	}
+	since, err1 := http.ParseTime(ims)
+	mod, err2 := http.ParseTime(lm)
+	return err1 == nil && err2 == nil && !mod.After(since)
 }
 
 // ages holds the Age values of the first minutes, so that a hit does not

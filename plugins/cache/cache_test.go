@@ -996,3 +996,89 @@ func TestHeadJoinsGET(t *testing.T) {
 		t.Fatalf("HEAD: %+v, runs %d", r, runs.Load())
 	}
 }
+
+// A hit answers a conditional request itself: 304 when If-None-Match
+// lists the stored ETag (weakly) or, without it, If-Modified-Since is not
+// before the stored Last-Modified.
+func TestConditionalHit(t *testing.T) {
+	app := newApp()
+	app.UsePlugins(cache.New(cache.Config{}))
+	runs := handle(app, "/doc", text("ETag", `"v1"`, "Last-Modified", "Mon, 02 Mar 2026 10:00:00 GMT"))
+	srv := graftest.Start(t, app)
+	wantCache(t, srv.Get("/doc"), "MISS", "run 1")
+	for _, tc := range []struct {
+		hdr  []string
+		want int
+	}{
+		{[]string{"If-None-Match", `"v1"`}, 304},
+		{[]string{"If-None-Match", `"v0", W/"v1"`}, 304},
+		{[]string{"If-None-Match", `*`}, 304},
+		{[]string{"If-None-Match", `"v2"`}, 200},
+		{[]string{"If-None-Match", `"v2"`, "If-Modified-Since", "Tue, 03 Mar 2026 10:00:00 GMT"}, 200},
+		{[]string{"If-Modified-Since", "Tue, 03 Mar 2026 10:00:00 GMT"}, 304},
+		{[]string{"If-Modified-Since", "Mon, 02 Mar 2026 10:00:00 GMT"}, 304},
+		{[]string{"If-Modified-Since", "Sun, 01 Mar 2026 10:00:00 GMT"}, 200},
+		{[]string{"If-Modified-Since", "yesterday"}, 200},
+	} {
+		r := srv.Get("/doc", tc.hdr...)
+		if r.StatusCode != tc.want || r.Header.Get("X-Cache") != "HIT" || r.Header.Get("Etag") != `"v1"` {
+			t.Errorf("%q: %d, X-Cache %q, ETag %q; want %d HIT", tc.hdr, r.StatusCode, r.Header.Get("X-Cache"), r.Header.Get("Etag"), tc.want)
+		}
+		if tc.want == 304 && (len(r.Body) != 0 || r.Header.Get("Content-Type") != "") {
+			t.Errorf("%q: a 304 with body %q, Content-Type %q", tc.hdr, r.Body, r.Header.Get("Content-Type"))
+		}
+		if tc.want == 200 && r.Text() != "run 1" {
+			t.Errorf("%q: body %q", tc.hdr, r.Text())
+		}
+	}
+	if runs.Load() != 1 {
+		t.Errorf("runs %d", runs.Load())
+	}
+}
+
+// failingStore fails every call.
+type failingStore struct{}
+
+func (failingStore) Get(context.Context, string) (*cache.Entry, error) {
+	return nil, fmt.Errorf("store down")
+}
+func (failingStore) Set(context.Context, string, *cache.Entry) error { return fmt.Errorf("store down") }
+func (failingStore) Delete(context.Context, string) error            { return fmt.Errorf("store down") }
+func (failingStore) DeletePrefix(context.Context, string) (int, error) {
+	return 0, fmt.Errorf("store down")
+}
+func (failingStore) Clear(context.Context) error { return fmt.Errorf("store down") }
+
+// A store that fails is a miss: the endpoint answers, the failure is
+// logged, and purges report it.
+func TestFailingStore(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	app := graft.New(graft.Config{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	c := cache.New(cache.Config{Store: failingStore{}})
+	app.UsePlugins(c)
+	handle(app, "/x", text())
+	srv := graftest.Start(t, app)
+	wantCache(t, srv.Get("/x"), "MISS", "run 1")
+	wantCache(t, srv.Get("/x"), "MISS", "run 2")
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "cache: store lookup failed") || !strings.Contains(out, "cache: storing the answer failed") || !strings.Contains(out, "store down") {
+		t.Errorf("logs:\n%s", out)
+	}
+	if err := c.Purge(context.Background(), "/x"); err == nil {
+		t.Error("Purge on a failing store: no error")
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

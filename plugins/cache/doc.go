@@ -47,7 +47,8 @@
 // (set by outer middleware, a request id) are not stored: they are set
 // again on every request. A replay passes the response-header hooks and
 // the extensions below (compression, entity tags) like any answer;
-// answers are stored before compression.
+// answers are stored before compression. A stored 200 with an ETag or
+// Last-Modified answers If-None-Match and If-Modified-Since with 304.
 //
 // Concurrent misses on one key run the endpoint once: the first request
 // runs it and the others wait (within their context, and
