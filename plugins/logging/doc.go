@@ -15,7 +15,8 @@
 //	path         the request path as sent
 //	status       the final status code
 //	bytes        the body bytes handlers wrote (before a compressor)
-//	duration     the time from the middleware's start to the answer's end
+//	duration     the time from the start of the request's timing
+//	             (graft.Ctx.StartTime, shared with plugins/metrics) to the answer's end
 //	request_id   the id of plugins/requestid, when that extension is registered
 //
 // Records go to Config.Logger, or the app's logger (graft.Config.Logger).
@@ -23,6 +24,14 @@
 // decides; a logger whose handler is not enabled for the level costs the
 // request no formatting. Config.Skip leaves chosen requests out (health
 // checks).
+//
+// The middleware is route-aware (graft.Builder.UseRoute): each route
+// keeps, per method, the logger's handler with the method and route
+// attributes added ahead (slog.Handler.WithAttrs, which slog's own
+// handlers format once), so a record carries only the five attributes
+// that vary and costs no allocation (slog.Record holds five inline). A
+// method outside the standard ones is logged with the record's
+// attributes instead.
 //
 // The route pattern, not the path, is what to group by: it has one value
 // per route where paths have one per user or id.

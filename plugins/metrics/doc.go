@@ -29,6 +29,9 @@
 // http_route is the route pattern ("/users/{id}"), "" when no route
 // matched; methods outside the standard ones are "_OTHER", so clients
 // cannot grow the number of series. A request costs no allocation once its
-// series exists: the histogram's children are cached by method, route and
-// status.
+// series exists: the middleware is route-aware (graft.Builder.UseRoute),
+// and each route caches its histogram children by method and status
+// (a table per status class, made when the route first answers one).
+// Durations are measured from graft.Ctx.StartTime, the clock reading the
+// request's timing extensions share (plugins/logging too).
 package metrics

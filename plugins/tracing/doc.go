@@ -7,12 +7,18 @@
 //	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter))
 //	app.Register(tracing.New(tracing.Config{TracerProvider: tp, WebSocket: true}))
 //
-// The middleware (graft.Builder.Use) extracts the caller's trace context
-// (traceparent, tracestate, baggage; Config.Propagator), starts a span of
-// kind server named "{method} {route}" ("GET /users/{id}"; the method
-// alone when no route matched, as the conventions say), puts it in the
-// request's context (c.Context(), a typed handler's ctx), and ends it
-// once graft has finished the answer. A recording span gets the
+// The middleware (graft.Builder.UseRoute, so that the span names are made
+// once per route at start-up) extracts the caller's trace context
+// (traceparent, tracestate, baggage; Config.Propagator; W3C's default is
+// not called for a request without those headers), starts a span of kind
+// server named "{method} {route}" ("GET /users/{id}"; the method alone
+// when no route matched, as the conventions say), puts it in the
+// request's context (c.Context(), a typed handler's ctx, through
+// graft.Ctx.SetContext: no request copy is allocated), and ends it once
+// graft has finished the answer. Calls made with that context carry the
+// span's context on (an outgoing traceparent has the span's id, sampled
+// or not as the sampler decided). An unsampled span costs the SDK's
+// non-recording span and the context holding it, two allocations. A recording span gets the
 // semantic-convention attributes then: http.request.method (_OTHER, with
 // http.request.method_original, for other methods), url.path,
 // url.scheme, http.route, server.address, http.response.status_code, and
