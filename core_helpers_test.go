@@ -187,3 +187,17 @@ func rawRequest(t *testing.T, addr, raw string) string {
 	b, _ := io.ReadAll(res.Body)
 	return fmt.Sprintf("%d %s", res.StatusCode, b)
 }
+
+// recvWithin receives from ch, failing the test naming what it waited for
+// when nothing arrives within 10s.
+func recvWithin[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not happen within 10s", what)
+	}
+	var zero T
+	return zero
+}

@@ -118,7 +118,7 @@ func TestDetachedContext(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/plain", nil).WithContext(ctx)
 	app.ServeHTTP(httptest.NewRecorder(), req)
 	cancel()
-	o := <-got
+	o := recvWithin(t, got, "the handler call served through another server")
 	if o.detachedType || o.d.Value(detachedKey{}) != "base" || o.d.Err() != nil {
 		t.Fatalf("another server's request: %T, value %v, err %v", o.d, o.d.Value(detachedKey{}), o.d.Err())
 	}

@@ -72,7 +72,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cl := newClient(t, &http.Transport{DisableKeepAlives: true})
 	resc := make(chan result, 1)
 	go func() { resc <- doClient(t, cl, "GET", "http://"+addr+"/slow", nil) }()
-	<-started
+	recvWithin(t, started, "the slow handler starting")
 	cancel() // as SIGINT would
 	// New connections are refused once shutdown began, while the slow
 	// request is still running.
@@ -95,7 +95,7 @@ func TestGracefulShutdown(t *testing.T) {
 	default:
 	}
 	close(release)
-	if res := <-resc; res.status != 200 || res.body != "finished" {
+	if res := recvWithin(t, resc, "the in-flight request's answer"); res.status != 200 || res.body != "finished" {
 		t.Errorf("in-flight request got %d %q", res.status, res.body)
 	}
 	select {
