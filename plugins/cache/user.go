@@ -19,8 +19,11 @@ type userKey[T any] struct{ id func(T) string }
 // *jwt.Claims or the principal of plugins/auth): id returns the caller's
 // stable id (the subject). The key is looked up after binding, so the
 // auth plugin has checked the credential on every request, hits included;
-// a hit then skips only the handler. On endpoints whose input has no
-// field of type T, the answers are shared by everyone (keyed by URL).
+// a hit then skips only the handler. id gets the field's value as bound:
+// for an optional credential that was not sent, the zero value (a nil
+// pointer), for which it returns the id those callers share (""). An id
+// with a NUL byte is not cached. On endpoints whose input has no field of
+// type T, the answers are shared by everyone (keyed by URL).
 //
 //	cache.Policy{User: cache.User(func(p *Principal) string { return p.Subject })}
 func User[T any](id func(T) string) UserKey { return userKey[T]{id} }
