@@ -236,13 +236,39 @@ func (a *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := a.pool.Get()
 	c.reset(w, r)
 	c.path = path
-	h := a.notFound
-	c.rw.hooks = a.topHooks
 	mi := methodIndex(r.Method)
 	var l *leaf
 	if mi >= 0 {
+		// The common case: the tree of the method has the route, and no
+		// captured value is a dot segment.
 		l = a.mtrees[mi].lookup(path, &c.params)
+		if l != nil {
+			if rt := l.lookupIndex(mi); rt != nil && !(c.params.dot && mi != connectIndex && dotParams(&c.params, rt.wild)) {
+				c.route = rt
+				c.pnames = rt.paramNames
+				if raw {
+					c.params.unescape()
+				}
+				c.rw.hooks = rt.headerHooks
+				a.serve(c, rt.final)
+				c.release()
+				a.pool.Put(c)
+				return
+			}
+		}
 	}
+	a.serveOther(c, r, path, raw, mi, l)
+}
+
+// connectIndex is methodIndex("CONNECT"): CONNECT paths are not cleaned.
+const connectIndex = 7
+
+// serveOther is ServeHTTP past the common case: any-method routes of
+// unknown methods, 404, 405 and the redirect of paths with dot segments.
+// l is the leaf the method's tree found, if any.
+func (a *core) serveOther(c *Ctx, r *http.Request, path string, raw bool, mi int, l *leaf) {
+	h := a.notFound
+	c.rw.hooks = a.topHooks
 	var s search
 	if l == nil {
 		// Unknown methods (any-method routes) and the 405 answer need the
