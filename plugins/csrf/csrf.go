@@ -666,7 +666,7 @@ func (p *Plugin) multipartField(c *graft.Ctx, boundary string) (string, error) {
 			if errors.As(err, &mbe) {
 				return "", &graft.HTTPError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit), Err: err}
 			}
-			return "", nil // the end, or malformed: the binder says which
+			return "", nil // the end, or a malformed body: no token (the 403 says it is missing)
 		}
 		if part.FormName() != p.cfg.FormField || part.FileName() != "" {
 			continue
