@@ -28,21 +28,21 @@ import (
 // handler), over TLS and over h2c, and fails when graft passes fewer cases
 // than net/http or fails a case net/http passes. h2spec comes from PATH or
 // $GOPATH/bin; scripts/h2spec and .ci/run install it. Without it the test
-// is skipped, saying so, unless GRAFT_REQUIRE_H2SPEC=1 (set by .ci/run and
+// is skipped, saying so, unless REQUIRE_H2SPEC=1 (set by .ci/run and
 // scripts/h2spec).
 // docs/reliability.md lists the figures.
 func TestH2Spec(t *testing.T) {
 	bin := h2specBinary()
 	if bin == "" {
-		if os.Getenv("GRAFT_REQUIRE_H2SPEC") == "1" {
-			t.Fatal("h2spec is not installed and GRAFT_REQUIRE_H2SPEC=1: run scripts/h2spec or " +
+		if os.Getenv("REQUIRE_H2SPEC") == "1" {
+			t.Fatal("h2spec is not installed and REQUIRE_H2SPEC=1: run scripts/h2spec or " +
 				"go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible")
 		}
 		t.Skip("h2spec is not installed (scripts/h2spec installs it): " +
 			"go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible")
 	}
-	// GRAFT_H2SPEC_REPORTS keeps the JUnit reports (scripts/h2spec sets it).
-	dir := os.Getenv("GRAFT_H2SPEC_REPORTS")
+	// H2SPEC_REPORTS keeps the JUnit reports (scripts/h2spec sets it).
+	dir := os.Getenv("H2SPEC_REPORTS")
 	if dir == "" {
 		dir = t.TempDir()
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {

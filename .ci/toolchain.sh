@@ -5,9 +5,9 @@
 # docs/reliability.md, Vulnerability scan). When the machine's Go is older,
 # the go command fetches go1.26.10 through the Go module proxy (about 76 MB,
 # once per machine) and runs it in its place.
-GRAFT_MIN_GO=go1.26.10
+min_go=go1.26.10
 graft_local_go=$(GOTOOLCHAIN=local go env GOVERSION)
-if [ "$(printf '%s\n%s\n' "$GRAFT_MIN_GO" "$graft_local_go" | sort -V | head -1)" != "$GRAFT_MIN_GO" ]; then
-  export GOTOOLCHAIN=$GRAFT_MIN_GO
+if [ "$(printf '%s\n%s\n' "$min_go" "$graft_local_go" | sort -V | head -1)" != "$min_go" ]; then
+  export GOTOOLCHAIN=$min_go
 fi
 unset graft_local_go
