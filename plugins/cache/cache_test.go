@@ -38,6 +38,20 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// recv receives from ch, failing the test naming what it waited for when
+// nothing arrives within graftest.Timeout.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(graftest.Timeout):
+		t.Fatalf("waited %v for %s", graftest.Timeout, what)
+	}
+	var zero T
+	return zero
+}
+
 func newApp() *graft.App[graft.Ctx] {
 	return graft.New(graft.Config{Logger: slog.New(slog.DiscardHandler)})
 }
@@ -505,7 +519,8 @@ func TestStampede(t *testing.T) {
 	}
 	graftest.WaitFor(t, fmt.Sprintf("%d requests to wait for the first (Waiting)", n-1), func() bool { return c.Waiting() == n-1 })
 	close(release)
-	wg.Wait()
+	graftest.WaitFor(t, fmt.Sprintf("all %d answers", n), func() bool { return len(bodies) == n })
+	wg.Wait() // every goroutine has sent; this returns at once
 	close(bodies)
 	miss, hit := 0, 0
 	for b := range bodies {
@@ -560,7 +575,7 @@ func TestWaiters(t *testing.T) {
 		res.Body.Close()
 		first <- string(b)
 	}()
-	if k := <-entered; k != 1 {
+	if k := recv(t, entered, "the first /slow request to reach the handler"); k != 1 {
 		t.Fatalf("first run %d", k)
 	}
 	// The second waits 20ms, then runs the handler while the first is
@@ -639,12 +654,12 @@ func TestWaiterContext(t *testing.T) {
 	}()
 	graftest.WaitFor(t, "the second request to wait", func() bool { return c.Waiting() == 1 })
 	cancel()
-	if err := <-errc; err == nil {
+	if err := recv(t, errc, "the cancelled request to return"); err == nil {
 		t.Error("the cancelled request got an answer")
 	}
 	graftest.WaitFor(t, "the cancelled waiter to stop waiting", func() bool { return c.Waiting() == 0 })
 	close(release)
-	if err := <-first; err != nil {
+	if err := recv(t, first, "the first /slow request's answer"); err != nil {
 		t.Fatal(err)
 	}
 	if runs.Load() != 1 {
@@ -773,12 +788,12 @@ func TestPurge(t *testing.T) {
 		r.Body.Close()
 		res <- string(b)
 	}()
-	<-entered
+	recv(t, entered, "the /held request to reach the handler")
 	if _, err := c.PurgePrefix(ctx, "/held"); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
-	if b := <-res; b != "run 1" {
+	if b := recv(t, res, "the /held answer"); b != "run 1" {
 		t.Fatalf("held: %q", b)
 	}
 	hold.Store(false)
@@ -988,10 +1003,10 @@ func TestHeadJoinsGET(t *testing.T) {
 	}()
 	graftest.WaitFor(t, "the HEAD to wait for the GET", func() bool { return c.Waiting() == 1 })
 	close(release)
-	if b := <-get; b != "run 1" {
+	if b := recv(t, get, "the GET's answer"); b != "run 1" {
 		t.Fatalf("GET: %q", b)
 	}
-	r := <-head
+	r := recv(t, head, "the HEAD's answer")
 	if r == nil || r.Header.Get("X-Cache") != "HIT" || r.ContentLength != int64(len("run 1")) || runs.Load() != 1 {
 		t.Fatalf("HEAD: %+v, runs %d", r, runs.Load())
 	}

@@ -95,7 +95,7 @@ func TestUserKeyStampede(t *testing.T) {
 	close(release)
 	hits := 0
 	for range n {
-		b := <-res
+		b := recv(t, res, "the /me answers")
 		switch b {
 		case "HIT ann run 1":
 			hits++

@@ -113,6 +113,20 @@ func newShop(t *testing.T, cfg idempotency.Config, opts ...func(app *graft.App[g
 	return s
 }
 
+// recv receives from ch, failing the test naming what it waited for when
+// nothing arrives within graftest.Timeout.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(graftest.Timeout):
+		t.Fatalf("waited %v for %s", graftest.Timeout, what)
+	}
+	var zero T
+	return zero
+}
+
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func (s *shop) post(t *testing.T, path, body string, header ...string) *graftest.Response {
@@ -267,9 +281,9 @@ func TestConcurrentInFlight(t *testing.T) {
 		}
 	}
 	s.release <- struct{}{}
-	wg.Wait()
-	graftest.Equal(t, <-codes, 201)
-	firstBody := <-bodies
+	graftest.Equal(t, recv(t, codes, "the first keyed request's answer"), 201)
+	firstBody := recv(t, bodies, "the first keyed request's body")
+	wg.Wait() // every request has been answered
 	graftest.Equal(t, s.runs.Load(), int64(1))
 	res := s.post(t, "/orders", `{"item":"block"}`, "Idempotency-Key", key1).WantStatus(201)
 	graftest.Equal(t, string(res.Body), string(firstBody))
@@ -303,7 +317,7 @@ func TestInFlightProblem(t *testing.T) {
 	graftest.Equal(t, p.Type, idempotency.DocsURL)
 	s.post(t, "/orders", `{"item":"other"}`, "Idempotency-Key", key1).WantStatus(422)
 	close(s.release)
-	graftest.Equal(t, <-done, 201)
+	graftest.Equal(t, recv(t, done, "the held request's answer"), 201)
 }
 
 // 5xx answers and panics release the key: the retry runs the handler.
@@ -552,8 +566,8 @@ func TestLockTTL(t *testing.T) {
 	entered("the retry after the lock expired")
 	s.release <- struct{}{}
 	s.release <- struct{}{}
-	graftest.Equal(t, <-first, 201)
-	graftest.Equal(t, <-retry, 201)
+	graftest.Equal(t, recv(t, first, "the first request's answer"), 201)
+	graftest.Equal(t, recv(t, retry, "the retry's answer"), 201)
 	graftest.Equal(t, s.runs.Load(), int64(2))
 	// The retry held the lock and stored its answer; the first's was
 	// refused (ErrLockLost, logged). The next retry is a replay.
@@ -590,7 +604,7 @@ func TestStoreFull(t *testing.T) {
 	}
 	s.post(t, "/orders", `{"item":"book"}`, "Idempotency-Key", `"other"`).WantStatus(503).Problem()
 	close(s.release)
-	graftest.Equal(t, <-done, 201)
+	graftest.Equal(t, recv(t, done, "the held request's answer"), 201)
 	graftest.Equal(t, s.runs.Load(), int64(1))
 	// Now the stored answer makes room for a new key.
 	s.post(t, "/orders", `{"item":"book"}`, "Idempotency-Key", `"other"`).WantStatus(201)
