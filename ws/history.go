@@ -194,12 +194,19 @@ func (h *Hub) brokerHistory(b broker.Broker) error {
 	return nil
 }
 
-// stream returns topic's stream state, making it when create is set.
+// stream returns topic's stream state, making it when create is set. The
+// lookup of an existing one (every publication) takes the read lock only.
 func (h *Hub) stream(topic string, create bool) *stream {
+	h.streamsMu.RLock()
+	st := h.streams[topic]
+	h.streamsMu.RUnlock()
+	if st != nil || !create {
+		return st
+	}
 	h.streamsMu.Lock()
 	defer h.streamsMu.Unlock()
-	st := h.streams[topic]
-	if st == nil && create {
+	st = h.streams[topic]
+	if st == nil {
 		if h.streams == nil {
 			h.streams = make(map[string]*stream)
 		}

@@ -49,7 +49,7 @@ type Hub struct {
 	bus [busStripes]busStripe
 
 	hist      atomic.Pointer[broker.History] // nil without Config.History
-	streamsMu sync.Mutex
+	streamsMu sync.RWMutex
 	streams   map[string]*stream // history topics with local subscribers
 
 	pres *presence // nil without Config.Presence; set at start-up

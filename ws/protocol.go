@@ -58,6 +58,82 @@ func (h *Hub) appendPub(dst []byte, topic string, pos Position, data []byte, op 
 	return appendPub(dst, topic, pos, data, op)
 }
 
+// isJSON is json.Valid without its allocations for text that is not JSON:
+// json.Valid builds a syntax error (several allocations) for every chat
+// line it turns down. Scalars (true, false, null, numbers) are checked
+// here; objects, arrays and strings, which start with a byte few lines of
+// text start with, go to json.Valid.
+func isJSON(data []byte) bool {
+	b := trimJSONSpace(data)
+	if len(b) == 0 {
+		return false
+	}
+	switch c := b[0]; {
+	case c == '{' || c == '[' || c == '"':
+		return json.Valid(b)
+	case c == 't':
+		return string(b) == "true"
+	case c == 'f':
+		return string(b) == "false"
+	case c == 'n':
+		return string(b) == "null"
+	case c == '-' || c >= '0' && c <= '9':
+		return isJSONNumber(b)
+	}
+	return false
+}
+
+// trimJSONSpace drops JSON white space from both ends of b.
+func trimJSONSpace(b []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// isJSONNumber reports whether b is exactly a JSON number (RFC 8259
+// section 6): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
 // appendPub appends the "pub" message of a publication to dst: text that
 // is JSON goes in "data" as it is, other text in "text" as a JSON
 // string, binary in "binary" as base64.
@@ -73,7 +149,7 @@ func appendPub(dst []byte, topic string, pos Position, data []byte, op OpCode) [
 		dst = append(dst, `,"binary":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, data)
 		dst = append(dst, '"')
-	case json.Valid(data):
+	case isJSON(data):
 		dst = append(dst, `,"data":`...)
 		dst = append(dst, data...)
 	default:
