@@ -186,12 +186,11 @@ func fzValidCode(c StatusCode) bool {
 
 // fzConn is what the server saw of one fuzzed connection.
 type fzConn struct {
-	mu    sync.Mutex
-	msgs  []fzMsg
-	bad   string // a message OnMessage should never have had
-	code  StatusCode
-	done  chan struct{}
-	bytes int
+	mu   sync.Mutex
+	msgs []fzMsg
+	bad  string // a message OnMessage should never have had
+	code StatusCode
+	done chan struct{}
 }
 
 type fzServer struct {
