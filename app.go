@@ -380,6 +380,14 @@ func (a *core) handlePanic(c *Ctx, v any, stack []byte) {
 		}
 	}
 	logPanic(a.logger, c.Request.Method, c.RoutePattern(), c.Request.URL.Path, v, stack)
+	if c.rw.wrote && !c.rw.hijacked {
+		// The answer started: a 500 can no longer be sent, and ending the
+		// answer normally would pass a truncated body off as complete.
+		// Abort the connection as net/http does for a panic (it logs
+		// nothing for ErrAbortHandler: the panic was logged above), so the
+		// client sees the answer fail. The Ctx is not returned to the pool.
+		panic(http.ErrAbortHandler)
+	}
 	if !c.rw.hijacked {
 		a.answerPanic(c, v, &HTTPError{Status: http.StatusInternalServerError, Err: PanicError{Value: v}})
 	}

@@ -115,7 +115,8 @@ func TestFaultsMatrix(t *testing.T) {
 			return NewError(http.StatusTeapot, "the error handler will panic")
 		}
 		if c.Request.Header.Get(faultHeader) == "after-write" {
-			_ = c.Text(http.StatusOK, "partial")
+			_, _ = c.Response().Write([]byte("partial"))
+			c.Response().(http.Flusher).Flush()
 			panic("fault after write")
 		}
 		return c.Text(http.StatusOK, "plain ok")
@@ -178,8 +179,10 @@ func TestFaultsMatrix(t *testing.T) {
 			r := faultDo(t, srv, tc.method, tc.path, tc.ctype, tc.body, hdr...)
 			switch tc.where {
 			case "after-write":
-				if r.err == nil && (r.status != 200 || r.body != "partial") {
-					t.Errorf("panic after a write: %d %q, want the partial 200 answer", r.status, r.body)
+				// The answer started: the connection is aborted, so the
+				// client cannot take the truncated body for a whole one.
+				if r.err == nil {
+					t.Errorf("panic after a write: %d %q read completely, want the answer to fail", r.status, r.body)
 				}
 			default:
 				if r.err != nil {
