@@ -129,3 +129,59 @@ func TestEndpointMapsAndArrays(t *testing.T) {
 		}
 	}
 }
+
+type boundIn struct {
+	Name  string   `json:"name" minLength:"2" maxLength:"4"`
+	Qty   int      `json:"qty" min:"1" max:"10"`
+	Ratio float64  `json:"ratio" min:"0.5" max:"1.5"`
+	Tags  []string `json:"tags" minLength:"1" maxLength:"3"`
+}
+
+// TestConstraintBoundaries: each bound holds exactly at its value and
+// fails one past it (one rune, one unit, one item, or a hundredth for a
+// float), so the test fails if a comparison moves by one. String lengths
+// count runes: "éééé" is 4 characters in 8 bytes.
+func TestConstraintBoundaries(t *testing.T) {
+	c, err := compileValidator(reflect.TypeFor[boundIn](), "body")
+	if err != nil || c == nil {
+		t.Fatalf("compileValidator: %v (nil check: %v)", err, c == nil)
+	}
+	base := func() boundIn { return boundIn{Name: "abc", Qty: 5, Ratio: 1, Tags: []string{"a", "b"}} }
+	for _, tc := range []struct {
+		name string
+		set  func(*boundIn)
+		want string // "location: message", or "" for valid
+	}{
+		{"name at minLength", func(v *boundIn) { v.Name = "éé" }, ""},
+		{"name under minLength", func(v *boundIn) { v.Name = "é" }, "body.name: must be at least 2 characters long"},
+		{"name at maxLength", func(v *boundIn) { v.Name = "éééé" }, ""},
+		{"name over maxLength", func(v *boundIn) { v.Name = "ééééé" }, "body.name: must be at most 4 characters long"},
+		{"qty at min", func(v *boundIn) { v.Qty = 1 }, ""},
+		{"qty under min", func(v *boundIn) { v.Qty = 0 }, "body.qty: must be at least 1"},
+		{"qty at max", func(v *boundIn) { v.Qty = 10 }, ""},
+		{"qty over max", func(v *boundIn) { v.Qty = 11 }, "body.qty: must be at most 10"},
+		{"ratio at min", func(v *boundIn) { v.Ratio = 0.5 }, ""},
+		{"ratio under min", func(v *boundIn) { v.Ratio = 0.49 }, "body.ratio: must be at least 0.5"},
+		{"ratio at max", func(v *boundIn) { v.Ratio = 1.5 }, ""},
+		{"ratio over max", func(v *boundIn) { v.Ratio = 1.51 }, "body.ratio: must be at most 1.5"},
+		{"tags at minLength", func(v *boundIn) { v.Tags = []string{"a"} }, ""},
+		{"tags under minLength", func(v *boundIn) { v.Tags = []string{} }, "body.tags: must have at least 1 items"},
+		{"tags at maxLength", func(v *boundIn) { v.Tags = []string{"a", "b", "c"} }, ""},
+		{"tags over maxLength", func(v *boundIn) { v.Tags = []string{"a", "b", "c", "d"} }, "body.tags: must have at most 3 items"},
+	} {
+		v := base()
+		tc.set(&v)
+		var e errs
+		c(unsafe.Pointer(&v), &e)
+		var got []string
+		for _, fe := range e.list {
+			got = append(got, fe.Location+": "+fe.Message)
+		}
+		switch {
+		case tc.want == "" && len(got) != 0:
+			t.Errorf("%s: failed with %q, want valid", tc.name, got)
+		case tc.want != "" && (len(got) != 1 || got[0] != tc.want):
+			t.Errorf("%s: failures %q, want [%q]", tc.name, got, tc.want)
+		}
+	}
+}

@@ -26,8 +26,12 @@ func Example() {
 	b.Subscribe("chat")
 
 	a.Publish(ctx, broker.Message{Topic: "chat", Payload: []byte("hello from a")})
-	m := <-received
-	fmt.Printf("b got %q on %s\n", m.Payload, m.Topic)
+	select {
+	case m := <-received:
+		fmt.Printf("b got %q on %s\n", m.Payload, m.Topic)
+	case <-time.After(5 * time.Second):
+		fmt.Println("b got nothing within 5s")
+	}
 	// Output: b got "hello from a" on chat
 }
 

@@ -39,7 +39,7 @@ func ExampleBehavior_clientSubscribe() {
 		Missed    int
 	}
 	next := func(c *exampleClient) (m msg) {
-		json.Unmarshal([]byte(<-c.got), &m)
+		json.Unmarshal([]byte(c.next()), &m)
 		return m
 	}
 
@@ -53,7 +53,7 @@ func ExampleBehavior_clientSubscribe() {
 	seen := m // what a client keeps: the epoch and offset of the last pub
 
 	ann.conn.NetConn().Close() // ann drops off; the room goes on
-	<-ann.done
+	ann.wait()
 	hub.Publish("room.1", []byte("where is ann?"), ws.OpText)
 	hub.Publish("room.1", []byte("gone, it seems"), ws.OpText)
 
@@ -69,7 +69,7 @@ func ExampleBehavior_clientSubscribe() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	app.Shutdown(ctx)
-	<-ann.done
+	ann.wait()
 	// Output:
 	// subscribed at offset 0
 	// pub 1 hi

@@ -51,15 +51,15 @@ func ExampleOnOpen() {
 	go app.Serve(ln)
 
 	ann := dialExample(ln.Addr().String(), "ann")
-	fmt.Println(<-ann.got)
+	fmt.Println(ann.next())
 	bob := dialExample(ln.Addr().String(), "bob")
-	fmt.Println(<-bob.got)
+	fmt.Println(bob.next())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	app.Shutdown(ctx) // closes both with 1001, then the close hooks ran
-	<-ann.done
-	<-bob.done
+	ann.wait()
+	bob.wait()
 	fmt.Println("closed:", cc.closed.Load())
 	// Output:
 	// ann is connection 1

@@ -46,19 +46,19 @@ func ExampleSocket_SubscribePresence() {
 	go app.Serve(ln)
 
 	ann := dialExample(ln.Addr().String(), "ann")
-	fmt.Println("ann:", <-ann.got)
+	fmt.Println("ann:", ann.next())
 	bob := dialExample(ln.Addr().String(), "bob")
-	fmt.Println("ann:", <-ann.got)
+	fmt.Println("ann:", ann.next())
 	n, _ := ws.NumClusterSubscribers(app, "room.lobby")
 	fmt.Println("in the lobby:", n)
 	bob.conn.WriteClose(1000, nil)
-	<-bob.done
-	fmt.Println("ann:", <-ann.got)
+	bob.wait()
+	fmt.Println("ann:", ann.next())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	app.Shutdown(ctx)
-	<-ann.done
+	ann.wait()
 	// Output:
 	// ann: here: ann
 	// ann: join bob

@@ -43,17 +43,17 @@ func ExampleRoute() {
 
 	// Two clients; what ann says reaches bob.
 	bob := dialExample(ln.Addr().String(), "bob")
-	fmt.Println(<-bob.got)
+	fmt.Println(bob.next())
 	ann := dialExample(ln.Addr().String(), "ann")
-	fmt.Println(<-ann.got)
+	fmt.Println(ann.next())
 	ann.conn.WriteString("hello")
-	fmt.Println(<-bob.got)
+	fmt.Println(bob.next())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	app.Shutdown(ctx) // closes both with 1001
-	<-ann.done
-	<-bob.done
+	ann.wait()
+	bob.wait()
 	// Output:
 	// welcome bob
 	// welcome ann
@@ -71,6 +71,26 @@ type exampleClient struct {
 func (c *exampleClient) OnMessage(_ *gws.Conn, m *gws.Message) {
 	c.got <- m.Data.String()
 	m.Close()
+}
+
+// next returns the next message received; an example that waits longer
+// than 10s fails rather than hangs.
+func (c *exampleClient) next() string {
+	select {
+	case m := <-c.got:
+		return m
+	case <-time.After(10 * time.Second):
+		panic("example: no message within 10s")
+	}
+}
+
+// wait returns once the connection closed, or panics after 10s.
+func (c *exampleClient) wait() {
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		panic("example: the connection did not close within 10s")
+	}
 }
 
 func dialExample(addr, name string) *exampleClient {

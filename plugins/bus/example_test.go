@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/di"
@@ -53,6 +54,11 @@ func Example() {
 	}
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	fmt.Println(res.StatusCode, <-done)
+	select {
+	case s := <-done:
+		fmt.Println(res.StatusCode, s)
+	case <-time.After(5 * time.Second):
+		fmt.Println(res.StatusCode, "no event within 5s")
+	}
 	// Output: 202 order 42 placed
 }
