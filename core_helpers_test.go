@@ -201,3 +201,12 @@ func recvWithin[T any](t testing.TB, ch <-chan T, what string) T {
 	var zero T
 	return zero
 }
+
+// waitGroupWithin waits for wg, failing the test naming what it waited for
+// when it is not done within 10s.
+func waitGroupWithin(t testing.TB, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	recvWithin(t, done, what)
+}

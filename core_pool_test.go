@@ -79,12 +79,12 @@ func TestPoolOverflow(t *testing.T) {
 			do(t, srv, "GET", "/", nil)
 		}()
 	}
-	arrived.Wait()
+	waitGroupWithin(t, &arrived, fmt.Sprintf("%d requests to reach the handler", inFlight))
 	if st := app.PoolStats(); st.Created != inFlight || st.Idle != 0 {
 		t.Errorf("with %d in flight: %+v, want Created %d", inFlight, st, inFlight)
 	}
 	close(release)
-	done.Wait()
+	waitGroupWithin(t, &done, "the released requests to be answered")
 	distinct := map[*Ctx]bool{}
 	for range inFlight {
 		distinct[<-ptrs] = true
