@@ -25,8 +25,8 @@ func redisHistory(t testing.TB, p broker.HistoryPolicies) brokertest.HistoryHarn
 			return h
 		},
 		Restart: func(t testing.TB) {
-			s.kill()
-			s = startRedis(t, s.port)
+			s.Kill()
+			s = startRedis(t, s.Port)
 		},
 	}
 }

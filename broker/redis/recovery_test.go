@@ -30,11 +30,11 @@ func TestAppNodesRecoverOverRedis(t *testing.T) {
 	brokertest.RunAppRecovery(t, brokertest.Harness{
 		NewNode: func(t testing.TB) broker.Broker { return newNode(t, s) },
 		StopBus: func(t testing.TB, nodes ...broker.Broker) {
-			s.kill()
+			s.Kill()
 			brokertest.WaitFor(t, "the nodes to see Redis down", all(nodes, false))
 		},
 		StartBus: func(t testing.TB, nodes ...broker.Broker) {
-			s = startRedisDurable(t, s.port, dir)
+			s = startRedisDurable(t, s.Port, dir)
 			brokertest.WaitFor(t, "the nodes to publish again", all(nodes, true))
 		},
 	})

@@ -1,13 +1,10 @@
 package redis
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,33 +13,21 @@ import (
 
 	"github.com/graftgo/graft/broker"
 	"github.com/graftgo/graft/broker/brokertest"
+	"github.com/graftgo/graft/internal/redistest"
 	"github.com/redis/rueidis"
 )
 
-// redisServer is a redis-server process on 127.0.0.1.
-type redisServer struct {
-	port int
-	cmd  *exec.Cmd
-}
-
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+// redisServer is a real redis-server on loopback (internal/redistest).
+type redisServer = redistest.Server
 
 // freePort returns a loopback port nothing listens on.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(tb testing.TB) int { tb.Helper(); return redistest.FreePort(tb) }
 
 // startRedis starts redis-server on 127.0.0.1:port (0: a free port), with
 // persistence off, and kills it when the test ends.
 func startRedis(tb testing.TB, port int) *redisServer {
 	tb.Helper()
-	return startRedisArgs(tb, port, "--save", "", "--appendonly", "no")
+	return redistest.StartOn(tb, port)
 }
 
 // startRedisDurable starts redis-server like startRedis, but with an
@@ -50,62 +35,14 @@ func startRedis(tb testing.TB, port int) *redisServer {
 // it acknowledged, and a restart on the same dir has it all.
 func startRedisDurable(tb testing.TB, port int, dir string) *redisServer {
 	tb.Helper()
-	return startRedisArgs(tb, port, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir)
-}
-
-func startRedisArgs(tb testing.TB, port int, persistence ...string) *redisServer {
-	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatal("redis-server not found in PATH; these tests need a real Redis: apt-get install -y redis-server")
-	}
-	if port == 0 {
-		port = freePort(tb)
-	}
-	s := &redisServer{port: port}
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--daemonize", "no", "--loglevel", "warning"}, persistence...)
-	s.cmd = exec.Command(bin, args...)
-	if err := s.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.kill)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if ping(s.addr()) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("redis-server on port %d not ready within 10s", port)
-		}
-	}
-}
-
-// kill stops the server at once, as a crash would.
-func (s *redisServer) kill() {
-	if s.cmd.ProcessState == nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-	}
-}
-
-func ping(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && line == "+PONG\r\n"
+	return redistest.StartOn(tb, port, "--appendonly", "yes", "--appendfsync", "always", "--dir", dir)
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newNode(tb testing.TB, s *redisServer) *Broker {
 	tb.Helper()
-	b, err := New(Options{Addr: s.addr(), Logger: quiet, ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 200 * time.Millisecond})
+	b, err := New(Options{Addr: s.Addr(), Logger: quiet, ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 200 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -127,7 +64,7 @@ func startNode(tb testing.TB, s *redisServer) (*Broker, *brokertest.Recorder) {
 // admin is a plain client for inspecting the server.
 func admin(tb testing.TB, s *redisServer) rueidis.Client {
 	tb.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.addr()}, DisableCache: true})
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.Addr()}, DisableCache: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -175,7 +112,7 @@ func redisBus(t testing.TB) brokertest.Harness {
 	c := admin(t, s)
 	return brokertest.Harness{
 		NewNode: func(t testing.TB) broker.Broker {
-			b, err := New(Options{Addr: s.addr(), Logger: quiet, ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 200 * time.Millisecond})
+			b, err := New(Options{Addr: s.Addr(), Logger: quiet, ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 200 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +146,7 @@ func redisBus(t testing.TB) brokertest.Harness {
 		},
 		// A crash: the nodes see it as failing publishes.
 		StopBus: func(t testing.TB, nodes ...broker.Broker) {
-			s.kill()
+			s.Kill()
 			for _, n := range nodes {
 				brokertest.WaitFor(t, "publish failure while Redis is down", func() bool {
 					return n.Publish(t.Context(), broker.Message{Topic: "t", Payload: []byte("lost")}) != nil
@@ -220,7 +157,7 @@ func redisBus(t testing.TB) brokertest.Harness {
 		// try to notice the restart (retrying a failed publish is the
 		// caller's choice), so probe on a topic nobody subscribes to.
 		StartBus: func(t testing.TB, nodes ...broker.Broker) {
-			s = startRedis(t, s.port)
+			s = startRedis(t, s.Port)
 			c = admin(t, s)
 			for _, n := range nodes {
 				brokertest.WaitFor(t, "publish after restart", func() bool {
@@ -286,7 +223,7 @@ func TestStartFailsWithoutServer(t *testing.T) {
 		t.Fatal("Start succeeded without a server")
 	}
 	s := startRedis(t, 0)
-	b.opts.Client.InitAddress = []string{s.addr()}
+	b.opts.Client.InitAddress = []string{s.Addr()}
 	if err := b.Start(t.Context(), func(broker.Message) {}); err != nil {
 		t.Fatalf("Start after a failed Start: %v", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,9 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +19,8 @@ import (
 	"github.com/lxzan/gws"
 	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/goleak"
+
+	"github.com/graftgo/graft/internal/redistest"
 )
 
 // TestMain runs main instead of the tests when CHAT_MAIN_ARGS is set (a
@@ -323,37 +322,9 @@ func startNATS(t *testing.T) string {
 	return s.ClientURL()
 }
 
-// startRedis runs a real redis-server (no persistence) on a free port.
+// startRedis runs a real redis-server (no persistence) on a free
+// loopback port until the test ends and returns its URL.
 func startRedis(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server not found in PATH; this test needs a real Redis: apt-get install -y redis-server (.ci/run installs it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.SetDeadline(time.Now().Add(time.Second))
-			io.WriteString(c, "PING\r\n")
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if line == "+PONG\r\n" {
-				return "redis://" + addr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s not ready within 10s", addr)
-		}
-	}
+	return redistest.Start(t).URL()
 }

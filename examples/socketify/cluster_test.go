@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,8 @@ import (
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/ws"
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/graftgo/graft/internal/redistest"
 )
 
 // startNATS runs an embedded nats-server on a free loopback port until
@@ -38,36 +37,7 @@ func startNATS(t *testing.T) string {
 // loopback port until the test ends and returns its URL.
 func startRedis(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server not found in PATH; this test needs a real Redis: apt-get install -y redis-server (.ci/run installs it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.SetDeadline(time.Now().Add(time.Second))
-			io.WriteString(c, "PING\r\n")
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if line == "+PONG\r\n" {
-				return "redis://" + addr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s not ready within 10s", addr)
-		}
-	}
+	return redistest.Start(t).URL()
 }
 
 // startFromFlags makes the example's app and starts it from a command

@@ -1,13 +1,11 @@
 package redis_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,74 +15,26 @@ import (
 	"github.com/graftgo/graft/ext/sessions"
 	"github.com/graftgo/graft/ext/sessions/redis"
 	"github.com/graftgo/graft/ext/sessions/sessionstest"
+	"github.com/graftgo/graft/internal/redistest"
 	"github.com/redis/rueidis"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// redisServer is a redis-server process on 127.0.0.1, started as
-// broker/redis's tests start it.
-type redisServer struct {
-	port int
-	cmd  *exec.Cmd
-}
+// redisServer is a real redis-server on loopback (internal/redistest).
+type redisServer = redistest.Server
 
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-
+// startRedis starts redis-server on 127.0.0.1:port (0: a free port),
+// persistence off, and kills it when the test ends.
 func startRedis(tb testing.TB, port int) *redisServer {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		tb.Fatal("redis-server not found in PATH; these tests need a real Redis: apt-get install -y redis-server")
-	}
-	if port == 0 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		port = l.Addr().(*net.TCPAddr).Port
-		l.Close()
-	}
-	s := &redisServer{port: port}
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	if err := s.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(s.kill)
-	for deadline := time.Now().Add(10 * time.Second); !ping(s.addr()); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			tb.Fatalf("redis-server on port %d not ready within 10s", port)
-		}
-	}
-	return s
-}
-
-func (s *redisServer) kill() {
-	if s.cmd.ProcessState == nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-	}
-}
-
-func ping(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && line == "+PONG\r\n"
+	return redistest.StartOn(tb, port)
 }
 
 func client(tb testing.TB, s *redisServer) rueidis.Client {
 	tb.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.addr()}, DisableCache: true})
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{s.Addr()}, DisableCache: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -149,7 +99,7 @@ type Ctx struct {
 // server is back (same port, empty) the client gets a new session.
 func TestStoreDown(t *testing.T) {
 	srv := startRedis(t, 0)
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.addr()}, DisableCache: true,
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true,
 		Dialer: net.Dialer{Timeout: time.Second}, ConnWriteTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -186,12 +136,12 @@ func TestStoreDown(t *testing.T) {
 	if code, body, _ := visit(ck); code != 200 || body != "2" {
 		t.Fatalf("second visit: %d %q", code, body)
 	}
-	srv.kill()
+	srv.Kill()
 	code, body, set := visit(ck)
 	if code != 503 || set != "" || !strings.Contains(body, "unavailable") {
 		t.Fatalf("store down: %d %q Set-Cookie %q, want 503 and no cookie change", code, body, set)
 	}
-	startRedis(t, srv.port)
+	startRedis(t, srv.Port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, body, set = visit(ck)

@@ -216,7 +216,7 @@ func TestRedisDown(t *testing.T) {
 	var runs atomic.Int64
 	s := node(t, srv, &runs, nil)
 	s.Post("/orders", "application/json", `{"item":"book"}`, "Idempotency-Key", `"a"`).WantStatus(201)
-	srv.kill()
+	srv.Kill()
 	res := s.Post("/orders", "application/json", `{"item":"book"}`, "Idempotency-Key", `"b"`).WantStatus(503)
 	if p := res.Problem(); strings.Contains(p.Detail, "127.0.0.1") {
 		t.Fatalf("the 503 shows the cause: %q", p.Detail)

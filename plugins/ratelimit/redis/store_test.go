@@ -140,7 +140,7 @@ func TestRedisDown(t *testing.T) {
 	if _, err := lim.Take(context.Background(), "k"); err != nil {
 		t.Fatal(err)
 	}
-	srv.kill()
+	srv.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := lim.Take(ctx, "k"); err == nil || !strings.Contains(err.Error(), "ratelimit/redis") {
