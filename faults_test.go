@@ -320,3 +320,18 @@ func waitAddr(t *testing.T, app interface{ Addr() string }) string {
 	t.Fatal("the app did not start listening within 10s")
 	return ""
 }
+
+// TestServerErrorLogToAppLogger: what net/http itself reports about a
+// connection (here a TLS handshake with a plain-HTTP client) reaches the
+// app's logger, not stderr.
+func TestServerErrorLogToAppLogger(t *testing.T) {
+	app, logs := newApp(t, Config{Host: "127.0.0.1", Port: -1})
+	srv := app.httpServer()
+	if srv.ErrorLog == nil {
+		t.Fatal("the server has no ErrorLog: net/http would write to stderr")
+	}
+	srv.ErrorLog.Print("http: TLS handshake error from 127.0.0.1:1: client sent an HTTP request to an HTTPS server")
+	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "source=net/http") || !strings.Contains(l, "TLS handshake error") {
+		t.Errorf("app log %q lacks net/http's message at warn level", l)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -135,6 +136,10 @@ func (a *core) httpServer() *http.Server {
 		WriteTimeout:      a.cfg.WriteTimeout,
 		IdleTimeout:       orDefault(a.cfg.IdleTimeout, DefaultIdleTimeout),
 		MaxHeaderBytes:    orDefault(a.cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		// net/http's own messages (TLS handshake errors, HTTP/2
+		// connection errors, accept errors) go to the app's logger at
+		// warn level, with the rest of its records, not to stderr.
+		ErrorLog: slog.NewLogLogger(a.logger.With("source", "net/http").Handler(), slog.LevelWarn),
 	}
 	var p http.Protocols
 	p.SetHTTP1(true)
