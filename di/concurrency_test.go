@@ -9,6 +9,19 @@ import (
 	"github.com/graftgo/graft/di"
 )
 
+// waitGroup waits for wg, failing the test naming what it waited for if
+// it is not done within 10s (a deadlock in the graph would hang it).
+func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not finish within 10s", what)
+	}
+}
+
 func TestConcurrentScopes(t *testing.T) {
 	g := di.New()
 	var built, cleaned atomic.Int64
@@ -48,7 +61,7 @@ func TestConcurrentScopes(t *testing.T) {
 			}
 		})
 	}
-	wg.Wait()
+	waitGroup(t, &wg, "the workers' scopes to close")
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
@@ -84,7 +97,7 @@ func TestSingletonCreatedOnceUnderConcurrency(t *testing.T) {
 		})
 	}
 	close(start)
-	wg.Wait()
+	waitGroup(t, &wg, "the concurrent resolutions of the singleton")
 	if builds.Load() != 1 {
 		t.Fatalf("singleton built %d times", builds.Load())
 	}
