@@ -17,6 +17,7 @@ func TestParseKey(t *testing.T) {
 		{`"semi;colon,comma"`, "semi;colon,comma"},
 		{`base64+/=`, "base64+/="},
 		{`"` + strings.Repeat("k", 255) + `"`, strings.Repeat("k", 255)},
+		{strings.Repeat("k", 255), strings.Repeat("k", 255)}, // a bare token exactly at the cap; 256 is refused below
 	} {
 		key, why := idempotency.ParseKey(tc.in, 255)
 		if why != "" || key != tc.key {
