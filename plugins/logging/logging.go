@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/httpmethod"
 	"github.com/graftgo/graft/plugins/requestid"
 )
 
@@ -70,34 +71,10 @@ func (e *Ext) Extend(b *graft.Builder) error {
 
 // knownMethods are the methods whose records a route preformats (see
 // routeLog); a record of another method carries it as an attribute.
-var knownMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
+var knownMethods = httpmethod.Known
 
 // methodIndex returns m's index in knownMethods, or len(knownMethods).
-func methodIndex(m string) int {
-	switch m {
-	case "GET":
-		return 0
-	case "HEAD":
-		return 1
-	case "POST":
-		return 2
-	case "PUT":
-		return 3
-	case "DELETE":
-		return 4
-	case "CONNECT":
-		return 5
-	case "OPTIONS":
-		return 6
-	case "TRACE":
-		return 7
-	case "PATCH":
-		return 8
-	case "QUERY":
-		return 9
-	}
-	return len(knownMethods)
-}
+func methodIndex(m string) int { return httpmethod.Index(m) }
 
 // routeLog is one route's handlers by method index: the logger's handler
 // with the method and route attributes added once (slog.Handler.WithAttrs,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/httpmethod"
 	"github.com/graftgo/graft/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -77,33 +78,10 @@ type obsKey struct {
 
 // knownMethods are the methods the conventions name; others are _OTHER,
 // so that a client cannot grow the label set.
-var knownMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
+var knownMethods = httpmethod.Known
 
-func methodIndex(m string) uint8 {
-	switch m {
-	case "GET":
-		return 0
-	case "HEAD":
-		return 1
-	case "POST":
-		return 2
-	case "PUT":
-		return 3
-	case "DELETE":
-		return 4
-	case "CONNECT":
-		return 5
-	case "OPTIONS":
-		return 6
-	case "TRACE":
-		return 7
-	case "PATCH":
-		return 8
-	case "QUERY":
-		return 9
-	}
-	return uint8(len(knownMethods))
-}
+// methodIndex returns m's index in knownMethods, or len(knownMethods).
+func methodIndex(m string) uint8 { return uint8(httpmethod.Index(m)) }
 
 func methodName(i uint8) string {
 	if int(i) < len(knownMethods) {

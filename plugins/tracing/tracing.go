@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/httpmethod"
 	"github.com/graftgo/graft/ws"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -93,37 +94,13 @@ func (e *Ext) Extend(b *graft.Builder) error {
 // knownMethods are the methods the conventions name; a span of another
 // method is named and attributed _OTHER, with the original in
 // http.request.method_original.
-var knownMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
+var knownMethods = httpmethod.Known
 
 // other is the index of _OTHER in a route's span names.
-const other = len(knownMethods)
+const other = httpmethod.Other
 
 // methodIndex returns m's index in knownMethods, or other.
-func methodIndex(m string) int {
-	switch m {
-	case "GET":
-		return 0
-	case "HEAD":
-		return 1
-	case "POST":
-		return 2
-	case "PUT":
-		return 3
-	case "DELETE":
-		return 4
-	case "CONNECT":
-		return 5
-	case "OPTIONS":
-		return 6
-	case "TRACE":
-		return 7
-	case "PATCH":
-		return 8
-	case "QUERY":
-		return 9
-	}
-	return other
-}
+func methodIndex(m string) int { return httpmethod.Index(m) }
 
 // methodName returns the conventions' name of the method at index i.
 func methodName(i int) string {
