@@ -15,11 +15,11 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/fdlimit"
 	"github.com/graftgo/graft/ws"
 	"github.com/lxzan/gws"
 )
@@ -178,12 +178,45 @@ func dialBench(tb testing.TB, addr, path string) *benchClient {
 	var key [16]byte
 	rand.Read(key[:])
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n", path, addr, base64.StdEncoding.EncodeToString(key[:]))
+	// A server that cannot accept (out of descriptors) leaves the
+	// connection in its backlog unanswered: bound the wait.
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReaderSize(conn, 512)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		tb.Fatalf("handshake: %v %v", err, resp)
+		tb.Fatalf("handshake with %s%s: no 101 within 10s: %v %v", addr, path, err, resp)
 	}
+	conn.SetDeadline(time.Time{})
 	return &benchClient{conn: conn, br: br}
+}
+
+// benchWait bounds every wait of the WebSocket benchmarks: dialing all
+// clients, a round, a window of deliveries.
+const benchWait = 2 * time.Minute
+
+// dialClients dials n clients to addr/path. On a failure it closes those
+// dialed so far before failing the benchmark, since servers' stop waits for
+// their connections to end.
+func dialClients(b *testing.B, addr, path string, n int) []*benchClient {
+	cs := make([]*benchClient, 0, n)
+	ok := false
+	defer func() {
+		if !ok {
+			closeClients(cs)
+		}
+	}()
+	for range n {
+		cs = append(cs, dialBench(b, addr, path))
+	}
+	ok = true
+	return cs
+}
+
+// closeClients closes every client of cs; closing one twice is harmless.
+func closeClients(cs []*benchClient) {
+	for _, c := range cs {
+		c.conn.Close()
+	}
 }
 
 // frame returns a masked binary frame of msg (len < 126).
@@ -216,15 +249,19 @@ func BenchmarkWSEcho(b *testing.B) {
 }
 
 func benchWSEcho(b *testing.B, clients int) {
+	needFiles(b, clients)
 	msg := []byte("0123456789abcdef0123456789abcdef") // 32 bytes
 	frame := maskedFrame(msg)
 	for _, srv := range wsServers {
 		b.Run(srv.name, func(b *testing.B) {
 			s := srv.start(b)
 			defer s.stop()
-			cs := make([]*benchClient, clients)
-			for i := range cs {
-				cs[i] = dialBench(b, s.addr, "/echo")
+			cs := dialClients(b, s.addr, "/echo", clients)
+			defer closeClients(cs) // before s.stop, also when a dial failed
+			// No round trip waits forever: a server that stops answering
+			// fails the benchmark.
+			for _, c := range cs {
+				c.conn.SetDeadline(time.Now().Add(benchWait))
 			}
 			var left atomic.Int64
 			left.Store(int64(b.N))
@@ -249,9 +286,6 @@ func benchWSEcho(b *testing.B, clients int) {
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
 			b.StopTimer()
-			for _, c := range cs {
-				c.conn.Close()
-			}
 		})
 	}
 }
@@ -263,6 +297,7 @@ func BenchmarkWSBroadcast(b *testing.B) {
 }
 
 func benchWSBroadcast(b *testing.B, subscribers int) {
+	needFiles(b, subscribers)
 	const window = 32 // messages in flight, well under the backpressure limit
 	msg := []byte("0123456789abcdef0123456789abcdef")
 	for _, srv := range wsServers {
@@ -271,11 +306,13 @@ func benchWSBroadcast(b *testing.B, subscribers int) {
 			defer s.stop()
 			var got atomic.Int64
 			var wg sync.WaitGroup
-			cs := make([]*benchClient, subscribers)
-			for i := range cs {
-				cs[i] = dialBench(b, s.addr, "/sub")
-			}
+			cs := dialClients(b, s.addr, "/sub", subscribers)
+			defer closeClients(cs) // before s.stop, also when a dial failed
+			deadline := time.Now().Add(benchWait)
 			for atomic.LoadInt64(&s.subscribe) < int64(subscribers) {
+				if time.Now().After(deadline) {
+					b.Fatalf("%d of %d subscribed within %v", atomic.LoadInt64(&s.subscribe), subscribers, benchWait)
+				}
 				time.Sleep(time.Millisecond)
 			}
 			for _, c := range cs {
@@ -298,15 +335,19 @@ func benchWSBroadcast(b *testing.B, subscribers int) {
 				}
 				sent += n
 				want := int64(sent) * int64(subscribers)
-				for got.Load() < want {
+				// Bounded: a delivery lost for good fails the benchmark
+				// (checked every 1,024 spins, off the fast path).
+				deadline := time.Now().Add(benchWait)
+				for spins := 0; got.Load() < want; spins++ {
+					if spins&1023 == 1023 && time.Now().After(deadline) {
+						b.Fatalf("%d of %d deliveries within %v", got.Load(), want, benchWait)
+					}
 					runtime.Gosched()
 				}
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "deliveries/s")
-			for _, c := range cs {
-				c.conn.Close()
-			}
+			closeClients(cs)
 			wg.Wait()
 		})
 	}
@@ -318,25 +359,20 @@ func benchWSBroadcast(b *testing.B, subscribers int) {
 // accepts them (the "clients" row).
 func BenchmarkWSIdleMemory(b *testing.B) {
 	const n = 9000
-	raiseNoFile(2*n + 200)
+	needFiles(b, n)
 	base := idleClientCost(b, n)
 	b.Run("clients", func(b *testing.B) { b.ReportMetric(base/1024, "KiB/conn") })
 	for _, srv := range wsServers {
 		b.Run(srv.name, func(b *testing.B) {
 			before := inUse()
 			s := srv.start(b)
-			cs := make([]*benchClient, n)
-			for i := range cs {
-				cs[i] = dialBench(b, s.addr, "/echo")
-			}
+			defer s.stop()
+			cs := dialClients(b, s.addr, "/echo", n)
+			defer closeClients(cs) // before s.stop, also when a dial failed
 			time.Sleep(200 * time.Millisecond)
 			after := inUse()
 			per := float64(after-before)/n - base
 			b.ReportMetric(per/1024, "KiB/conn")
-			for _, c := range cs {
-				c.conn.Close()
-			}
-			s.stop()
 		})
 	}
 }
@@ -390,10 +426,12 @@ func inUse() uint64 {
 	return m.HeapInuse + m.StackInuse
 }
 
-func raiseNoFile(n uint64) {
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur < n {
-		rl.Cur = min(n, rl.Max)
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+// needFiles skips the benchmark when this process cannot hold conns
+// loopback connections (both ends of each are in this process) and says
+// how to allow it.
+func needFiles(b *testing.B, conns int) {
+	n := fdlimit.ForConns(conns)
+	if got := fdlimit.Raise(n); got < n {
+		b.Skipf("%d connections need %d open files, the limit is %d (raise it: ulimit -n %d)", conns, n, got, n)
 	}
 }

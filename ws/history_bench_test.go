@@ -19,6 +19,7 @@ import (
 
 	"github.com/graftgo/graft"
 	"github.com/graftgo/graft/broker"
+	"github.com/graftgo/graft/internal/fdlimit"
 )
 
 // benchClientsEnv makes the test binary a process of WebSocket clients
@@ -81,12 +82,15 @@ func benchDial(addr, path string) (net.Conn, *bufio.Reader, error) {
 	var key [16]byte
 	rand.Read(key[:])
 	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n", path, addr, base64.StdEncoding.EncodeToString(key[:]))
+	// Bounded: a server out of descriptors leaves the dial unanswered.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		c.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("handshake with %s%s: %w", addr, path, err)
 	}
+	c.SetReadDeadline(time.Time{})
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		c.Close()
 		return nil, nil, fmt.Errorf("handshake: %s", resp.Status)
@@ -220,6 +224,11 @@ func BenchmarkHistoryPublish(b *testing.B) {
 }
 
 func benchHistoryPublish(b *testing.B, subs int, history bool) {
+	// This process holds the server ends, the child (which inherits the
+	// limit) the client ends.
+	if need, got := uint64(subs+200), fdlimit.Raise(uint64(subs+200)); got < need {
+		b.Skipf("%d subscribers need %d open files in each process, the limit is %d (raise it: ulimit -n %d)", subs, need, got, need)
+	}
 	topic := "plain.bench"
 	if history {
 		topic = "chat.bench"

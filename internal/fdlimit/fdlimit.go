@@ -1,0 +1,37 @@
+//go:build unix
+
+// Package fdlimit raises the process's limit on open files for tests and
+// benchmarks that hold many loopback connections, and says when it cannot:
+// with too few descriptors a server's accept fails, and a client's
+// handshake waits for an answer that never comes.
+package fdlimit
+
+import "syscall"
+
+// Raise raises the soft limit on open files (RLIMIT_NOFILE) to n where it
+// is lower: up to the hard limit, or past it where the process may (as
+// root). It returns the soft limit in force afterwards, which child
+// processes inherit.
+func Raise(n uint64) uint64 {
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return 0
+	}
+	if rl.Cur >= n {
+		return rl.Cur
+	}
+	if rl.Max < n {
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}) == nil {
+			return n
+		}
+	}
+	rl.Cur = min(n, rl.Max)
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	return rl.Cur
+}
+
+// ForConns is what conns loopback connections take in one process that
+// holds both of their ends, with a margin for the listener, the runtime
+// and the test itself.
+func ForConns(conns int) uint64 { return uint64(2*conns + 200) }
