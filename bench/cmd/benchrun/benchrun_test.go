@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -101,10 +102,11 @@ func TestParseWrk(t *testing.T) {
   Latency Distribution
      50%  1.00ms
      99%  850.00us
+  135801 requests in 5.00s, 16.45MB read
 Requests/sec:  27160.12
 `
 	m, err := parseWrk(out)
-	if err != nil || m["req/s"] != 27160.12 || m["p99-ms"] != 0.85 {
+	if err != nil || m["req/s"] != 27160.12 || m["p99-ms"] != 0.85 || m["requests"] != 135801 {
 		t.Errorf("%v %v", m, err)
 	}
 	if _, err := parseWrk(out + "  Non-2xx or 3xx responses: 12\n"); err == nil {
@@ -134,5 +136,61 @@ func TestWritePageIncludesChatLoad(t *testing.T) {
 	}
 	if !strings.Contains(string(b), section+"\n\n") {
 		t.Errorf("chat-load.md not included:\n%s", b)
+	}
+}
+
+func TestParseH2load(t *testing.T) {
+	out := "finished in 2.50s, 24000.50 req/s, 3.1MB/s\nrequests: 60000 total, 60000 started, 60000 done, 60000 succeeded, 0 failed, 0 errored, 0 timeout\n"
+	m, err := parseH2load(out)
+	if err != nil || m["req/s"] != 24000.5 || m["requests"] != 60000 {
+		t.Errorf("%v %v", m, err)
+	}
+	if _, err := parseH2load(strings.Replace(out, "60000 succeeded, 0 failed", "59990 succeeded, 10 failed", 1)); err == nil {
+		t.Error("failed requests must fail the run")
+	}
+}
+
+// TestABBA checks the order of a round: rotated by the round, then
+// reversed, each server twice.
+func TestABBA(t *testing.T) {
+	got := strings.Join(abba([]string{"a", "b", "c"}, 1), " ")
+	if got != "b c a a c b" {
+		t.Errorf("abba round 1 = %q, want \"b c a a c b\"", got)
+	}
+	if got := strings.Join(abba([]string{"a", "b"}, 2), " "); got != "a b b a" {
+		t.Errorf("abba round 2 = %q, want \"a b b a\"", got)
+	}
+}
+
+// A round that measured each side twice gives the ratio of the means.
+func TestRatioOfMeansWithinARound(t *testing.T) {
+	r := &results{Samples: []sample{
+		{Name: "E2E/plaintext/graft", Round: 1, Metrics: map[string]float64{"req/s": 90}},
+		{Name: "E2E/plaintext/nethttp", Round: 1, Metrics: map[string]float64{"req/s": 100}},
+		{Name: "E2E/plaintext/nethttp", Round: 1, Metrics: map[string]float64{"req/s": 100}},
+		{Name: "E2E/plaintext/graft", Round: 1, Metrics: map[string]float64{"req/s": 110}},
+		{Name: "E2E/plaintext/graft", Round: 2, Metrics: map[string]float64{"req/s": 50}},
+		{Name: "E2E/plaintext/nethttp", Round: 2, Metrics: map[string]float64{"req/s": 40}},
+	}}
+	st := r.ratio("E2E/plaintext/graft", "E2E/plaintext/nethttp", "req/s")
+	if st.N != 2 || st.Min != 1 || st.Max != 1.25 {
+		t.Errorf("ratio %+v, want 1 (round 1: 100/100) and 1.25 (round 2)", st)
+	}
+}
+
+// processCPU reads this process's CPU time, and it grows with work.
+func TestProcessCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc here")
+	}
+	before := processCPU(os.Getpid())
+	deadline := time.Now().Add(50 * time.Millisecond)
+	x := 0
+	for time.Now().Before(deadline) {
+		x++
+	}
+	after := processCPU(os.Getpid())
+	if before <= 0 || after-before < 10*time.Millisecond {
+		t.Errorf("CPU time %v then %v after 50 ms of spinning (%d spins)", before, after, x)
 	}
 }

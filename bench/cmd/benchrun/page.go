@@ -57,6 +57,8 @@ var targets = []target{
 	{what: "JSON response: graft/Fiber time", a: "JSON/graft", b: "JSON/fiber", le: true, bound: 1.0},
 	{what: "End to end plaintext: graft/net/http req/s", a: "E2E/plaintext/graft", b: "E2E/plaintext/nethttp", unit: "req/s", bound: 1.0},
 	{what: "End to end JSON: graft/net/http req/s", a: "E2E/json/graft", b: "E2E/json/nethttp", unit: "req/s", bound: 1.0},
+	{what: "End to end plaintext: graft/net/http requests per server CPU second", a: "E2E/plaintext/nethttp", b: "E2E/plaintext/graft", unit: "cpu-us/req", bound: 1.0},
+	{what: "End to end JSON: graft/net/http requests per server CPU second", a: "E2E/json/nethttp", b: "E2E/json/graft", unit: "cpu-us/req", bound: 1.0},
 	{what: "WebSocket echo, 50 clients: graft/gws", a: "WSEcho/c50/graft", b: "WSEcho/c50/gws", unit: "roundtrips/s", bound: 0.95},
 	{what: "WebSocket echo, 1,000 clients: graft/gws", a: "WSEcho/c1000/graft", b: "WSEcho/c1000/gws", unit: "roundtrips/s", bound: 0.95},
 	{what: "WebSocket broadcast, 1,000 subscribers: graft/gws", a: "WSBroadcast/s1000/graft", b: "WSBroadcast/s1000/gws", unit: "deliveries/s", bound: 0.95},
@@ -312,14 +314,14 @@ func writeIdle(p *strings.Builder, r *results, chartDir string) {
 
 func writeE2E(p *strings.Builder, r *results, chartDir string) {
 	for i, sec := range []struct{ prefix, title, note string }{
-		{"E2E/", "End to end over loopback (wrk, HTTP/1.1)", "`wrk -t1 -c64 -d5s --latency` after a 1 s warm-up; the server (`bench/cmd/plaintext`) pinned to CPU 0 with taskset, wrk to CPU 1. graft runs its own server (`App.Serve`), net/http a ServeMux on an `http.Server` with the same timeouts and header limit, Fiber v3 its fasthttp server."},
-		{"E2EH2/", "End to end over loopback (h2load, HTTP/2 cleartext)", "`h2load -c16 -m16` (h2c prior knowledge), pinned as above; Fiber (fasthttp) does not serve HTTP/2."},
+		{"E2E/", "End to end over loopback (wrk, HTTP/1.1)", "`wrk -t1 -c64 -d2s --latency`, each server twice per round in ABBA order (rotated by round, then reversed) after one 1 s warm-up each; the three servers (`bench/cmd/plaintext`) run at once, pinned to CPU 0 with taskset, wrk to CPU 1. graft runs its own server (`App.Serve`), net/http a ServeMux on an `http.Server` with the same timeouts and header limit, Fiber v3 its fasthttp server. Server CPU is the server process's CPU time during the run (its threads' schedstat) over the requests served; the last column compares it (server's CPU per request / graft's: above 1, graft serves a request on less CPU)."},
+		{"E2EH2/", "End to end over loopback (h2load, HTTP/2 cleartext)", "`h2load -c16 -m16` (h2c prior knowledge), ABBA and pinned as above; Fiber (fasthttp) does not serve HTTP/2."},
 	} {
 		if len(r.names(sec.prefix)) == 0 {
 			continue
 		}
 		var bars []bar
-		fmt.Fprintf(p, "## %s\n\n%s\n\n| work | server | req/s min | median | max | p99 ms median | graft / server (req/s) |\n|---|---|---:|---:|---:|---:|---:|\n", sec.title, sec.note)
+		fmt.Fprintf(p, "## %s\n\n%s\n\n| work | server | req/s min | median | max | p99 ms median | server CPU µs/req median | graft / server (req/s) | graft / server (requests per CPU second) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n", sec.title, sec.note)
 		for _, work := range []string{"plaintext", "json"} {
 			for _, n := range r.names(sec.prefix + work + "/") {
 				srv := strings.TrimPrefix(n, sec.prefix+work+"/")
@@ -328,11 +330,18 @@ func writeE2E(p *strings.Builder, r *results, chartDir string) {
 				if v := r.values(n, "p99-ms"); len(v) > 0 {
 					p99 = fmt.Sprintf("%.2f", statOf(v).Median)
 				}
-				ratio := ""
+				cpu := "–"
+				if v := r.values(n, "cpu-us/req"); len(v) > 0 {
+					cpu = fmt.Sprintf("%.2f", statOf(v).Median)
+				}
+				ratio, cpuRatio := "", ""
 				if srv != "graft" {
 					ratio = fmtRatio(r.ratio(sec.prefix+work+"/graft", n, "req/s"))
+					if st := r.ratio(n, sec.prefix+work+"/graft", "cpu-us/req"); st.N > 0 {
+						cpuRatio = fmtRatio(st)
+					}
 				}
-				fmt.Fprintf(p, "| %s | %s | %s | %s | %s | %s | %s |\n", work, srv, fmtNum(s.Min), fmtNum(s.Median), fmtNum(s.Max), p99, ratio)
+				fmt.Fprintf(p, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", work, srv, fmtNum(s.Min), fmtNum(s.Median), fmtNum(s.Max), p99, cpu, ratio, cpuRatio)
 				bars = append(bars, bar{work + " " + srv, s, srv == "graft"})
 			}
 		}

@@ -130,25 +130,38 @@ func (r *results) values(name, unit string) []float64 {
 
 // ratio returns the spread of a/b over the rounds where both were
 // measured: each round's ratio is taken within that round, so a load spike
-// that slows one round slows both sides.
+// that slows one round slows both sides. A round that measured a side
+// more than once (the ABBA order of the ws and e2e steps) contributes the
+// ratio of the sides' means.
 func (r *results) ratio(a, b, unit string) stat {
-	av, bv := map[int]float64{}, map[int]float64{}
+	type acc struct {
+		sum float64
+		n   int
+	}
+	av, bv := map[int]acc{}, map[int]acc{}
 	for _, s := range r.Samples {
 		v, ok := s.Metrics[unit]
 		if !ok {
 			continue
 		}
+		var m map[int]acc
 		switch s.Name {
 		case a:
-			av[s.Round] = v
+			m = av
 		case b:
-			bv[s.Round] = v
+			m = bv
+		default:
+			continue
 		}
+		x := m[s.Round]
+		x.sum += v
+		x.n++
+		m[s.Round] = x
 	}
 	var rs []float64
 	for round, x := range av {
-		if y, ok := bv[round]; ok && y != 0 {
-			rs = append(rs, x/y)
+		if y, ok := bv[round]; ok && y.sum != 0 {
+			rs = append(rs, (x.sum/float64(x.n))/(y.sum/float64(y.n)))
 		}
 	}
 	return statOf(rs)

@@ -207,24 +207,42 @@ func (r *runner) micro() error {
 // wsServers are the sub-benchmark names of the WebSocket benchmarks.
 var wsServers = []string{"graft", "gws", "gorilla", "coder"}
 
+// wsGroupsRun are the WebSocket benchmarks, each run for one server at a
+// time.
+var wsGroupsRun = []string{"^BenchmarkWSEcho$/^c50$", "^BenchmarkWSEcho$/^c1000$", "^BenchmarkWSBroadcast$/^s50$", "^BenchmarkWSBroadcast$/^s1000$"}
+
+// abba is the order of one round: the servers rotated by round, then the
+// same order reversed, so that each server runs once early and once late
+// in the round and a drift of the machine's load over the round cancels
+// out of every ratio (graft, gws, gorilla, coder, coder, gorilla, gws,
+// graft).
+func abba(servers []string, round int) []string {
+	out := make([]string, 0, 2*len(servers))
+	for i := range servers {
+		out = append(out, servers[(i+round)%len(servers)])
+	}
+	for i := len(servers) - 1; i >= 0; i-- {
+		out = append(out, out[i])
+	}
+	return out
+}
+
 func (r *runner) ws() error {
 	bin, ok, err := r.build("peers", "github.com/graftgo/graft/bench")
 	if err != nil || !ok {
 		return fmt.Errorf("building the bench module's test binary: %v", err)
 	}
-	bt := "1s"
+	bt := "500ms"
 	if r.opts.quick {
-		bt = "200ms"
+		bt = "100ms"
 	}
 	for round := 1; round <= r.opts.rounds; round++ {
-		// Rotate the order every round: the first server of a run warms
-		// the machine for the next.
-		for i := range wsServers {
-			srv := wsServers[(i+round)%len(wsServers)]
-			r.logf("ws round %d/%d: %s", round, r.opts.rounds, srv)
-			pat := fmt.Sprintf("^BenchmarkWS(Echo|Broadcast)$/.*/^%s$", srv)
-			if err := r.runBench(bin, pat, bt, round, "ws"); err != nil {
-				return err
+		for _, g := range wsGroupsRun {
+			for _, srv := range abba(wsServers, round) {
+				r.logf("ws round %d/%d: %s %s", round, r.opts.rounds, g, srv)
+				if err := r.runBench(bin, g+"/^"+srv+"$", bt, round, "ws"); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -267,7 +285,12 @@ func (r *runner) goBuild(bin, pkg string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// e2e runs wrk (and h2load) against cmd/plaintext's servers.
+// e2e runs wrk (and h2load) against cmd/plaintext's servers, all three
+// started at once on CPU 0 (the idle ones cost nothing), the load on
+// CPU 1. Each round measures every server twice in ABBA order with short
+// runs, so that the machine's other load, which drifts over seconds, falls
+// on both sides of a ratio; each run also reads the server process's CPU
+// time, for the CPU per request.
 func (r *runner) e2e() error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		r.skip("end to end (wrk): wrk is not installed; bench/run installs it with apt-get when it runs as root (apt-get install -y wrk)")
@@ -281,64 +304,119 @@ func (r *runner) e2e() error {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		pin = false
 	}
-	dur := "5s"
+	dur, h2n := "2s", "60000"
 	if r.opts.quick {
-		dur = "1s"
+		dur, h2n = "1s", "10000"
 	}
 	servers := []string{"graft", "nethttp", "fiber"}
 	_, h2err := exec.LookPath("h2load")
 	if h2err != nil {
 		r.skip("HTTP/2 end to end (h2load): h2load is not installed (apt-get install -y nghttp2-client)")
 	}
-	for round := 1; round <= r.opts.rounds; round++ {
-		for i := range servers {
-			srv := servers[(i+round)%len(servers)]
-			r.logf("e2e round %d/%d: %s", round, r.opts.rounds, srv)
-			url, stop, err := startServer(bin, pin, "-server", srv, "-addr", "127.0.0.1:0")
-			if err != nil {
-				return fmt.Errorf("starting %s: %v", srv, err)
+	type running struct {
+		url string
+		pid int
+	}
+	srvs := map[string]running{}
+	for _, srv := range servers {
+		url, pid, stop, err := startServer(bin, pin, "-server", srv, "-addr", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("starting %s: %v", srv, err)
+		}
+		defer stop()
+		srvs[srv] = running{url, pid}
+	}
+	works := []struct{ path, name string }{{"/", "plaintext"}, {"/json", "json"}}
+	// One warm-up each: connections, the servers' pools and the CPU's
+	// caches and clock.
+	for _, w := range works {
+		for _, srv := range servers {
+			if _, err := loadTool(pin, "wrk", "-t1", "-c64", "-d1s", srvs[srv].url+w.path); err != nil {
+				return err
 			}
-			for _, path := range []string{"/", "/json"} {
-				work := map[string]string{"/": "plaintext", "/json": "json"}[path]
-				if _, err := loadTool(pin, "wrk", "-t1", "-c64", "-d1s", url+path); err != nil {
-					stop()
-					return err
-				}
-				out, err := loadTool(pin, "wrk", "-t1", "-c64", "-d"+dur, "--latency", url+path)
+		}
+	}
+	for round := 1; round <= r.opts.rounds; round++ {
+		for _, w := range works {
+			for _, srv := range abba(servers, round) {
+				r.logf("e2e round %d/%d: %s %s", round, r.opts.rounds, w.name, srv)
+				s := srvs[srv]
+				cpu0 := processCPU(s.pid)
+				out, err := loadTool(pin, "wrk", "-t1", "-c64", "-d"+dur, "--latency", s.url+w.path)
 				if err != nil {
-					stop()
 					return err
 				}
-				r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s\n%s", round, srv, path, out))
+				cpu := processCPU(s.pid) - cpu0
+				r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s (server CPU %v)\n%s", round, srv, w.path, cpu, out))
 				m, err := parseWrk(out)
 				if err != nil {
-					stop()
-					return fmt.Errorf("wrk against %s%s: %v\n%s", srv, path, err, out)
+					return fmt.Errorf("wrk against %s%s: %v\n%s", srv, w.path, err, out)
 				}
-				r.res.Samples = append(r.res.Samples, sample{Name: "E2E/" + work + "/" + srv, Round: round, Metrics: m})
-				if h2err == nil && srv != "fiber" {
-					n := "200000"
-					if r.opts.quick {
-						n = "20000"
-					}
-					out, err := loadTool(pin, "h2load", "-n", n, "-c", "16", "-m", "16", url+path)
-					if err != nil {
-						stop()
-						return err
-					}
-					r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s h2load\n%s", round, srv, path, out))
-					if m, err := parseH2load(out); err == nil {
-						r.res.Samples = append(r.res.Samples, sample{Name: "E2EH2/" + work + "/" + srv, Round: round, Metrics: m})
-					} else {
-						stop()
-						return fmt.Errorf("h2load against %s%s: %v\n%s", srv, path, err, out)
-					}
+				if m["requests"] > 0 && cpu > 0 {
+					m["cpu-us/req"] = float64(cpu.Microseconds()) / m["requests"]
 				}
+				r.res.Samples = append(r.res.Samples, sample{Name: "E2E/" + w.name + "/" + srv, Round: round, Metrics: m})
 			}
-			stop()
+			if h2err != nil {
+				continue
+			}
+			for _, srv := range abba(servers[:2], round) { // Fiber (fasthttp) has no HTTP/2
+				s := srvs[srv]
+				cpu0 := processCPU(s.pid)
+				out, err := loadTool(pin, "h2load", "-n", h2n, "-c", "16", "-m", "16", s.url+w.path)
+				if err != nil {
+					return err
+				}
+				cpu := processCPU(s.pid) - cpu0
+				r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s h2load (server CPU %v)\n%s", round, srv, w.path, cpu, out))
+				m, err := parseH2load(out)
+				if err != nil {
+					return fmt.Errorf("h2load against %s%s: %v\n%s", srv, w.path, err, out)
+				}
+				if m["requests"] > 0 && cpu > 0 {
+					m["cpu-us/req"] = float64(cpu.Microseconds()) / m["requests"]
+				}
+				r.res.Samples = append(r.res.Samples, sample{Name: "E2EH2/" + w.name + "/" + srv, Round: round, Metrics: m})
+			}
 		}
 	}
 	return nil
+}
+
+// processCPU is the CPU time process pid has used so far: the sum of its
+// threads' run times from /proc/PID/task/*/schedstat (nanoseconds), else
+// utime + stime from /proc/PID/stat (clock ticks), else 0.
+func processCPU(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		if ns, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			sum += time.Duration(ns)
+		}
+	}
+	if sum > 0 {
+		return sum
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100)
 }
 
 func (r *runner) appendRaw(name, s string) {
@@ -350,7 +428,7 @@ func (r *runner) appendRaw(name, s string) {
 
 // startServer starts a server binary (on CPU 0 when pinned) and waits for
 // its "listening on URL" line.
-func startServer(bin string, pin bool, args ...string) (string, func(), error) {
+func startServer(bin string, pin bool, args ...string) (string, int, func(), error) {
 	name, argv := bin, args
 	if pin {
 		name, argv = "taskset", append([]string{"-c", "0", bin}, args...)
@@ -358,11 +436,11 @@ func startServer(bin string, pin bool, args ...string) (string, func(), error) {
 	cmd := exec.Command(name, argv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -384,12 +462,13 @@ func startServer(bin string, pin bool, args ...string) (string, func(), error) {
 			}
 		}
 	}()
+	// taskset execs the server, so the process is the server's.
 	select {
 	case u := <-lines:
-		return u, stop, nil
+		return u, cmd.Process.Pid, stop, nil
 	case <-time.After(30 * time.Second):
 		stop()
-		return "", nil, errors.New("no \"listening on\" line within 30 s")
+		return "", 0, nil, errors.New("no \"listening on\" line within 30 s")
 	}
 }
 
@@ -409,11 +488,12 @@ func loadTool(pin bool, tool string, args ...string) (string, error) {
 }
 
 var (
-	wrkRPS = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
-	wrkP99 = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)`)
-	wrkErr = regexp.MustCompile(`(?m)^\s+Non-2xx or 3xx responses:\s+(\d+)`)
-	h2RPS  = regexp.MustCompile(`finished in [0-9.]+\w+, ([0-9.]+) req/s`)
-	h2OK   = regexp.MustCompile(`requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed`)
+	wrkRPS  = regexp.MustCompile(`(?m)^Requests/sec:\s+([0-9.]+)`)
+	wrkP99  = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)`)
+	wrkReqs = regexp.MustCompile(`(?m)^\s+(\d+) requests in `)
+	wrkErr  = regexp.MustCompile(`(?m)^\s+Non-2xx or 3xx responses:\s+(\d+)`)
+	h2RPS   = regexp.MustCompile(`finished in [0-9.]+\w+, ([0-9.]+) req/s`)
+	h2OK    = regexp.MustCompile(`requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed`)
 )
 
 func parseWrk(out string) (map[string]float64, error) {
@@ -433,7 +513,11 @@ func parseWrk(out string) (map[string]float64, error) {
 	case "s":
 		l *= 1000
 	}
-	return map[string]float64{"req/s": v, "p99-ms": l}, nil
+	m := map[string]float64{"req/s": v, "p99-ms": l}
+	if n := wrkReqs.FindStringSubmatch(out); n != nil {
+		m["requests"], _ = strconv.ParseFloat(n[1], 64)
+	}
+	return m, nil
 }
 
 func parseH2load(out string) (map[string]float64, error) {
@@ -446,7 +530,8 @@ func parseH2load(out string) (map[string]float64, error) {
 		return nil, fmt.Errorf("%s requests failed", ok[2])
 	}
 	v, _ := strconv.ParseFloat(m[1], 64)
-	return map[string]float64{"req/s": v}, nil
+	n, _ := strconv.ParseFloat(ok[1], 64)
+	return map[string]float64{"req/s": v, "requests": n}, nil
 }
 
 func tail(s string, n int) string {
