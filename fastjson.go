@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/graftgo/graft/internal/jsonstr"
 	"github.com/graftgo/graft/internal/schema"
 )
 
@@ -422,9 +423,10 @@ func numberEnd(b []byte, i int) (int, bool) {
 // fastEnc is the compiled encoding plan of a plain struct type, for
 // response bodies: the same road as fastDec, the other way. Each key is
 // written as encoding/json writes it (quoted by json.Marshal at compile
-// time); a string that needs any escaping, or a float that is not finite,
-// makes the plan give up and encoding/json encode the value instead, so the
-// bytes are always encoding/json's (FuzzFastJSONEncode holds it to that).
+// time), each string value escaped as encoding/json escapes it, HTML-safe
+// (internal/jsonstr); a float that is not finite makes the plan give up and
+// encoding/json encode the value instead (and refuse it), so the bytes are
+// always encoding/json's (FuzzFastJSONEncode holds it to that).
 type fastEnc struct {
 	fields []fastEncField
 }
@@ -606,15 +608,7 @@ func (f *fastEncField) float(p unsafe.Pointer) float64 {
 func (f *fastEncField) appendValue(b []byte, p unsafe.Pointer) ([]byte, bool) {
 	switch f.kind {
 	case fastString:
-		s := *(*string)(p)
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return b, false // encoding/json escapes these
-			}
-		}
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"'), true
+		return jsonstr.Append(b, *(*string)(p), true), true
 	case fastBool:
 		return strconv.AppendBool(b, *(*bool)(p)), true
 	case fastInt:

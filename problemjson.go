@@ -2,7 +2,8 @@ package graft
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/graftgo/graft/internal/jsonstr"
 )
 
 // appendProblem appends p as json.Marshal encodes it: the fields in
@@ -12,18 +13,18 @@ import (
 // document with encoding/json, which writes the same bytes for the rest.
 func appendProblem(b []byte, p *Problem) ([]byte, bool) {
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, p.Type)
+	b = jsonstr.Append(b, p.Type, true)
 	b = append(b, `,"title":`...)
-	b = appendJSONString(b, p.Title)
+	b = jsonstr.Append(b, p.Title, true)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(p.Status), 10)
 	if p.Detail != "" {
 		b = append(b, `,"detail":`...)
-		b = appendJSONString(b, p.Detail)
+		b = jsonstr.Append(b, p.Detail, true)
 	}
 	if p.Instance != "" {
 		b = append(b, `,"instance":`...)
-		b = appendJSONString(b, p.Instance)
+		b = jsonstr.Append(b, p.Instance, true)
 	}
 	if len(p.Errors) > 0 {
 		b = append(b, `,"errors":[`...)
@@ -33,9 +34,9 @@ func appendProblem(b []byte, p *Problem) ([]byte, bool) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"location":`...)
-			b = appendJSONString(b, fe.Location)
+			b = jsonstr.Append(b, fe.Location, true)
 			b = append(b, `,"message":`...)
-			b = appendJSONString(b, fe.Message)
+			b = jsonstr.Append(b, fe.Message, true)
 			if fe.Value != nil {
 				b = append(b, `,"value":`...)
 				var ok bool
@@ -60,7 +61,7 @@ func appendProblem(b []byte, p *Problem) ([]byte, bool) {
 func appendJSONValue(b []byte, v any) ([]byte, bool) {
 	switch x := v.(type) {
 	case string:
-		return appendJSONString(b, x), true
+		return jsonstr.Append(b, x, true), true
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case float64:
@@ -96,68 +97,9 @@ func appendJSONValue(b []byte, v any) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = jsonstr.Append(b, s, true)
 		}
 		return append(b, ']'), true
 	}
 	return b, false
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// escapes it by default: '"' and '\\' with a backslash, control bytes as
-// \b, \f, \n, \r, \t or \u00XX, '<', '>' and '&' as \u003c, \u003e and
-// \u0026, U+2028 and U+2029 as \u2028 and \u2029, and each byte of
-// invalid UTF-8 as \ufffd.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -8,7 +8,8 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/graftgo/graft/internal/jsonstr"
 )
 
 // obj is a JSON object that keeps its keys in insertion order, so that a
@@ -205,56 +206,7 @@ func scalarJSON(v any) (string, error) {
 // escapes it without HTML escaping: control characters, quote and
 // backslash, U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
 func writeString(b *bytes.Buffer, s string) {
-	const hex = "0123456789abcdef"
-	b.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case '\n':
-				b.WriteString(`\n`)
-			case '\r':
-				b.WriteString(`\r`)
-			case '\t':
-				b.WriteString(`\t`)
-			default:
-				b.WriteString(`\u00`)
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteString(s[start:i])
-			b.WriteString(`\ufffd`)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b.WriteString(s[start:i])
-			b.WriteString(`\u202`)
-			b.WriteByte(hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
+	b.Write(jsonstr.Append(b.AvailableBuffer(), s, false))
 }
 
 // writeYAML renders v as block-style YAML 1.2. Every string is written

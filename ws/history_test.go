@@ -486,13 +486,3 @@ func (failingHistory) Since(context.Context, string, Position, int) ([]broker.Pu
 func (failingHistory) Position(context.Context, string) (Position, error) {
 	return Position{}, errHistoryDown
 }
-
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", "q\"b\\s", "\x00\x1f\n\r\t", "é日本\U0001F600", "bad\xffutf8\xc3"} {
-		got := appendJSONString(nil, s)
-		want, _ := json.Marshal(s)
-		if string(got) != string(want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
-		}
-	}
-}

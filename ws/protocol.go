@@ -6,7 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/graftgo/graft/internal/jsonstr"
 )
 
 // The client protocol of topics with a history (docs/websocket.md,
@@ -139,9 +140,9 @@ func isJSONNumber(b []byte) bool {
 // string, binary in "binary" as base64.
 func appendPub(dst []byte, topic string, pos Position, data []byte, op OpCode) []byte {
 	dst = append(dst, `{"type":"pub","topic":`...)
-	dst = appendJSONString(dst, topic)
+	dst = jsonstr.Append(dst, topic, false)
 	dst = append(dst, `,"epoch":`...)
-	dst = appendJSONString(dst, pos.Epoch)
+	dst = jsonstr.Append(dst, pos.Epoch, false)
 	dst = append(dst, `,"offset":`...)
 	dst = strconv.AppendUint(dst, pos.Offset, 10)
 	switch {
@@ -154,53 +155,9 @@ func appendPub(dst []byte, topic string, pos Position, data []byte, op OpCode) [
 		dst = append(dst, data...)
 	default:
 		dst = append(dst, `,"text":`...)
-		dst = appendJSONString(dst, string(data))
+		dst = jsonstr.Append(dst, string(data), false)
 	}
 	return append(dst, '}')
-}
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // clientRequest is a protocol message from a client.
@@ -282,25 +239,25 @@ func appendSimple(dst []byte, typ, topic string) []byte {
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, typ...)
 	dst = append(dst, `","topic":`...)
-	dst = appendJSONString(dst, topic)
+	dst = jsonstr.Append(dst, topic, false)
 	return append(dst, '}')
 }
 
 func appendError(dst []byte, request, topic, msg string) []byte {
 	dst = append(dst, `{"type":"error","request":`...)
-	dst = appendJSONString(dst, request)
+	dst = jsonstr.Append(dst, request, false)
 	dst = append(dst, `,"topic":`...)
-	dst = appendJSONString(dst, topic)
+	dst = jsonstr.Append(dst, topic, false)
 	dst = append(dst, `,"error":`...)
-	dst = appendJSONString(dst, msg)
+	dst = jsonstr.Append(dst, msg, false)
 	return append(dst, '}')
 }
 
 func appendSubscribed(dst []byte, topic string, r Recovery, asked bool) []byte {
 	dst = append(dst, `{"type":"subscribed","topic":`...)
-	dst = appendJSONString(dst, topic)
+	dst = jsonstr.Append(dst, topic, false)
 	dst = append(dst, `,"epoch":`...)
-	dst = appendJSONString(dst, r.Position.Epoch)
+	dst = jsonstr.Append(dst, r.Position.Epoch, false)
 	dst = append(dst, `,"offset":`...)
 	dst = strconv.AppendUint(dst, r.Position.Offset, 10)
 	if asked {
@@ -308,7 +265,7 @@ func appendSubscribed(dst []byte, topic string, r Recovery, asked bool) []byte {
 		if r.Recovered {
 			dst = strconv.AppendInt(append(dst, `,"missed":`...), int64(r.Missed), 10)
 		} else {
-			dst = appendJSONString(append(dst, `,"reason":`...), r.Reason)
+			dst = jsonstr.Append(append(dst, `,"reason":`...), r.Reason, false)
 		}
 	}
 	return append(dst, '}')
