@@ -15,12 +15,14 @@
 //     round, so a ratio is taken within one round and its spread shows the
 //     noise;
 //  2. ws: WebSocket echo and broadcast with 50 and 1,000 clients, each
-//     server in its own run, in an order rotated every round;
+//     benchmark and server in its own run, twice per round in ABBA order
+//     (rotated by round, then reversed);
 //  3. mem: process RSS per idle WebSocket connection (cmd/wsidle), server
 //     and clients in separate processes, at the most connections the
 //     descriptor limit allows;
 //  4. e2e: wrk over loopback (and h2load for HTTP/2 when installed), the
-//     server pinned to CPU 0 and the load generator to CPU 1 with taskset.
+//     servers pinned to CPU 0 and the load generator to CPU 1 with
+//     taskset, in ABBA order, with each server's CPU time per request.
 //
 // Steps whose tool is missing are reported as skipped in the page, with
 // the command that installs it.

@@ -145,7 +145,7 @@ func writePage(r *results, out string) error {
 		}
 	}
 	if len(r.names("WSEcho/")) > 0 || len(r.names("WSBroadcast/")) > 0 {
-		p.WriteString("## WebSocket\n\nServers: graft (`ws.Route`), raw gws (the engine under graft, as its README serves), gorilla/websocket (read loop plus a write goroutine per connection, as its chat example), coder/websocket (read loop, one writer at a time). The same minimal client drives all; each server runs in its own benchmark process, the order rotated every round.\n\n")
+		p.WriteString("## WebSocket\n\nServers: graft (`ws.Route`), raw gws (the engine under graft, as its README serves), gorilla/websocket (read loop plus a write goroutine per connection, as its chat example), coder/websocket (read loop, one writer at a time). The same minimal client drives all; each benchmark and server runs in its own process, twice per round in ABBA order (rotated by round, then reversed), so a ratio's two sides share the machine's drifting load.\n\n")
 		for _, g := range wsGroups {
 			if err := writeGroup(&p, r, g, chartDir); err != nil {
 				return err
