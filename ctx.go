@@ -118,7 +118,8 @@ func (c *Ctx) SwapWriter(w http.ResponseWriter) http.ResponseWriter {
 // Builder.Use).
 func (c *Ctx) StatusCode() int { return c.rw.status }
 
-// Written reports whether the response status has been sent.
+// Written reports whether the response status has been sent (an
+// informational 1xx status does not count: the final one is still to come).
 func (c *Ctx) Written() bool { return c.rw.wrote }
 
 // BytesWritten returns the number of body bytes handlers wrote so far,
@@ -234,7 +235,9 @@ func (c *Ctx) SetCookie(ck *http.Cookie) { http.SetCookie(&c.rw, ck) }
 func (c *Ctx) SetHeader(name, value string) { c.rw.Header().Set(name, value) }
 
 // Status sends the status line with no body; use it after setting headers
-// when the handler writes the body through Response.
+// when the handler writes the body through Response. An informational
+// status (103 Early Hints, say) goes out at once with the headers set so
+// far, and the handler then writes the final status as usual.
 func (c *Ctx) Status(code int) { c.rw.WriteHeader(code) }
 
 // NoContent answers 204 No Content.

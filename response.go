@@ -40,13 +40,20 @@ func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
 // WriteHeader sends the status line once; later calls are ignored, as
 // net/http does, but without its log noise. A code outside 100–999 panics
 // as net/http does, before the writer counts as written, so the recovered
-// panic can still answer 500.
+// panic can still answer 500. An informational status (1xx but 101, e.g.
+// 103 Early Hints) is sent at once with the headers set so far and does
+// not count: the final status still follows, and the response-header hooks
+// run for it, not for the 1xx.
 func (rw *responseWriter) WriteHeader(code int) {
 	if rw.wrote || rw.hijacked {
 		return
 	}
 	if code < 100 || code > 999 {
 		panic(fmt.Sprintf("invalid WriteHeader code %d", code))
+	}
+	if code < 200 && code != http.StatusSwitchingProtocols {
+		rw.w.WriteHeader(code)
+		return
 	}
 	rw.wrote = true
 	rw.status = code
