@@ -2,6 +2,7 @@ package graft
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -77,3 +78,16 @@ func (c *limitConn) CloseWrite() error {
 	}
 	return errors.New("graft: the connection cannot be half-closed")
 }
+
+// ReadFrom passes io.Copy to the accepted connection's own ReadFrom, so
+// that net/http still sends files with sendfile(2) (and splices from other
+// sockets) under Config.MaxConns: net/http takes that path only when its
+// connection is an io.ReaderFrom.
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+var _ io.ReaderFrom = (*limitConn)(nil)

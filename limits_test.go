@@ -2,12 +2,15 @@ package graft
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -312,5 +315,92 @@ func TestMaxConns(t *testing.T) {
 	app, _ := newApp(t, Config{})
 	if err := app.ParseFlags([]string{"--max-conns", "3"}); err != nil || app.Config().MaxConns != 3 {
 		t.Errorf("--max-conns 3: %v, MaxConns %d", err, app.Config().MaxConns)
+	}
+}
+
+// TestMaxConnsServesFiles: under MaxConns the connection net/http holds
+// is graft's limitConn; it passes ReadFrom to the TCP connection (so
+// io.Copy from a file is sendfile(2) as without the cap), and a 1 MiB
+// file arrives whole, over one connection and then another.
+func TestMaxConnsServesFiles(t *testing.T) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := newApp(t, Config{Host: "127.0.0.1", Port: -1, MaxConns: 1})
+	app.GET("/blob", func(c *Ctx) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		c.SetHeader("Content-Type", "application/octet-stream")
+		_, err = io.Copy(c.Response(), f)
+		return err
+	})
+	addr := startApp(t, app)
+	for i := range 2 {
+		conn := dialApp(t, addr)
+		if _, err := io.WriteString(conn, "GET /blob HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		conn.Close()
+		if err != nil || res.StatusCode != 200 || !bytes.Equal(got, data) {
+			t.Fatalf("request %d: %d, %d bytes (%v), want 200 and the file's %d bytes", i+1, res.StatusCode, len(got), err, len(data))
+		}
+	}
+
+	// limitConn.ReadFrom reaches the TCP connection's own.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := server.(io.ReaderFrom); !ok {
+		t.Fatal("a *net.TCPConn is not an io.ReaderFrom")
+	}
+	lc := &limitConn{Conn: server, l: newLimitListener(ln, 1)}
+	lc.l.sem <- struct{}{}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(client)
+		got <- b
+	}()
+	if n, err := lc.ReadFrom(f); err != nil || n != int64(len(data)) {
+		t.Fatalf("ReadFrom: %d, %v", n, err)
+	}
+	lc.Close()
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, data) {
+			t.Fatalf("the client got %d bytes, not the file", len(b))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client did not get the file within 5s")
 	}
 }
