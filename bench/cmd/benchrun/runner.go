@@ -341,19 +341,10 @@ func (r *runner) e2e() error {
 			for _, srv := range abba(servers, round) {
 				r.logf("e2e round %d/%d: %s %s", round, r.opts.rounds, w.name, srv)
 				s := srvs[srv]
-				cpu0 := processCPU(s.pid)
-				out, err := loadTool(pin, "wrk", "-t1", "-c64", "-d"+dur, "--latency", s.url+w.path)
+				m, err := r.measure(pin, s.pid, parseWrk, fmt.Sprintf("round %d: wrk against %s%s", round, srv, w.path),
+					"wrk", "-t1", "-c64", "-d"+dur, "--latency", s.url+w.path)
 				if err != nil {
 					return err
-				}
-				cpu := processCPU(s.pid) - cpu0
-				r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s (server CPU %v)\n%s", round, srv, w.path, cpu, out))
-				m, err := parseWrk(out)
-				if err != nil {
-					return fmt.Errorf("wrk against %s%s: %v\n%s", srv, w.path, err, out)
-				}
-				if m["requests"] > 0 && cpu > 0 {
-					m["cpu-us/req"] = float64(cpu.Microseconds()) / m["requests"]
 				}
 				r.res.Samples = append(r.res.Samples, sample{Name: "E2E/" + w.name + "/" + srv, Round: round, Metrics: m})
 			}
@@ -362,25 +353,37 @@ func (r *runner) e2e() error {
 			}
 			for _, srv := range abba(servers[:2], round) { // Fiber (fasthttp) has no HTTP/2
 				s := srvs[srv]
-				cpu0 := processCPU(s.pid)
-				out, err := loadTool(pin, "h2load", "-n", h2n, "-c", "16", "-m", "16", s.url+w.path)
+				m, err := r.measure(pin, s.pid, parseH2load, fmt.Sprintf("round %d: h2load against %s%s", round, srv, w.path),
+					"h2load", "-n", h2n, "-c", "16", "-m", "16", s.url+w.path)
 				if err != nil {
 					return err
-				}
-				cpu := processCPU(s.pid) - cpu0
-				r.appendRaw("e2e", fmt.Sprintf("# round %d %s %s h2load (server CPU %v)\n%s", round, srv, w.path, cpu, out))
-				m, err := parseH2load(out)
-				if err != nil {
-					return fmt.Errorf("h2load against %s%s: %v\n%s", srv, w.path, err, out)
-				}
-				if m["requests"] > 0 && cpu > 0 {
-					m["cpu-us/req"] = float64(cpu.Microseconds()) / m["requests"]
 				}
 				r.res.Samples = append(r.res.Samples, sample{Name: "E2EH2/" + w.name + "/" + srv, Round: round, Metrics: m})
 			}
 		}
 	}
 	return nil
+}
+
+// measure runs a load tool against the server process pid, keeps its
+// output in the raw results under label, and returns its figures with the
+// server's CPU time per request ("cpu-us/req") added.
+func (r *runner) measure(pin bool, pid int, parse func(string) (map[string]float64, error), label, tool string, args ...string) (map[string]float64, error) {
+	cpu0 := processCPU(pid)
+	out, err := loadTool(pin, tool, args...)
+	if err != nil {
+		return nil, err
+	}
+	cpu := processCPU(pid) - cpu0
+	r.appendRaw("e2e", fmt.Sprintf("# %s (server CPU %v)\n%s", label, cpu, out))
+	m, err := parse(out)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v\n%s", label, err, out)
+	}
+	if m["requests"] > 0 && cpu > 0 {
+		m["cpu-us/req"] = float64(cpu.Microseconds()) / m["requests"]
+	}
+	return m, nil
 }
 
 // processCPU is the CPU time process pid has used so far: the sum of its
