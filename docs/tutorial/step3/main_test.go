@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graftgo/graft/ws"
 	"github.com/lxzan/gws"
 	"go.uber.org/goleak"
 )
@@ -34,6 +35,17 @@ func (c *client) want(t *testing.T, s string) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no %s within 10s", s)
 	}
+}
+
+// isMember reports whether user is among the lobby's members.
+func isMember(hub *ws.Hub, user string) bool {
+	ms, _ := hub.Presence(room)
+	for _, m := range ms {
+		if m.Info == user {
+			return true
+		}
+	}
+	return false
 }
 
 // Step 3's key behaviour: alice sees bob join the lobby, and what bob
@@ -69,6 +81,16 @@ func TestStep3(t *testing.T) {
 		return c, conn
 	}
 	alice, _ := dial("alice")
+	// alice's Open (presence watch, then the room) runs after her
+	// handshake answer: wait for it, or bob could join before alice
+	// watches, and she would find him among the members instead of
+	// hearing him join.
+	hub := ws.HubOf(app)
+	for deadline := time.Now().Add(10 * time.Second); !isMember(hub, "alice"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("alice is not in the lobby's presence within 10s")
+		}
+	}
 	_, bconn := dial("bob")
 	alice.want(t, `{"presence":"join","user":"bob"}`)
 	if err := bconn.WriteMessage(gws.OpcodeText, []byte("hi")); err != nil {
