@@ -226,7 +226,8 @@ func BenchmarkHistoryPublish(b *testing.B) {
 func benchHistoryPublish(b *testing.B, subs int, history bool) {
 	// This process holds the server ends, the child (which inherits the
 	// limit) the client ends.
-	if need, got := uint64(subs+200), fdlimit.Raise(uint64(subs+200)); got < need {
+	need := uint64(subs) + fdlimit.Margin
+	if got := fdlimit.Raise(need); got < need {
 		b.Skipf("%d subscribers need %d open files in each process, the limit is %d (raise it: ulimit -n %d)", subs, need, got, need)
 	}
 	topic := "plain.bench"

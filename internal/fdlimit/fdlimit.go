@@ -27,7 +27,12 @@ func Raise(n uint64) uint64 {
 	return rl.Cur
 }
 
-// ForConns is what conns loopback connections take in one process that
-// holds both of their ends, with a margin for the listener, the runtime
-// and the test itself.
-func ForConns(conns int) uint64 { return uint64(2*conns + 200) }
+// RaiseToHard raises the soft limit on open files to the hard one and
+// returns it, or 0 when it cannot read the limit.
+func RaiseToHard() uint64 {
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return 0
+	}
+	return Raise(rl.Max)
+}

@@ -45,3 +45,20 @@ func TestForConns(t *testing.T) {
 		t.Fatalf("ForConns(1000) = %d, want 2200 (both ends of each and a margin of 200)", got)
 	}
 }
+
+func TestRaiseToHard(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	if rl.Cur < 64 {
+		t.Skipf("soft limit %d is too low to lower", rl.Cur)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 64, Max: rl.Max}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl) })
+	if got := RaiseToHard(); got != rl.Max {
+		t.Fatalf("RaiseToHard() = %d, want the hard limit %d", got, rl.Max)
+	}
+}

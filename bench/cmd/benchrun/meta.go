@@ -10,8 +10,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/graftgo/graft/internal/fdlimit"
 )
 
 func collectMeta(benchDir string, o options) meta {
@@ -81,17 +82,12 @@ func loadAvg() string {
 }
 
 // noFileLimit raises this process's soft descriptor limit to the hard one
-// (child processes inherit it) and returns it.
+// (child processes inherit it) and returns it (1024 when it cannot be read).
 func noFileLimit() uint64 {
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
-		return 1024
+	if n := fdlimit.RaiseToHard(); n > 0 {
+		return n
 	}
-	if rl.Cur < rl.Max {
-		rl.Cur = rl.Max
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
-	}
-	return rl.Cur
+	return 1024
 }
 
 // noFileTarget is the idle-connection count: the limit less a margin for

@@ -40,6 +40,7 @@ import (
 	coder "github.com/coder/websocket"
 	"github.com/gorilla/websocket"
 	"github.com/graftgo/graft"
+	"github.com/graftgo/graft/internal/fdlimit"
 	"github.com/graftgo/graft/ws"
 	"github.com/lxzan/gws"
 )
@@ -56,7 +57,7 @@ func main() {
 		// divides exactly.
 		runtime.MemProfileRate = 1
 	}
-	raiseNoFile()
+	fdlimit.RaiseToHard()
 	// Before anything is printed: the caller signals as soon as it reads
 	// the first line.
 	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGTERM, os.Interrupt)
@@ -249,12 +250,4 @@ func handshake(addr string) (net.Conn, error) {
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	return c, nil
-}
-
-func raiseNoFile() {
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur < rl.Max {
-		rl.Cur = rl.Max
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
-	}
 }
