@@ -140,7 +140,7 @@ func TestPrintConfigFlag(t *testing.T) {
 	}
 	got := strings.ReplaceAll(out.String(), path, "app.toml")
 	for _, want := range []string{
-		"port = -1 # app.toml:1\n", `idle-timeout = "2m0s" # default` + "\n", "req-res-factory-maxitems = 1024 # default\n",
+		"port = -1 # app.toml:1\n", `idle-timeout = "2m0s" # default` + "\n", "req-res-factory-maxitems = 128 # default\n",
 		"\n[greeter]\n", `greeting = "yo" # flag --greeter.greeting` + "\n", "times = 3 # app.toml:3\n",
 	} {
 		if !strings.Contains(got, want) {

@@ -99,10 +99,10 @@ type Config struct {
 	PresenceTTL time.Duration `help:"how long a silent node's WebSocket subscribers stay in the other nodes' presence" default:"10s"`
 
 	// PoolMaxItems is the number of connection objects each route makes
-	// up front and keeps for reuse; default 1024 (graft's
+	// up front and keeps for reuse; default 128 (graft's
 	// DefaultPoolMaxItems), -1 disables pooling. Flag
 	// --ws-factory-maxitems.
-	PoolMaxItems int `toml:"factory-maxitems" flag:"ws.factory-maxitems,ws-factory-maxitems" help:"WebSocket connection objects pre-allocated and pooled (-1: no pooling)" default:"1024"`
+	PoolMaxItems int `toml:"factory-maxitems" flag:"ws.factory-maxitems,ws-factory-maxitems" help:"WebSocket connection objects pre-allocated and pooled (-1: no pooling)" default:"128"`
 }
 
 // Default values of Config and Behavior fields.
