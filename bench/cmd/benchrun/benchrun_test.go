@@ -2,9 +2,14 @@ package main
 
 import (
 	"encoding/xml"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +197,62 @@ func TestProcessCPU(t *testing.T) {
 	after := processCPU(os.Getpid())
 	if before <= 0 || after-before < 10*time.Millisecond {
 		t.Errorf("CPU time %v then %v after 50 ms of spinning (%d spins)", before, after, x)
+	}
+}
+
+func TestDumpTotal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "graft.cg.1")
+	// The dump appears while dumpTotal waits for it.
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_ = os.WriteFile(path, []byte("version: 1\ncmd: plaintext\nevents: Ir\nsummary: 194035000\n\nfn=main\n0 1\ntotals: 194035000\n"), 0o644)
+	}()
+	n, err := dumpTotal(path, 10*time.Second)
+	if err != nil || n != 194035000 {
+		t.Fatalf("dumpTotal = %d, %v; want 194035000", n, err)
+	}
+	if _, err := dumpTotal(filepath.Join(dir, "missing"), 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "no instruction total") {
+		t.Errorf("a dump that never comes: %v", err)
+	}
+}
+
+// TestFixedLoad checks that fixedLoad sends exactly n requests over at
+// most conns connections and reports an answer other than 200.
+func TestFixedLoad(t *testing.T) {
+	var served, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 3}}
+	defer client.CloseIdleConnections()
+	if err := fixedLoad(client, srv.URL+"/", 101, 3); err != nil {
+		t.Fatal(err)
+	}
+	if served.Load() != 101 || conns.Load() > 3 {
+		t.Errorf("served %d requests over %d connections; want 101 over at most 3", served.Load(), conns.Load())
+	}
+	if err := fixedLoad(client, srv.URL+"/missing", 5, 2); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("404 answers: %v", err)
+	}
+}
+
+func TestStepOfInstructions(t *testing.T) {
+	for name, want := range map[string]string{"E2EInstr/json/graft": "instr", "E2E/json/graft": "e2e", "E2EH2/json/graft": "e2e"} {
+		if got := stepOf(name); got != want {
+			t.Errorf("stepOf(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

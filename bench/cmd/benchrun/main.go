@@ -22,7 +22,10 @@
 //     descriptor limit allows;
 //  4. e2e: wrk over loopback (and h2load for HTTP/2 when installed), the
 //     servers pinned to CPU 0 and the load generator to CPU 1 with
-//     taskset, in ABBA order, with each server's CPU time per request.
+//     taskset, in ABBA order, with each server's CPU time per request;
+//  5. instr: the instructions each end-to-end server process executes per
+//     request, counted by valgrind's callgrind (repeatable to about 1 %,
+//     where wrk's req/s moves by ±10 % between two runs of one server).
 //
 // Steps whose tool is missing are reported as skipped in the page, with
 // the command that installs it.
@@ -41,7 +44,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "2 short rounds, no idle-memory step (under 2 minutes)")
 	flag.IntVar(&o.rounds, "rounds", 0, "rounds of each step (default 5, or 2 with -quick)")
 	flag.StringVar(&o.out, "out", "", "page to write (default ../docs/benchmarks.md next to the bench module)")
-	flag.StringVar(&o.only, "only", "micro,ws,mem,e2e", "comma-separated steps to run")
+	flag.StringVar(&o.only, "only", "micro,ws,mem,e2e,instr", "comma-separated steps to run")
 	flag.StringVar(&o.from, "from", "", "rebuild the page from the raw results of an earlier run (a directory) instead of running")
 	flag.Parse()
 	if err := run(o); err != nil {

@@ -59,6 +59,8 @@ var targets = []target{
 	{what: "End to end JSON: graft/net/http req/s", a: "E2E/json/graft", b: "E2E/json/nethttp", unit: "req/s", bound: 1.0},
 	{what: "End to end plaintext: graft/net/http requests per server CPU second", a: "E2E/plaintext/nethttp", b: "E2E/plaintext/graft", unit: "cpu-us/req", bound: 1.0},
 	{what: "End to end JSON: graft/net/http requests per server CPU second", a: "E2E/json/nethttp", b: "E2E/json/graft", unit: "cpu-us/req", bound: 1.0},
+	{what: "End to end plaintext: graft/net/http server instructions per request (callgrind)", a: "E2EInstr/plaintext/graft", b: "E2EInstr/plaintext/nethttp", unit: "instr/req", le: true, bound: 1.0},
+	{what: "End to end JSON: graft/net/http server instructions per request (callgrind)", a: "E2EInstr/json/graft", b: "E2EInstr/json/nethttp", unit: "instr/req", le: true, bound: 1.0},
 	{what: "WebSocket echo, 50 clients: graft/gws", a: "WSEcho/c50/graft", b: "WSEcho/c50/gws", unit: "roundtrips/s", bound: 0.95},
 	{what: "WebSocket echo, 1,000 clients: graft/gws", a: "WSEcho/c1000/graft", b: "WSEcho/c1000/gws", unit: "roundtrips/s", bound: 0.95},
 	{what: "WebSocket broadcast, 1,000 subscribers: graft/gws", a: "WSBroadcast/s1000/graft", b: "WSBroadcast/s1000/gws", unit: "deliveries/s", bound: 0.95},
@@ -154,6 +156,7 @@ func writePage(r *results, out string) error {
 	}
 	writeIdle(&p, r, chartDir)
 	writeE2E(&p, r, chartDir)
+	writeInstr(&p, r, chartDir)
 	writeOwn(&p, r)
 	// A hand-written section (the chat's load test, measured by
 	// `go run ./examples/chat loadtest`, not by bench/run) goes in as it is.
@@ -351,6 +354,32 @@ func writeE2E(p *strings.Builder, r *results, chartDir string) {
 		}
 		p.WriteString("\n")
 	}
+}
+
+// writeInstr is the table of the instructions step: instructions per
+// request of each end-to-end server, from callgrind.
+func writeInstr(p *strings.Builder, r *results, chartDir string) {
+	if len(r.names("E2EInstr/")) == 0 {
+		return
+	}
+	fmt.Fprintf(p, "## End to end: instructions per request (callgrind)\n\nThe servers above, each under valgrind's callgrind (`GOMAXPROCS=1`, as when pinned to one core; `GODEBUG=asyncpreemptoff=1`, which valgrind needs), serving GET requests over %d keep-alive connections: per work, %d warm-up requests, then %d times the counters are zeroed, %d requests are served and the counters are read (the rounds columns). The count is every user-space instruction the server process runs for those requests: net/http or fasthttp, the framework, the Go runtime and its garbage collector; the kernel's share (the syscalls: one read and one write per request for each server) is not in it. Unlike req/s, which moves by ±10 %% between two runs of the same server on this shared machine, the count repeats to about 1 %%: it is the figure that says whether graft adds work to a request.\n\n| work | server | instructions/request min | median | max | graft / server |\n|---|---|---:|---:|---:|---:|\n", instrConns, instrWarmup, instrReps, instrRequests)
+	var bars []bar
+	for _, work := range []string{"plaintext", "json"} {
+		for _, n := range r.names("E2EInstr/" + work + "/") {
+			srv := strings.TrimPrefix(n, "E2EInstr/"+work+"/")
+			s := statOf(r.values(n, "instr/req"))
+			ratio := ""
+			if srv != "graft" {
+				ratio = fmtRatio(r.ratio("E2EInstr/"+work+"/graft", n, "instr/req"))
+			}
+			fmt.Fprintf(p, "| %s | %s | %s | %s | %s | %s |\n", work, srv, fmtNum(s.Min), fmtNum(s.Median), fmtNum(s.Max), ratio)
+			bars = append(bars, bar{work + " " + srv, s, srv == "graft"})
+		}
+	}
+	if os.WriteFile(filepath.Join(chartDir, "e2e-instructions.svg"), []byte(chart("End to end: instructions per request", "user-space instructions per request, callgrind (lower is better)", bars)), 0o644) == nil {
+		p.WriteString("\n![End to end: instructions per request](bench/e2e-instructions.svg)\n")
+	}
+	p.WriteString("\n")
 }
 
 // ownPrefixes are graft's own-cost benchmarks listed in the last table

@@ -193,6 +193,8 @@ func stepOf(name string) string {
 		return "ws"
 	case strings.HasPrefix(name, "WSIdleRSS/"):
 		return "mem"
+	case strings.HasPrefix(name, "E2EInstr/"):
+		return "instr"
 	case strings.HasPrefix(name, "E2E"):
 		return "e2e"
 	}

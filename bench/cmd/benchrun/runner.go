@@ -99,6 +99,11 @@ func (r *runner) all() (*results, error) {
 			return nil, err
 		}
 	}
+	if steps["instr"] {
+		if err := r.instructions(); err != nil {
+			return nil, err
+		}
+	}
 	r.res.Meta.LoadAfter = loadAvg()
 	return &r.res, nil
 }
