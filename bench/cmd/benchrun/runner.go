@@ -40,7 +40,7 @@ type suite struct {
 // skipped).
 var microSuites = []suite{
 	{"peers", "github.com/graftgo/graft/bench",
-		`^Benchmark(GitHubAll|GitHubParam3|Plaintext|JSON|EchoUser|IssueParams|EndpointPeers|Endpoint422|SSE)$`, true, false},
+		`^Benchmark(GitHubAll|GitHubParam3|RoutingPaired|Plaintext|JSON|EchoUser|IssueParams|EndpointPeers|Endpoint422|SSE)$`, true, false},
 	{"core", "github.com/graftgo/graft",
 		`^Benchmark(ExtensionOverhead|ExtensionOne|PluginOverhead|PropertyGetSet|CtxAcquireRelease|ServeHTTPParam|Endpoint|PlainJSON)$`, true, false},
 	{"di", "github.com/graftgo/graft/di", `^Benchmark(ScopedChain3|Singleton|Transient)$`, false, true},
