@@ -309,7 +309,7 @@ func (r *runner) e2e() error {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		pin = false
 	}
-	dur, h2n := "2s", "60000"
+	dur, h2n := "2s", "40000"
 	if r.opts.quick {
 		dur, h2n = "1s", "10000"
 	}
