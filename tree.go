@@ -1,12 +1,14 @@
 package graft
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // methodIndex maps an HTTP method to its slot in a leaf's handler table.
@@ -390,10 +392,11 @@ walk:
 			}
 			child := &n.kids[i]
 			pl := len(child.prefix)
-			// The first byte matched in indices; check the last before
-			// comparing the middle, which one- and two-byte prefixes (the
-			// "/" after every parameter) do not have.
-			if len(path) >= pl && path[pl-1] == child.prefix[pl-1] && (pl <= 2 || path[1:pl-1] == child.prefix[1:pl-1]) {
+			// The first byte matched in indices; one- and two-byte
+			// prefixes (the "/" after every parameter) need only the last.
+			if len(path) >= pl && (pl <= 2 && path[pl-1] == child.prefix[pl-1] ||
+				pl > 2 && pl <= 16 && wordsMatch(unsafe.Slice(unsafe.StringData(path), pl), unsafe.Slice(unsafe.StringData(child.prefix), pl), pl) ||
+				pl > 16 && path[:pl] == child.prefix) {
 				if n.param == nil && n.wild == nil {
 					n, path = child, path[pl:]
 					continue walk
@@ -436,6 +439,22 @@ walk:
 		}
 		return nil
 	}
+}
+
+// wordsMatch compares a and b, both of length n in 3..16, whose first
+// bytes are known to match, with two overlapping loads of each. lookup
+// compares its prefixes of up to 16 bytes, nearly all of them, with it,
+// inline: a call to the runtime's memequal, and the registers lookup's
+// loop spills around any call, cost more than the comparison.
+func wordsMatch(a, b []byte, n int) bool {
+	le := binary.LittleEndian
+	if n >= 8 {
+		return le.Uint64(a) == le.Uint64(b) && le.Uint64(a[n-8:]) == le.Uint64(b[n-8:])
+	}
+	if n >= 4 {
+		return le.Uint32(a) == le.Uint32(b) && le.Uint32(a[n-4:]) == le.Uint32(b[n-4:])
+	}
+	return le.Uint16(a[1:]) == le.Uint16(b[1:]) // n == 3: byte 0 matched
 }
 
 // methodTrees builds one tree per method from routes: the routes of that

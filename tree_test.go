@@ -130,3 +130,41 @@ func FuzzLookup(f *testing.F) {
 		checkLookup(t, randomRoutes(r, 2+r.IntN(30)), []string{path})
 	})
 }
+
+// TestLookupPrefixLengths checks the compiled lookup's prefix comparison
+// (one byte, overlapping 2-, 4- and 8-byte loads, memequal past 16 bytes)
+// at every prefix length up to 40 and every byte position: a path that
+// differs from a route in any one byte, or stops short of it, misses it.
+func TestLookupPrefixLengths(t *testing.T) {
+	const alpha = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+	for n := 1; n <= len(alpha); n++ {
+		// "/s" + the prefix, next to a sibling sharing only "/s", so that
+		// the compiled tree has a node whose prefix is exactly alpha[:n].
+		static := "/s" + alpha[:n]
+		routes := []*route{
+			{method: "GET", pattern: static},
+			{method: "GET", pattern: static + "/{id}", paramNames: []string{"id"}},
+			{method: "GET", pattern: "/s-other"},
+		}
+		paths := []string{static, static + "/7", static + "x", static[:len(static)-1], "/s-other"}
+		for i := 2; i < len(static); i++ {
+			for _, c := range []byte{'_', static[i] ^ 0x20, static[i] + 1} {
+				b := []byte(static)
+				b[i] = c
+				paths = append(paths, string(b), string(b)+"/7")
+			}
+		}
+		checkLookup(t, routes, paths)
+		get := methodTrees(routes)[0]
+		var ps params
+		if l := get.lookup(static+"/7", &ps); routeOf(l) != routes[1] || ps.vals[0] != "7" {
+			t.Fatalf("prefix length %d: %s/7 found %v", n, static, leafPattern(l))
+		}
+		ps = params{}
+		b := []byte(static)
+		b[len(b)-1] ^= 1
+		if l := get.lookup(string(b), &ps); l != nil {
+			t.Fatalf("prefix length %d: %q found %s", n, b, l.pattern)
+		}
+	}
+}
