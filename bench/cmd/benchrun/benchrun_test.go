@@ -62,6 +62,8 @@ func TestRatioWithinRounds(t *testing.T) {
 func TestWritePage(t *testing.T) {
 	r := &results{Samples: append(parseBench(round1, 1), parseBench(round2, 2)...)}
 	r.Meta.Rounds = 2
+	r.Meta.Took = "12m0s"
+	r.Meta.Steps = []stepTime{{"micro", "4m0s"}, {"ws", "3m0s"}}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "benchmarks.md")
 	if err := writePage(r, out); err != nil {
@@ -72,6 +74,9 @@ func TestWritePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(b)
+	if !strings.Contains(page, "(took 12m0s: micro 4m0s, ws 3m0s)") {
+		t.Errorf("step times missing from the header:\n%s", page[:min(len(page), 400)])
+	}
 	// Paired graft/gin median 0.88 ≤ 0.9 with 0 allocs in GitHubAll: met.
 	if !strings.Contains(page, "| Routing, all GitHub routes: graft/gin time (paired batches), 0 allocs | **0.880** [0.850 … 0.910], 0 allocs | ≤ 0.90 | met |") {
 		t.Errorf("routing target row missing or wrong:\n%s", page)

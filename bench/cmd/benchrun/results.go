@@ -31,8 +31,16 @@ type meta struct {
 	Rounds     int               `json:"rounds"`
 	Quick      bool              `json:"quick"`
 	Took       string            `json:"took"`
+	Steps      []stepTime        `json:"steps,omitempty"`
 	Versions   map[string]string `json:"versions"`
 	NoFile     string            `json:"nofile,omitempty"`
+}
+
+// stepTime is how long one step of a run took: "build" (compiling the
+// test binaries and commands) or a step of -only.
+type stepTime struct {
+	Step string `json:"step"`
+	Took string `json:"took"`
 }
 
 // sample is one measurement of one benchmark in one round: a Go benchmark

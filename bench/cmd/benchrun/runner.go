@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -77,35 +78,41 @@ func (r *runner) all() (*results, error) {
 	for s := range strings.SplitSeq(r.opts.only, ",") {
 		steps[strings.TrimSpace(s)] = true
 	}
-	if steps["micro"] {
-		if err := r.micro(); err != nil {
+	for _, st := range []struct {
+		name string
+		run  func() error
+	}{
+		{"micro", r.micro},
+		{"ws", r.ws},
+		{"mem", func() error {
+			if r.opts.quick {
+				r.skip("idle memory per WebSocket connection: not run with --quick (it takes about a minute per server)")
+				return nil
+			}
+			return r.mem()
+		}},
+		{"e2e", r.e2e},
+		{"instr", r.instructions},
+	} {
+		if !steps[st.name] {
+			continue
+		}
+		start := time.Now()
+		if err := st.run(); err != nil {
 			return nil, err
 		}
-	}
-	if steps["ws"] {
-		if err := r.ws(); err != nil {
-			return nil, err
-		}
-	}
-	if steps["mem"] {
-		if r.opts.quick {
-			r.skip("idle memory per WebSocket connection: not run with --quick (it takes about a minute per server)")
-		} else if err := r.mem(); err != nil {
-			return nil, err
-		}
-	}
-	if steps["e2e"] {
-		if err := r.e2e(); err != nil {
-			return nil, err
-		}
-	}
-	if steps["instr"] {
-		if err := r.instructions(); err != nil {
-			return nil, err
-		}
+		r.timed(st.name, start)
 	}
 	r.res.Meta.LoadAfter = loadAvg()
 	return &r.res, nil
+}
+
+// timed records how long a step took since start, in the log and on the
+// page.
+func (r *runner) timed(step string, start time.Time) {
+	d := time.Since(start).Round(time.Second)
+	r.logf("%s took %s", step, d)
+	r.res.Meta.Steps = append(r.res.Meta.Steps, stepTime{step, d.String()})
 }
 
 func (r *runner) skip(why string) {
@@ -180,20 +187,42 @@ func (r *runner) micro() error {
 		suite
 		bin string
 	}
-	var bins []built
+	// Compiled one per CPU at once (at least two: go links one binary per
+	// process), kept in the suites' order.
+	var todo []suite
 	for _, s := range microSuites {
-		if r.opts.quick && !s.quick {
-			continue
+		if !r.opts.quick || s.quick {
+			todo = append(todo, s)
 		}
-		bin, ok, err := r.build(s.name, s.pkg)
-		if err != nil {
-			return err
+	}
+	type outcome struct {
+		bin string
+		ok  bool
+		err error
+	}
+	outs := make([]outcome, len(todo))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(2, runtime.NumCPU()))
+	for i, s := range todo {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			bin, ok, err := r.build(s.name, s.pkg)
+			outs[i] = outcome{bin, ok, err}
+		})
+	}
+	wg.Wait()
+	var bins []built
+	for i, s := range todo {
+		o := outs[i]
+		if o.err != nil {
+			return o.err
 		}
-		if !ok {
+		if !o.ok {
 			r.skip(fmt.Sprintf("micro suite %s: package %s is not in this checkout", s.name, s.pkg))
 			continue
 		}
-		bins = append(bins, built{s, bin})
+		bins = append(bins, built{s, o.bin})
 	}
 	for round := 1; round <= r.opts.rounds; round++ {
 		for _, b := range bins {
