@@ -86,7 +86,7 @@ func (r *runner) all() (*results, error) {
 		{"ws", r.ws},
 		{"mem", func() error {
 			if r.opts.quick {
-				r.skip("idle memory per WebSocket connection: not run with --quick (it takes about a minute per server)")
+				r.skip("idle memory per WebSocket connection: not run with --quick (it takes about 10 s per server and round)")
 				return nil
 			}
 			return r.mem()
